@@ -1,0 +1,61 @@
+"""Stubs of the native engine (Rust, PyO3). Use the typed wrappers in ``asciigrid`` instead."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+_Progress = Optional[Callable[[int, int], Optional[bool]]]
+_Sources = Sequence[str | bytes]
+
+def read(
+    source: str | bytes, name: str, dtype: str | None, progress: _Progress
+) -> tuple[npt.NDArray[Any], dict[str, Any]]:
+    """Parse a whole grid; returns (array, header dict)."""
+
+def read_header(source: str | bytes, name: str) -> dict[str, Any]:
+    """Parse only the header."""
+
+def stats(
+    sources: _Sources,
+    names: Sequence[str],
+    dtype: str | None,
+    histogram_bins: int | None,
+    histogram_range: tuple[float, float] | None,
+    progress: _Progress,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-source statistics and the combined statistics."""
+
+def write(
+    path: str,
+    data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    west: float,
+    north: float,
+    dx: float,
+    dy: float,
+    nodata: float | None,
+    precision: int | None,
+) -> None:
+    """Write a grid atomically."""
+
+class MosaicPlan:
+    """Tiles' headers read and placed in one union grid."""
+
+    def __init__(
+        self,
+        sources: _Sources,
+        names: Sequence[str],
+        dtype: str | None,
+        nodata: float | None,
+        skip_errors: bool,
+    ) -> None: ...
+    def layout(self) -> dict[str, Any]:
+        """{header, tiles: [(name, row_off, col_off, nrows, ncols)], skipped: [(name, exc)],
+        bands: [(row_start, row_count)]}"""
+    def read_rows(
+        self, row_start: int, row_count: int, skip_errors: bool, progress: _Progress
+    ) -> tuple[npt.NDArray[Any], list[tuple[int, Exception]]]:
+        """Rows [row_start, row_start+row_count) of the mosaic, and failed tile indices."""

@@ -1,0 +1,114 @@
+//! `_native.MosaicPlan`: a core mosaic plan held for Python, read strip by strip.
+
+use asciigrid_core::mosaic::Plan;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::{grid_array, header_dict, parse_dtype, run, to_py_err, Source};
+
+/// Tiles' headers read and placed in one union grid.
+#[pyclass(module = "asciigrid._native", frozen)]
+pub struct MosaicPlan {
+    plan: Plan,
+}
+
+#[pymethods]
+impl MosaicPlan {
+    #[new]
+    #[pyo3(signature = (sources, names, dtype=None, nodata=None, skip_errors=false))]
+    fn new(
+        py: Python<'_>,
+        sources: Vec<Source>,
+        names: Vec<String>,
+        dtype: Option<&str>,
+        nodata: Option<f64>,
+        skip_errors: bool,
+    ) -> PyResult<Self> {
+        let dtype = parse_dtype(dtype)?;
+        let inputs: Vec<_> = sources
+            .iter()
+            .map(Source::to_owned_input)
+            .zip(names)
+            .collect();
+        let plan = run(py, None, |control| {
+            Plan::new(inputs, dtype, nodata, skip_errors, control)
+        })?;
+        Ok(MosaicPlan { plan })
+    }
+
+    /// {header, tiles: [(name, row, col, nrows, ncols)], skipped: [(name, exception)],
+    /// bands: [(row_start, row_count)]}
+    fn layout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let p = &self.plan;
+        let d = PyDict::new(py);
+        d.set_item(
+            "header",
+            header_dict(py, &p.header, p.data_type, Some(p.nodata))?,
+        )?;
+        let tiles = PyList::empty(py);
+        for t in &p.tiles {
+            tiles.append((
+                t.name.as_str(),
+                t.row,
+                t.col,
+                t.header.nrows,
+                t.header.ncols,
+            ))?;
+        }
+        d.set_item("tiles", tiles)?;
+        let skipped = PyList::empty(py);
+        for (name, e) in &p.skipped {
+            skipped.append((name.as_str(), to_py_err(py, clone_error(e)).into_value(py)))?;
+        }
+        d.set_item("skipped", skipped)?;
+        d.set_item("bands", p.bands.clone())?;
+        Ok(d)
+    }
+
+    /// Rows [row_start, row_start + row_count) and the failed tiles `[(index, exception)]`.
+    #[pyo3(signature = (row_start, row_count, skip_errors=false, progress=None))]
+    fn read_rows<'py>(
+        &self,
+        py: Python<'py>,
+        row_start: usize,
+        row_count: usize,
+        skip_errors: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
+        let plan = &self.plan;
+        let (data, failed) = run(py, progress, |control| {
+            let tiles = plan
+                .tiles
+                .iter()
+                .filter(|t| t.row < row_start + row_count && t.row + t.header.nrows > row_start);
+            control.add_total(tiles.map(|t| t.header.cells()).sum());
+            plan.read_rows(row_start, row_count, skip_errors, control)
+        })?;
+        let failures = PyList::empty(py);
+        for (i, e) in failed {
+            failures.append((i, to_py_err(py, e).into_value(py)))?;
+        }
+        Ok((
+            grid_array(py, data, row_count, plan.header.ncols)?,
+            failures,
+        ))
+    }
+}
+
+/// Errors are not `Clone` (they may hold an `io::Error`); rebuild an equivalent one.
+fn clone_error(e: &asciigrid_core::Error) -> asciigrid_core::Error {
+    use asciigrid_core::Error;
+    match e {
+        Error::Parse(p) => Error::Parse(p.clone()),
+        Error::Io { path, source } => Error::Io {
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        Error::Mosaic { path, message } => Error::Mosaic {
+            path: path.clone(),
+            message: message.clone(),
+        },
+        Error::Invalid(m) => Error::Invalid(m.clone()),
+        Error::Cancelled => Error::Cancelled,
+    }
+}

@@ -1,0 +1,77 @@
+//! `_native.stats`: argument conversion for `asciigrid_core::stats`.
+
+use asciigrid_core::stats::{summarize_all, StatsOptions, Summary};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::{parse_dtype, run, Source};
+
+fn summary_dict<'py>(
+    py: Python<'py>,
+    s: &Summary,
+    edges: Option<&[f64]>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("count", s.count)?;
+    d.set_item("nodata_count", s.nodata_count)?;
+    d.set_item("min", s.min)?;
+    d.set_item("max", s.max)?;
+    d.set_item("sum", s.sum)?;
+    d.set_item("mean", (s.count > 0).then_some(s.mean))?;
+    d.set_item("std", s.std())?;
+    d.set_item("sum_of_squares", s.m2)?;
+    d.set_item("dtype", s.data_type.map(|t| t.name()))?;
+    match (&s.histogram, edges) {
+        (Some(counts), Some(edges)) => d.set_item(
+            "histogram",
+            (PyList::new(py, counts)?, PyList::new(py, edges)?),
+        )?,
+        _ => d.set_item("histogram", py.None())?,
+    }
+    Ok(d)
+}
+
+/// Per-source statistics and the combined statistics.
+#[pyfunction]
+#[pyo3(signature = (sources, names, dtype=None, histogram_bins=None, histogram_range=None, progress=None))]
+pub fn stats<'py>(
+    py: Python<'py>,
+    sources: Vec<Source>,
+    names: Vec<String>,
+    dtype: Option<&str>,
+    histogram_bins: Option<usize>,
+    histogram_range: Option<(f64, f64)>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
+    let options = StatsOptions {
+        data_type: parse_dtype(dtype)?,
+        histogram_bins,
+        histogram_range,
+    };
+    let (per, total) = run(py, progress, |control| {
+        let inputs: Vec<_> = sources
+            .iter()
+            .map(Source::input)
+            .zip(names.iter().map(String::as_str))
+            .collect();
+        control.add_total(
+            inputs
+                .iter()
+                .map(|(i, _)| asciigrid_core::source::size_hint(*i))
+                .sum(),
+        );
+        summarize_all(&inputs, &options, control)
+    })?;
+    // The edges follow from the range actually used, which the combined min/max gives when
+    // none was passed.
+    let edges = histogram_bins.map(|bins| {
+        let (low, high) =
+            histogram_range.unwrap_or((total.min.unwrap_or(0.0), total.max.unwrap_or(1.0)));
+        asciigrid_core::stats::HistogramSpec { bins, low, high }.edges()
+    });
+    let per_list = PyList::empty(py);
+    for s in &per {
+        per_list.append(summary_dict(py, s, edges.as_deref())?)?;
+    }
+    Ok((per_list, summary_dict(py, &total, edges.as_deref())?))
+}

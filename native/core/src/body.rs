@@ -1,0 +1,255 @@
+//! The body: whitespace-separated values, parsed in parallel chunks straight into their final
+//! place. Two passes over the text: [`survey`] counts the values of every chunk (and finds
+//! GDAL's float markers), then [`fill`] parses each chunk into its own slice of the output.
+//! The same chunk parser feeds any [`Sink`], so statistics and mosaics reuse it unchanged.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::Located;
+use crate::scan::{chunk_size, count_tokens, is_space, split_chunks, ChunkCount};
+use crate::value::Value;
+
+/// Where parsed values go.
+pub trait Sink<T> {
+    /// Take one value; `false` if no more values are wanted (the grid is full).
+    fn push(&mut self, value: T) -> bool;
+}
+
+/// A sink writing into a slice, in order.
+pub struct SliceSink<'a, T> {
+    out: &'a mut [T],
+    next: usize,
+}
+
+impl<'a, T> SliceSink<'a, T> {
+    /// Write from the start of `out`.
+    pub fn new(out: &'a mut [T]) -> Self {
+        SliceSink { out, next: 0 }
+    }
+
+    /// How many values were written.
+    pub fn written(&self) -> usize {
+        self.next
+    }
+}
+
+impl<T> Sink<T> for SliceSink<'_, T> {
+    #[inline(always)]
+    fn push(&mut self, value: T) -> bool {
+        match self.out.get_mut(self.next) {
+            Some(slot) => {
+                *slot = value;
+                self.next += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Why a chunk stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A token is not a value.
+    Bad(Located),
+    /// A value came after the sink was full; its offset.
+    Extra(u64),
+    /// The caller cancelled.
+    Cancelled,
+}
+
+impl Stop {
+    fn offset(&self) -> u64 {
+        match self {
+            Stop::Bad(e) => e.offset,
+            Stop::Extra(at) => *at,
+            Stop::Cancelled => 0,
+        }
+    }
+}
+
+/// Parse every value of `chunk` into `sink`. `base` is the chunk's offset in the whole text,
+/// for error positions.
+#[inline]
+pub fn parse_chunk<T: Value, S: Sink<T>>(
+    chunk: &[u8],
+    base: u64,
+    sink: &mut S,
+) -> Result<(), Stop> {
+    let n = chunk.len();
+    let mut i = 0usize;
+    loop {
+        while i < n && is_space(chunk[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return Ok(());
+        }
+        let (value, end) = T::parse_at(chunk, i)
+            .map_err(|e| Stop::Bad(Located::new(base + e.at as u64, e.message)))?;
+        if !sink.push(value) {
+            return Err(Stop::Extra(base + i as u64));
+        }
+        i = end;
+    }
+}
+
+/// What the first pass found in a body.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// Chunk ranges (into the text), each ending at whitespace or the end.
+    pub chunks: Vec<Range<usize>>,
+    /// Per-chunk token counts and float markers.
+    pub counts: Vec<ChunkCount>,
+}
+
+impl Survey {
+    /// Total number of tokens.
+    pub fn tokens(&self) -> u64 {
+        self.counts.iter().map(|c| c.tokens).sum()
+    }
+
+    /// Whether any chunk has a float marker (GDAL's Float32 rule).
+    pub fn float_marker(&self) -> bool {
+        self.counts.iter().any(|c| c.float_marker)
+    }
+}
+
+/// Progress units per body byte for the survey pass and the parse pass (the parse is the
+/// slow one, so it gets most of the bar).
+pub const SURVEY_UNITS: u64 = 1;
+/// See [`SURVEY_UNITS`].
+pub const PARSE_UNITS: u64 = 3;
+
+/// First pass: cut `range` of `text` into chunks and count each chunk's values.
+pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Survey, Stop> {
+    let chunks = split_chunks(text, range.clone(), chunk_size(range.len()));
+    let counts = chunks
+        .par_iter()
+        .map(|r| {
+            if control.is_cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            let c = count_tokens(&text[r.clone()]);
+            control.advance(r.len() as u64 * SURVEY_UNITS);
+            Ok(c)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Survey { chunks, counts })
+}
+
+/// Second pass: parse every chunk in parallel into its place in `out` (which holds exactly
+/// the grid's cells). Returns the number of values written; more values than `out` holds is
+/// [`Stop::Extra`], the earliest problem in the text wins.
+pub fn fill<T: Value>(
+    text: &[u8],
+    survey: &Survey,
+    out: &mut [T],
+    control: &Control,
+) -> Result<usize, Stop> {
+    // Hand each chunk the slice its counted values go to (clamped to the grid's size).
+    let mut slices: Vec<&mut [T]> = Vec::with_capacity(survey.chunks.len());
+    let mut rest = out;
+    for count in &survey.counts {
+        let take = usize::try_from(count.tokens)
+            .unwrap_or(usize::MAX)
+            .min(rest.len());
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(take);
+        slices.push(head);
+        rest = tail;
+    }
+    let results: Vec<Result<usize, Stop>> = survey
+        .chunks
+        .par_iter()
+        .zip(slices.into_par_iter())
+        .map(|(range, slice)| {
+            if control.is_cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            let mut sink = SliceSink::new(slice);
+            parse_chunk::<T, _>(&text[range.clone()], range.start as u64, &mut sink)?;
+            control.advance(range.len() as u64 * PARSE_UNITS);
+            Ok(sink.written())
+        })
+        .collect();
+    earliest(results).map(|written| written.iter().sum())
+}
+
+/// All the values, or the problem that comes first in the text (a cancel beats everything).
+pub fn earliest<V>(results: Vec<Result<V, Stop>>) -> Result<Vec<V>, Stop> {
+    let mut values = Vec::with_capacity(results.len());
+    let mut first: Option<Stop> = None;
+    for r in results {
+        match r {
+            Ok(v) => values.push(v),
+            Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+            Err(e) => {
+                if first.as_ref().is_none_or(|f| e.offset() < f.offset()) {
+                    first = Some(e);
+                }
+            }
+        }
+    }
+    match first {
+        Some(e) => Err(e),
+        None => Ok(values),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all<T: Value>(text: &str, cells: usize, chunk: usize) -> Result<Vec<T>, Stop> {
+        let bytes = text.as_bytes();
+        let chunks = split_chunks(bytes, 0..bytes.len(), chunk);
+        let counts = chunks
+            .iter()
+            .map(|r| count_tokens(&bytes[r.clone()]))
+            .collect();
+        let survey = Survey { chunks, counts };
+        let mut out = vec![T::default(); cells];
+        let n = fill(bytes, &survey, &mut out, &Control::new())?;
+        assert_eq!(n, cells.min(survey.tokens() as usize));
+        Ok(out)
+    }
+
+    #[test]
+    fn line_breaks_carry_no_meaning() {
+        let one_per_line = "1\n2\n3\n4\n5\n6";
+        let rows = " 1 2 3\r\n 4 5 6\r\n";
+        let wrapped = "1 2\n3 4 5\n\n6\n";
+        for chunk in [1, 2, 3, 64] {
+            for text in [one_per_line, rows, wrapped] {
+                assert_eq!(
+                    parse_all::<i32>(text, 6, chunk).unwrap(),
+                    vec![1, 2, 3, 4, 5, 6]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn earliest_error_wins_across_chunks() {
+        let text = "1 2 x3 4 y5 6";
+        for chunk in [1, 3, 100] {
+            match parse_all::<f32>(text, 6, chunk) {
+                Err(Stop::Bad(e)) => assert_eq!(e.offset, 4),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn extra_values_are_located() {
+        for chunk in [1, 4, 100] {
+            assert_eq!(
+                parse_all::<i32>("1 2 3 4\n5", 3, chunk),
+                Err(Stop::Extra(6))
+            );
+        }
+    }
+}

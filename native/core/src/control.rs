@@ -1,0 +1,48 @@
+//! Progress and cancellation shared between the engine's worker threads and its caller.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Shared progress counter and cancel flag. The engine only adds to `done` and reads the
+/// flag; the caller (e.g. the Python binding, polling from its own thread) reads `done` and
+/// may [`Control::cancel`] at any time. Workers notice a cancel between chunks of a few MB.
+#[derive(Debug, Default)]
+pub struct Control {
+    cancelled: AtomicBool,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Control {
+    /// A fresh control: nothing done, not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Ask the engine to stop; the running call returns [`crate::Error::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Control::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Add `units` of work still to do (progress is in bytes-like units).
+    pub fn add_total(&self, units: u64) {
+        self.total.fetch_add(units, Ordering::Relaxed);
+    }
+
+    /// Record `units` of work done.
+    pub fn advance(&self, units: u64) {
+        self.done.fetch_add(units, Ordering::Relaxed);
+    }
+
+    /// `(done, total)` so far.
+    pub fn progress(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}

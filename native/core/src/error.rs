@@ -1,0 +1,145 @@
+//! Errors: every failure names the source and, for bad text, the line and column.
+
+use std::fmt;
+use std::io;
+
+/// A grid's text is not a valid ESRI ASCII grid.
+///
+/// `line` and `column` are 1-based and point at the first byte of the offending token, so
+/// `path:line:column` can be pasted into an editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The file name (or the name given to in-memory data).
+    pub path: String,
+    /// 1-based line of the offending byte.
+    pub line: u64,
+    /// 1-based column (in bytes) of the offending byte.
+    pub column: u64,
+    /// What is wrong and, where it helps, what to do about it.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Everything the engine can fail with.
+#[derive(Debug)]
+pub enum Error {
+    /// The text is not a valid grid.
+    Parse(ParseError),
+    /// The file could not be read or written.
+    Io {
+        /// The file concerned.
+        path: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// Tiles cannot be combined (cell size or alignment differ); names the tile.
+    Mosaic {
+        /// The tile that does not fit.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// An argument is out of range (e.g. an unknown data type).
+    Invalid(String),
+    /// The caller cancelled; nothing was written.
+    Cancelled,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse(e) => e.fmt(f),
+            Error::Io { path, source } => write!(f, "{path}: {source}"),
+            Error::Mosaic { path, message } => write!(f, "{path}: {message}"),
+            Error::Invalid(message) => f.write_str(message),
+            Error::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Parse(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Parse(e)
+    }
+}
+
+/// A parse failure located by byte offset only; turned into a [`ParseError`] (with line and
+/// column) once, at the end, by [`Located::locate`]. Hot loops carry this small value
+/// instead of counting lines as they go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Byte offset of the offending byte in the whole (decompressed) text.
+    pub offset: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Located {
+    /// A failure at `offset`.
+    pub fn new(offset: u64, message: impl Into<String>) -> Self {
+        Located {
+            offset,
+            message: message.into(),
+        }
+    }
+
+    /// Turn into a [`ParseError`], counting lines in `text` (which must start at offset 0).
+    pub fn locate(self, path: &str, text: &[u8]) -> ParseError {
+        let (line, column) = line_column(text, self.offset);
+        ParseError {
+            path: path.to_owned(),
+            line,
+            column,
+            message: self.message,
+        }
+    }
+}
+
+/// 1-based (line, column) of byte `offset` in `text`.
+pub fn line_column(text: &[u8], offset: u64) -> (u64, u64) {
+    let end = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
+    let before = &text[..end];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, (end - line_start) as u64 + 1)
+}
+
+/// Show a token in a message: printable, and cut short if it is long.
+pub fn show_token(token: &[u8]) -> String {
+    const MAX: usize = 40;
+    let cut = &token[..token.len().min(MAX)];
+    let mut s: String = String::from_utf8_lossy(cut)
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if token.len() > MAX {
+        s.push('…');
+    }
+    s
+}

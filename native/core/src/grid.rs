@@ -1,0 +1,220 @@
+//! Reading a whole grid, or just its header.
+
+use crate::body::{self, Stop};
+use crate::control::Control;
+use crate::error::{Error, Located};
+use crate::header::{parse_header, Header, HeaderError};
+use crate::source::{self, Input};
+use crate::value::{DataType, Value};
+
+/// A grid's cells, row-major, row 0 the northernmost.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GridData {
+    /// Int32 cells.
+    Int32(Vec<i32>),
+    /// Float32 cells.
+    Float32(Vec<f32>),
+    /// Float64 cells.
+    Float64(Vec<f64>),
+}
+
+impl GridData {
+    /// The cells' data type.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            GridData::Int32(_) => DataType::Int32,
+            GridData::Float32(_) => DataType::Float32,
+            GridData::Float64(_) => DataType::Float64,
+        }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        match self {
+            GridData::Int32(v) => v.len(),
+            GridData::Float32(v) => v.len(),
+            GridData::Float64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A grid read into memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// The header as written.
+    pub header: Header,
+    /// The nodata value as GDAL reports it for [`Grid::data`]'s type.
+    pub nodata: Option<f64>,
+    /// The cells.
+    pub data: GridData,
+}
+
+/// Turn a header failure into a located error.
+pub(crate) fn header_error(e: HeaderError, name: &str, text: &[u8]) -> Error {
+    match e {
+        HeaderError::Bad(loc) => Error::Parse(loc.locate(name, text)),
+        HeaderError::NeedMore => Error::Parse(
+            Located::new(text.len() as u64, "the file ends inside the header").locate(name, text),
+        ),
+    }
+}
+
+/// Turn a body failure into the caller's error.
+pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Error {
+    match stop {
+        Stop::Bad(loc) => Error::Parse(loc.locate(name, text)),
+        Stop::Extra(at) => Error::Parse(
+            Located::new(
+                at,
+                format!(
+                    "more values than ncols × nrows = {cells}: the header's ncols or nrows is \
+                     wrong, or the file has trailing data"
+                ),
+            )
+            .locate(name, text),
+        ),
+        Stop::Cancelled => Error::Cancelled,
+    }
+}
+
+/// Refuse, before allocating anything, a header that promises more cells than the body can
+/// hold (each value takes at least one byte plus a separator).
+pub(crate) fn check_room(
+    header: &Header,
+    body_len: u64,
+    name: &str,
+    text: &[u8],
+) -> Result<(), Error> {
+    let cells = header.cells();
+    let need = cells.saturating_mul(2).saturating_sub(1);
+    if body_len < need {
+        return Err(Error::Parse(
+            Located::new(
+                header.body_offset as u64,
+                format!(
+                    "the header promises {} × {} = {cells} values, which need at least {need} \
+                     bytes, but only {body_len} bytes follow the header",
+                    header.ncols, header.nrows
+                ),
+            )
+            .locate(name, text),
+        ));
+    }
+    Ok(())
+}
+
+/// The error for a body that ends early.
+pub(crate) fn too_few(found: u64, cells: u64, at: u64, name: &str, text: &[u8]) -> Error {
+    Error::Parse(
+        Located::new(
+            at,
+            format!(
+                "the file ends after {found} values, but ncols × nrows = {cells}; it is \
+                 truncated, or the header's ncols or nrows is wrong"
+            ),
+        )
+        .locate(name, text),
+    )
+}
+
+/// The data type a grid gets: the caller's, else the nodata rule, else the body's markers.
+pub fn resolve_data_type(
+    forced: Option<DataType>,
+    header: &Header,
+    float_marker: bool,
+) -> DataType {
+    forced
+        .or_else(|| header.nodata_data_type())
+        .unwrap_or(if float_marker {
+            DataType::Float32
+        } else {
+            DataType::Int32
+        })
+}
+
+/// Parse a whole grid from its text. `name` is used in error messages.
+pub fn parse_grid(
+    text: &[u8],
+    name: &str,
+    dtype: Option<DataType>,
+    control: &Control,
+) -> Result<Grid, Error> {
+    let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
+    let body = header.body_offset..text.len();
+    check_room(&header, body.len() as u64, name, text)?;
+    control.add_total(body.len() as u64 * (body::SURVEY_UNITS + body::PARSE_UNITS));
+    let survey = body::survey(text, body, control).map_err(|s| stop_error(s, name, text, 0))?;
+    let data_type = resolve_data_type(dtype, &header, survey.float_marker());
+    if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
+        return Err(Error::Invalid(format!(
+            "{name}: nodata 'null' cannot be stored in an int32 grid; read it as float32 or float64"
+        )));
+    }
+    let data = match data_type {
+        DataType::Int32 => GridData::Int32(fill_typed(text, name, &header, &survey, control)?),
+        DataType::Float32 => GridData::Float32(fill_typed(text, name, &header, &survey, control)?),
+        DataType::Float64 => GridData::Float64(fill_typed(text, name, &header, &survey, control)?),
+    };
+    Ok(Grid {
+        nodata: header.nodata_for(data_type),
+        header,
+        data,
+    })
+}
+
+fn fill_typed<T: Value>(
+    text: &[u8],
+    name: &str,
+    header: &Header,
+    survey: &body::Survey,
+    control: &Control,
+) -> Result<Vec<T>, Error> {
+    let cells = header.cells();
+    let len = usize::try_from(cells)
+        .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
+    let mut out = vec![T::default(); len];
+    let written = body::fill(text, survey, &mut out, control)
+        .map_err(|s| stop_error(s, name, text, cells))?;
+    if (written as u64) < cells {
+        return Err(too_few(
+            written as u64,
+            cells,
+            text.len() as u64,
+            name,
+            text,
+        ));
+    }
+    Ok(out)
+}
+
+/// Read a whole grid from a file or bytes.
+pub fn read(
+    input: Input<'_>,
+    name: &str,
+    dtype: Option<DataType>,
+    control: &Control,
+) -> Result<Grid, Error> {
+    let text = source::load(input, name)?;
+    parse_grid(&text, name, dtype, control)
+}
+
+/// Read only the header, reading as few bytes as it needs (64 KiB at a time).
+pub fn read_header(input: Input<'_>, name: &str) -> Result<Header, Error> {
+    const STEP: usize = 64 * 1024;
+    const LIMIT: usize = 16 * 1024 * 1024;
+    let mut reader = source::open(input, name)?;
+    let mut text = Vec::new();
+    loop {
+        let ended = source::fill_buffer(&mut reader, &mut text, STEP, name)?;
+        match parse_header(&text, ended) {
+            Ok(h) => return Ok(h),
+            Err(HeaderError::NeedMore) if !ended && text.len() < LIMIT => continue,
+            Err(e) => return Err(header_error(e, name, &text)),
+        }
+    }
+}

@@ -1,0 +1,625 @@
+//! The header: `keyword value` lines, parsed with nom, resolved the way GDAL resolves them
+//! (geotransform, nodata, data type) and checked the way GDAL does not (see FORMAT.md).
+
+use nom::bytes::complete::{take_till1, take_while, take_while1};
+use nom::{IResult, Parser};
+
+use crate::error::{show_token, Located};
+use crate::scan::is_space;
+use crate::value::{f64_to_f32_clamped, parse_f64, DataType};
+
+/// Where the header's origin sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `xllcorner`/`yllcorner`: the outer lower-left corner of the lower-left cell.
+    Corner,
+    /// `xllcenter`/`yllcenter`: the centre of the lower-left cell.
+    Center,
+}
+
+impl Origin {
+    /// `"corner"` or `"center"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Corner => "corner",
+            Origin::Center => "center",
+        }
+    }
+}
+
+/// The `nodata_value` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nodata {
+    /// The value as written (`null` gives `-f64::MAX` here; see [`Header::nodata_for`]).
+    pub value: f64,
+    /// Whether the token was `null` (D12 software's convention).
+    pub is_null: bool,
+    /// Whether the token has a `.` or `,` (one of GDAL's Float32 triggers).
+    pub has_decimal: bool,
+}
+
+/// A parsed, validated header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Number of columns (`ncols`).
+    pub ncols: usize,
+    /// Number of rows (`nrows`).
+    pub nrows: usize,
+    /// Cell width (after GDAL's snap for global grids).
+    pub dx: f64,
+    /// Cell height, positive (after GDAL's snap for global grids).
+    pub dy: f64,
+    /// Corner or centre origin.
+    pub origin: Origin,
+    /// x of the origin as written.
+    pub x_origin: f64,
+    /// y of the origin as written.
+    pub y_origin: f64,
+    /// The nodata line, if any.
+    pub nodata: Option<Nodata>,
+    /// Byte offset where the body starts.
+    pub body_offset: usize,
+    /// Number of lines before the body.
+    pub header_lines: usize,
+}
+
+impl Header {
+    /// Number of cells, `ncols * nrows` (cannot overflow: both are at most `i32::MAX`).
+    pub fn cells(&self) -> u64 {
+        self.ncols as u64 * self.nrows as u64
+    }
+
+    /// GDAL's geotransform, with GDAL's exact arithmetic.
+    pub fn geotransform(&self) -> [f64; 6] {
+        let rows = self.nrows as f64;
+        match self.origin {
+            Origin::Corner => [
+                self.x_origin,
+                self.dx,
+                0.0,
+                self.y_origin + rows * self.dy,
+                0.0,
+                -self.dy,
+            ],
+            Origin::Center => [
+                self.x_origin - 0.5 * self.dx,
+                self.dx,
+                0.0,
+                self.y_origin - 0.5 * self.dy + rows * self.dy,
+                0.0,
+                -self.dy,
+            ],
+        }
+    }
+
+    /// The data type the header alone forces (GDAL's nodata rule), if any.
+    pub fn nodata_data_type(&self) -> Option<DataType> {
+        let nd = self.nodata.as_ref()?;
+        if nd.is_null {
+            return Some(DataType::Float32);
+        }
+        let v = nd.value;
+        let outside_int = v.is_nan() || v < f64::from(i32::MIN) || v > f64::from(i32::MAX);
+        if !(nd.has_decimal || outside_int) {
+            return None;
+        }
+        let tiny_or_huge = v.abs() < f64::from(f32::MIN_POSITIVE) || v.abs() > f64::from(f32::MAX);
+        if v.is_finite() && tiny_or_huge {
+            Some(DataType::Float64)
+        } else {
+            Some(DataType::Float32)
+        }
+    }
+
+    /// The nodata value as GDAL reports it for a grid of type `dtype`.
+    pub fn nodata_for(&self, dtype: DataType) -> Option<f64> {
+        let nd = self.nodata.as_ref()?;
+        Some(match (dtype, nd.is_null) {
+            (DataType::Float64, true) => -f64::MAX,
+            (_, true) => -f64::from(f32::MAX),
+            (DataType::Float32, false) if nd.value.is_finite() => {
+                f64::from(f64_to_f32_clamped(nd.value))
+            }
+            _ => nd.value,
+        })
+    }
+}
+
+/// The keywords of an ESRI ASCII grid header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Ncols,
+    Nrows,
+    XllCorner,
+    YllCorner,
+    XllCenter,
+    YllCenter,
+    Cellsize,
+    Dx,
+    Dy,
+    Nodata,
+}
+
+const KEYS: [(&str, Key); 10] = [
+    ("ncols", Key::Ncols),
+    ("nrows", Key::Nrows),
+    ("xllcorner", Key::XllCorner),
+    ("yllcorner", Key::YllCorner),
+    ("xllcenter", Key::XllCenter),
+    ("yllcenter", Key::YllCenter),
+    ("cellsize", Key::Cellsize),
+    ("dx", Key::Dx),
+    ("dy", Key::Dy),
+    ("nodata_value", Key::Nodata),
+];
+
+/// A keyword's value as seen: the number, its offset and its text.
+type Seen<'a> = (f64, usize, &'a [u8]);
+
+/// One `keyword value` line as nom splits it; offsets are into the whole text.
+struct Line<'a> {
+    key: &'a [u8],
+    key_at: usize,
+    value: Option<(&'a [u8], usize)>,
+    extra_at: Option<usize>,
+}
+
+fn blanks(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(|b: u8| b == b' ' || b == b'\t').parse(i)
+}
+
+fn word(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_till1(is_space).parse(i)
+}
+
+fn keyword(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|b: u8| b.is_ascii_alphanumeric() || b == b'_').parse(i)
+}
+
+/// Split one header line starting at `start`; returns the line and the offset of the next.
+fn split_line(text: &[u8], start: usize) -> (Line<'_>, usize) {
+    let at = |rest: &[u8]| text.len() - rest.len();
+    let input = &text[start..];
+    let (rest, key) = keyword(input).unwrap_or((input, &input[..0]));
+    let (rest, _) = blanks(rest).unwrap_or((rest, &rest[..0]));
+    let (rest, value) = match word(rest) {
+        Ok((r, v)) => (r, Some((v, at(rest)))),
+        Err(_) => (rest, None),
+    };
+    let (rest, _) = blanks(rest).unwrap_or((rest, &rest[..0]));
+    let extra_at = match rest.first() {
+        Some(&b) if b != b'\n' && b != b'\r' => Some(at(rest)),
+        _ => None,
+    };
+    let mut next = at(rest);
+    while next < text.len() && text[next] != b'\n' {
+        next += 1;
+    }
+    (
+        Line {
+            key,
+            key_at: start,
+            value,
+            extra_at,
+        },
+        (next + 1).min(text.len()),
+    )
+}
+
+/// Whether a line starting at `pos` is body: GDAL's rule (a line that does not start with a
+/// letter), extended as current GDAL does to lines starting with the tokens `nan` or `null`
+/// (and `inf`, which no header keyword starts with either).
+fn starts_body(text: &[u8], pos: usize) -> bool {
+    let Some(&first) = text.get(pos) else {
+        return true;
+    };
+    if !first.is_ascii_alphabetic() {
+        return true;
+    }
+    let end = crate::value::token_end(text, pos);
+    let token = &text[pos..end];
+    [&b"nan"[..], b"null", b"inf", b"infinity"]
+        .iter()
+        .any(|t| token.eq_ignore_ascii_case(t))
+}
+
+/// What [`parse_header`] needs when the text it was given ends inside the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// The header is invalid.
+    Bad(Located),
+    /// The text ended before the body started; give more (only when the text is a prefix).
+    NeedMore,
+}
+
+impl From<Located> for HeaderError {
+    fn from(e: Located) -> Self {
+        HeaderError::Bad(e)
+    }
+}
+
+fn bad(at: usize, message: impl Into<String>) -> HeaderError {
+    HeaderError::Bad(Located::new(at as u64, message))
+}
+
+/// Parse the header at the start of `text`. `complete` says whether `text` is the whole file
+/// (otherwise running out of text asks for more instead of failing).
+pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> {
+    if text.is_empty() {
+        return Err(bad(0, "the file is empty"));
+    }
+    if text.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Err(bad(
+            0,
+            "the file starts with a UTF-8 byte order mark; save it as plain ASCII",
+        ));
+    }
+    if text.len() >= 2 && (text[..2] == [0xFF, 0xFE] || text[..2] == [0xFE, 0xFF]) {
+        return Err(bad(0, "the file is UTF-16 text; save it as plain ASCII"));
+    }
+    let mut values: [Option<Seen<'_>>; 10] = [None; 10];
+    let mut pos = 0usize;
+    let mut lines = 0usize;
+    loop {
+        // Blank lines inside the header are skipped, as GDAL does.
+        while pos < text.len() && (text[pos] == b'\n' || text[pos] == b'\r') {
+            if text[pos] == b'\n' {
+                lines += 1;
+            }
+            pos += 1;
+        }
+        if pos >= text.len() {
+            if !complete {
+                return Err(HeaderError::NeedMore);
+            }
+            break;
+        }
+        if starts_body(text, pos) {
+            break;
+        }
+        let (line, next) = split_line(text, pos);
+        if !complete && next >= text.len() {
+            return Err(HeaderError::NeedMore);
+        }
+        let key_text = String::from_utf8_lossy(line.key).to_ascii_lowercase();
+        let Some(&(_, key)) = KEYS.iter().find(|(name, _)| *name == key_text) else {
+            let token_end = crate::value::token_end(text, pos);
+            return Err(bad(
+                line.key_at,
+                format!(
+                    "unknown header keyword '{}'; expected one of ncols, nrows, xllcorner, \
+                     yllcorner, xllcenter, yllcenter, cellsize, dx, dy, nodata_value",
+                    show_token(&text[pos..token_end])
+                ),
+            ));
+        };
+        let slot = key as usize;
+        if values[slot].is_some() {
+            return Err(bad(
+                line.key_at,
+                format!("header keyword '{key_text}' appears twice"),
+            ));
+        }
+        let Some((value, value_at)) = line.value else {
+            return Err(bad(
+                line.key_at + line.key.len(),
+                format!("header keyword '{key_text}' has no value"),
+            ));
+        };
+        if let Some(extra_at) = line.extra_at {
+            return Err(bad(
+                extra_at,
+                format!("unexpected text after the value of '{key_text}'"),
+            ));
+        }
+        let number = if key == Key::Nodata && value == b"null" {
+            f64::NAN
+        } else {
+            parse_f64(value).ok_or_else(|| {
+                bad(
+                    value_at,
+                    format!(
+                        "the value of '{key_text}' is not a number: '{}'",
+                        show_token(value)
+                    ),
+                )
+            })?
+        };
+        values[slot] = Some((number, value_at, value));
+        lines += 1;
+        pos = next;
+    }
+    let body_offset = pos;
+    let end_at = body_offset;
+    let get = |k: Key| values[k as usize];
+
+    let dimension = |k: Key, name: &str| -> Result<usize, HeaderError> {
+        let (_, at, raw) = get(k).ok_or_else(|| {
+            bad(
+                end_at,
+                format!("the header has no '{name}' line (it must come before the values)"),
+            )
+        })?;
+        let digits = raw.strip_prefix(b"+").unwrap_or(raw);
+        let parsed = std::str::from_utf8(digits)
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u64>().ok());
+        match parsed {
+            Some(n) if n >= 1 && n <= i32::MAX as u64 => Ok(n as usize),
+            _ => Err(bad(
+                at,
+                format!(
+                    "'{name}' must be a whole number from 1 to {}, found '{}'",
+                    i32::MAX,
+                    show_token(raw)
+                ),
+            )),
+        }
+    };
+    let ncols = dimension(Key::Ncols, "ncols")?;
+    let nrows = dimension(Key::Nrows, "nrows")?;
+
+    let positive = |k: Key, name: &str| -> Result<f64, HeaderError> {
+        let (v, at, raw) = get(k).ok_or_else(|| bad(end_at, format!("missing '{name}'")))?;
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(bad(
+                at,
+                format!(
+                    "'{name}' must be a positive, finite number, found '{}'",
+                    show_token(raw)
+                ),
+            ))
+        }
+    };
+    let (mut dx, mut dy) = match (get(Key::Cellsize), get(Key::Dx), get(Key::Dy)) {
+        (Some(_), None, None) => {
+            let c = positive(Key::Cellsize, "cellsize")?;
+            (c, c)
+        }
+        (None, Some(_), Some(_)) => (positive(Key::Dx, "dx")?, positive(Key::Dy, "dy")?),
+        (Some(_), Some((_, at, _)), _) | (Some(_), None, Some((_, at, _))) => {
+            return Err(bad(at, "give either 'cellsize' or 'dx' and 'dy', not both"))
+        }
+        (None, Some((_, at, _)), None) => {
+            return Err(bad(at, "'dx' without 'dy': give both, or 'cellsize'"))
+        }
+        (None, None, Some((_, at, _))) => {
+            return Err(bad(at, "'dy' without 'dx': give both, or 'cellsize'"))
+        }
+        (None, None, None) => {
+            return Err(bad(
+                end_at,
+                "the header has no 'cellsize' (nor 'dx' and 'dy') line",
+            ))
+        }
+    };
+
+    let finite = |k: Key, name: &str| -> Result<f64, HeaderError> {
+        let (v, at, raw) = get(k).ok_or_else(|| bad(end_at, format!("missing '{name}'")))?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(bad(
+                at,
+                format!(
+                    "'{name}' must be a finite number, found '{}'",
+                    show_token(raw)
+                ),
+            ))
+        }
+    };
+    let corner = (get(Key::XllCorner), get(Key::YllCorner));
+    let center = (get(Key::XllCenter), get(Key::YllCenter));
+    let first_at = |pair: (Option<Seen<'_>>, Option<Seen<'_>>)| {
+        pair.0.or(pair.1).map_or(end_at, |(_, at, _)| at)
+    };
+    let (origin, x_origin, y_origin) = match (corner, center) {
+        ((Some(_), Some(_)), (None, None)) => (
+            Origin::Corner,
+            finite(Key::XllCorner, "xllcorner")?,
+            finite(Key::YllCorner, "yllcorner")?,
+        ),
+        ((None, None), (Some(_), Some(_))) => (
+            Origin::Center,
+            finite(Key::XllCenter, "xllcenter")?,
+            finite(Key::YllCenter, "yllcenter")?,
+        ),
+        ((None, None), (None, None)) => {
+            return Err(bad(
+                end_at,
+                "the header has no origin: give 'xllcorner' and 'yllcorner' (or 'xllcenter' \
+                 and 'yllcenter')",
+            ))
+        }
+        (c, m) if (c.0.is_some() || c.1.is_some()) && (m.0.is_some() || m.1.is_some()) => {
+            return Err(bad(
+                first_at(m).max(first_at(c)),
+                "the origin mixes corner and center keywords; use xllcorner/yllcorner or \
+                 xllcenter/yllcenter",
+            ))
+        }
+        (c, m) => {
+            let (present, missing) = if c.0.is_some() || c.1.is_some() {
+                (
+                    c,
+                    if c.0.is_some() {
+                        "yllcorner"
+                    } else {
+                        "xllcorner"
+                    },
+                )
+            } else {
+                (
+                    m,
+                    if m.0.is_some() {
+                        "yllcenter"
+                    } else {
+                        "xllcenter"
+                    },
+                )
+            };
+            return Err(bad(
+                first_at(present),
+                format!("half an origin: '{missing}' is missing"),
+            ));
+        }
+    };
+
+    // GDAL's snap for global grids whose cellsize was written with too few digits.
+    if origin == Origin::Corner
+        && ncols % 360 == 0
+        && (x_origin + 180.0).abs() < 1e-12
+        && dx == dy
+        && (dx - 360.0 / ncols as f64).abs() < 1e-9
+    {
+        dx = 360.0 / ncols as f64;
+        dy = dx;
+    }
+
+    let nodata = get(Key::Nodata).map(|(v, _, raw)| Nodata {
+        value: if raw == b"null" { -f64::MAX } else { v },
+        is_null: raw == b"null",
+        has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
+    });
+
+    Ok(Header {
+        ncols,
+        nrows,
+        dx,
+        dy,
+        origin,
+        x_origin,
+        y_origin,
+        nodata,
+        body_offset,
+        header_lines: lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Header {
+        parse_header(text.as_bytes(), true).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn err(text: &str) -> Located {
+        match parse_header(text.as_bytes(), true) {
+            Err(HeaderError::Bad(e)) => e,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn any_case_any_order_fortran_and_comma_numbers() {
+        let h = ok(
+            "CellSize .500E+02\r\nNROWS 12\r\nncols\t15\r\nyllcorner 0,650000E+06\r\n\
+                    XLLCORNER 0.100000E+06\r\nnodata_value -99999\r\n  .0\r\n",
+        );
+        assert_eq!((h.ncols, h.nrows), (15, 12));
+        assert_eq!(
+            h.geotransform(),
+            [100000.0, 50.0, 0.0, 650600.0, 0.0, -50.0]
+        );
+        assert_eq!(h.header_lines, 6);
+        assert_eq!(h.nodata_data_type(), None);
+        assert_eq!(h.nodata_for(DataType::Int32), Some(-99999.0));
+    }
+
+    #[test]
+    fn center_origin_and_dx_dy() {
+        let h = ok("ncols 2\nnrows 3\nxllcenter 10\nyllcenter 20\ndx 2\ndy 4\n1 2\n");
+        assert_eq!(h.geotransform(), [9.0, 2.0, 0.0, 30.0, 0.0, -4.0]);
+    }
+
+    #[test]
+    fn global_grid_snap() {
+        let h = ok("ncols 720\nnrows 1\nxllcorner -180\nyllcorner 0\ncellsize 0.5000000001\n0\n");
+        assert_eq!(h.dx, 0.5);
+    }
+
+    #[test]
+    fn body_may_start_with_nan_or_null() {
+        let h = ok("ncols 1\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\nnan\n1\n");
+        assert_eq!(h.header_lines, 5);
+        let h = ok("ncols 1\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\nnull 1\n");
+        assert_eq!(h.body_offset, 51);
+    }
+
+    #[test]
+    fn nodata_type_rules() {
+        let with = |nd: &str| {
+            ok(&format!(
+                "ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\nnodata_value {nd}\n1\n"
+            ))
+        };
+        assert_eq!(with("-99999.").nodata_data_type(), Some(DataType::Float32));
+        assert_eq!(with("-99999").nodata_data_type(), None);
+        assert_eq!(with("nan").nodata_data_type(), Some(DataType::Float32));
+        assert_eq!(with("0.0").nodata_data_type(), Some(DataType::Float64));
+        assert_eq!(
+            with("2.2250738585072014e-308").nodata_data_type(),
+            Some(DataType::Float64)
+        );
+        assert_eq!(with("1e40").nodata_data_type(), Some(DataType::Float64));
+        assert_eq!(with("-inf").nodata_data_type(), Some(DataType::Float32));
+        let null = with("null");
+        assert_eq!(null.nodata_data_type(), Some(DataType::Float32));
+        assert_eq!(
+            null.nodata_for(DataType::Float32),
+            Some(-f64::from(f32::MAX))
+        );
+        assert_eq!(null.nodata_for(DataType::Float64), Some(-f64::MAX));
+        let precise = with("-1.234567890123");
+        assert_eq!(precise.nodata_for(DataType::Float64), Some(-1.234567890123));
+        assert_eq!(
+            precise.nodata_for(DataType::Float32),
+            Some(f64::from(-1.234567890123f64 as f32))
+        );
+    }
+
+    #[test]
+    fn stricter_than_gdal() {
+        let base = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+        let e = err("ncols 5.7\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n");
+        assert_eq!(e.offset, 6);
+        assert!(e.message.contains("whole number"));
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\ncellsize 1\n1 2\n");
+        assert!(e.message.contains("yllcorner"), "{}", e.message);
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcenter 0\ncellsize 1\n1 2\n");
+        assert!(e.message.contains("mixes"), "{}", e.message);
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 0\n1 2\n");
+        assert_eq!(e.offset, 49);
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize -1\n1 2\n");
+        assert!(e.message.contains("positive"));
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize inf\n1 2\n");
+        assert!(e.message.contains("finite"));
+        let e = err(&format!("{base}ncols 2\n1 2\n"));
+        assert!(e.message.contains("twice"));
+        let e = err(&format!("{base}bogus 2\n1 2\n"));
+        assert!(e.message.contains("unknown"));
+        assert_eq!(e.offset, base.len() as u64);
+        let e = err(&format!("{base}nodata_value\n1 2\n"));
+        assert!(e.message.contains("no value"));
+        let e = err(&format!("{base}nodata_value -9999 x\n1 2\n"));
+        assert!(e.message.contains("after the value"));
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\n1 2\n");
+        assert!(e.message.contains("cellsize"));
+        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\ndx 1\n1 2\n");
+        assert!(e.message.contains("not both"));
+        assert!(err("").message.contains("empty"));
+        assert!(err("\u{feff}ncols 1").message.contains("byte order mark"));
+    }
+
+    #[test]
+    fn prefix_asks_for_more() {
+        assert_eq!(
+            parse_header(b"ncols 2\nnrows", false),
+            Err(HeaderError::NeedMore)
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! Streaming statistics: count, nodata count, min, max, sum, mean, standard deviation and an
+//! optional histogram, computed block by block without building the grid. Values are taken
+//! in the grid's data type (a Float32 grid's cells are rounded to f32 first), so the results
+//! equal those of any tool reading the same grid through GDAL.
+
+use rayon::prelude::*;
+
+use crate::body::{self, parse_chunk, Sink, Stop};
+use crate::control::Control;
+use crate::error::{Error, Located};
+use crate::grid::resolve_data_type;
+use crate::header::Header;
+use crate::scan::count_tokens;
+use crate::source::Input;
+use crate::stream::BlockStream;
+use crate::value::{DataType, Value};
+
+/// Histogram bins: `bins` equal-width bins over `[low, high]`, the last bin closed, values
+/// outside ignored (numpy's `histogram` on the values as float64).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HistogramSpec {
+    /// Number of bins (at least 1).
+    pub bins: usize,
+    /// Left edge of the first bin.
+    pub low: f64,
+    /// Right edge of the last bin.
+    pub high: f64,
+}
+
+impl HistogramSpec {
+    /// The `bins + 1` edges, computed as numpy's `linspace` computes them.
+    pub fn edges(&self) -> Vec<f64> {
+        let step = (self.high - self.low) / self.bins as f64;
+        let mut e: Vec<f64> = (0..=self.bins)
+            .map(|i| i as f64 * step + self.low)
+            .collect();
+        if let Some(last) = e.last_mut() {
+            *last = self.high;
+        }
+        e
+    }
+
+    #[inline]
+    fn bin(&self, x: f64, edges: &[f64]) -> Option<usize> {
+        if !(x >= self.low && x <= self.high) {
+            return None;
+        }
+        if self.high == self.low {
+            return Some(0);
+        }
+        let scaled = (x - self.low) * (self.bins as f64 / (self.high - self.low));
+        let mut i = (scaled as usize).min(self.bins - 1);
+        // Same correction as numpy: the computed index may be one off next to an edge.
+        if x < edges[i] && i > 0 {
+            i -= 1;
+        } else if i + 1 < self.bins && x >= edges[i + 1] {
+            i += 1;
+        }
+        Some(i)
+    }
+}
+
+/// Statistics of the valid cells (neither nodata nor NaN).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// Valid cells.
+    pub count: u64,
+    /// Nodata (or NaN) cells.
+    pub nodata_count: u64,
+    /// Sum of valid values.
+    pub sum: f64,
+    /// Smallest valid value (`None` when there is none).
+    pub min: Option<f64>,
+    /// Largest valid value.
+    pub max: Option<f64>,
+    /// Mean of valid values.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+    /// Histogram counts, when asked for.
+    pub histogram: Option<Vec<u64>>,
+    /// The grid's data type (of the first source, for a combination).
+    pub data_type: Option<DataType>,
+}
+
+impl Summary {
+    /// Population standard deviation.
+    pub fn std(&self) -> Option<f64> {
+        (self.count > 0).then(|| (self.m2 / self.count as f64).sqrt())
+    }
+
+    /// Combine two summaries (Chan et al.'s parallel formula).
+    pub fn merge(mut self, other: &Summary) -> Summary {
+        if other.count > 0 {
+            let n = self.count + other.count;
+            let delta = other.mean - self.mean;
+            self.mean += delta * (other.count as f64 / n as f64);
+            self.m2 +=
+                other.m2 + delta * delta * (self.count as f64 * other.count as f64 / n as f64);
+            self.count = n;
+            self.sum += other.sum;
+            self.min = match (self.min, other.min) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.max = match (self.max, other.max) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        self.nodata_count += other.nodata_count;
+        if let Some(theirs) = &other.histogram {
+            match &mut self.histogram {
+                Some(mine) => mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b),
+                None => self.histogram = Some(theirs.clone()),
+            }
+        }
+        self.data_type = self.data_type.or(other.data_type);
+        self
+    }
+}
+
+/// Accumulates one chunk: sums around the chunk's first value keep the variance accurate
+/// without a division per value.
+struct ChunkStats<'h> {
+    remaining: u64,
+    nodata: Option<f64>,
+    count: u64,
+    nodata_count: u64,
+    shift: f64,
+    s1: f64,
+    s2: f64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    histogram: Option<(&'h HistogramSpec, &'h [f64], Vec<u64>)>,
+}
+
+impl<'h> ChunkStats<'h> {
+    fn new(
+        remaining: u64,
+        nodata: Option<f64>,
+        hist: Option<(&'h HistogramSpec, &'h [f64])>,
+    ) -> Self {
+        ChunkStats {
+            remaining,
+            nodata,
+            count: 0,
+            nodata_count: 0,
+            shift: 0.0,
+            s1: 0.0,
+            s2: 0.0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            histogram: hist.map(|(s, e)| (s, e, vec![0; s.bins])),
+        }
+    }
+
+    fn finish(self, data_type: DataType) -> Summary {
+        let n = self.count as f64;
+        let (mean, m2) = if self.count > 0 {
+            (
+                self.shift + self.s1 / n,
+                (self.s2 - self.s1 * self.s1 / n).max(0.0),
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        Summary {
+            count: self.count,
+            nodata_count: self.nodata_count,
+            sum: self.sum,
+            min: (self.count > 0).then_some(self.min),
+            max: (self.count > 0).then_some(self.max),
+            mean,
+            m2,
+            histogram: self.histogram.map(|(_, _, h)| h),
+            data_type: Some(data_type),
+        }
+    }
+}
+
+impl<T: Value> Sink<T> for ChunkStats<'_> {
+    #[inline(always)]
+    fn push(&mut self, value: T) -> bool {
+        if self.remaining == 0 {
+            return false;
+        }
+        self.remaining -= 1;
+        let x = value.to_f64();
+        if x.is_nan() || Some(x) == self.nodata {
+            self.nodata_count += 1;
+            return true;
+        }
+        if self.count == 0 {
+            self.shift = x;
+        }
+        self.count += 1;
+        let d = x - self.shift;
+        self.s1 += d;
+        self.s2 += d * d;
+        self.sum += x;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        if let Some((spec, edges, counts)) = &mut self.histogram {
+            if let Some(i) = spec.bin(x, edges) {
+                counts[i] += 1;
+            }
+        }
+        true
+    }
+}
+
+/// The data type a grid's values are taken in: forced, or the header's rule, or (reading
+/// ahead only until the first float marker) the body's.
+pub fn data_type_of(
+    input: Input<'_>,
+    name: &str,
+    forced: Option<DataType>,
+    header: &Header,
+) -> Result<DataType, Error> {
+    if let Some(t) = forced.or_else(|| header.nodata_data_type()) {
+        return Ok(t);
+    }
+    let mut stream = BlockStream::open(input, name)?;
+    while stream.next_block()?.is_some() {
+        if count_tokens(stream.block()).float_marker {
+            return Ok(DataType::Float32);
+        }
+    }
+    Ok(resolve_data_type(None, header, false))
+}
+
+/// Statistics of one source.
+pub fn summarize(
+    input: Input<'_>,
+    name: &str,
+    forced: Option<DataType>,
+    histogram: Option<&HistogramSpec>,
+    control: &Control,
+) -> Result<Summary, Error> {
+    let header = crate::grid::read_header(input, name)?;
+    let data_type = data_type_of(input, name, forced, &header)?;
+    match data_type {
+        DataType::Int32 => summarize_as::<i32>(input, name, data_type, histogram, control),
+        DataType::Float32 => summarize_as::<f32>(input, name, data_type, histogram, control),
+        DataType::Float64 => summarize_as::<f64>(input, name, data_type, histogram, control),
+    }
+}
+
+fn summarize_as<T: Value>(
+    input: Input<'_>,
+    name: &str,
+    data_type: DataType,
+    histogram: Option<&HistogramSpec>,
+    control: &Control,
+) -> Result<Summary, Error> {
+    let mut stream = BlockStream::open(input, name)?;
+    let cells = stream.header.cells();
+    let nodata = stream.header.nodata_for(data_type);
+    let edges = histogram.map(HistogramSpec::edges);
+    let hist = histogram.zip(edges.as_deref());
+    let mut total = Summary {
+        data_type: Some(data_type),
+        ..Summary::default()
+    };
+    let mut seen = 0u64;
+    while let Some(base) = stream.next_block()? {
+        let block = stream.block();
+        let survey =
+            body::survey(block, 0..block.len(), control).map_err(|s| stop(s, &stream, cells))?;
+        // Each chunk may take the values still missing, in order; the counts say how many.
+        let mut budgets = Vec::with_capacity(survey.counts.len());
+        let mut left = cells.saturating_sub(seen);
+        for c in &survey.counts {
+            let take = c.tokens.min(left);
+            budgets.push(take);
+            left -= take;
+        }
+        let results: Vec<Result<Summary, Stop>> = survey
+            .chunks
+            .par_iter()
+            .zip(budgets.par_iter())
+            .map(|(range, &budget)| {
+                if control.is_cancelled() {
+                    return Err(Stop::Cancelled);
+                }
+                let mut acc = ChunkStats::new(budget, nodata, hist);
+                parse_chunk::<T, _>(&block[range.clone()], base + range.start as u64, &mut acc)?;
+                control.advance(range.len() as u64);
+                Ok(acc.finish(data_type))
+            })
+            .collect();
+        let parts = body::earliest(results).map_err(|s| stop(s, &stream, cells))?;
+        for part in &parts {
+            seen += part.count + part.nodata_count;
+            total = total.merge(part);
+        }
+    }
+    if seen < cells {
+        let at = stream.position();
+        return Err(Error::Parse(stream.locate(Located::new(
+            at,
+            format!(
+                "the file ends after {seen} values, but ncols × nrows = {cells}; it is \
+                 truncated, or the header's ncols or nrows is wrong"
+            ),
+        ))));
+    }
+    Ok(total)
+}
+
+fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64) -> Error {
+    match s {
+        Stop::Bad(loc) => Error::Parse(stream.locate(loc)),
+        Stop::Extra(at) => Error::Parse(stream.locate(Located::new(
+            at,
+            format!(
+                "more values than ncols × nrows = {cells}: the header's ncols or nrows is \
+                 wrong, or the file has trailing data"
+            ),
+        ))),
+        Stop::Cancelled => Error::Cancelled,
+    }
+}
+
+/// What to compute for a set of sources.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatsOptions {
+    /// Take values in this type instead of each grid's own.
+    pub data_type: Option<DataType>,
+    /// Number of histogram bins, if a histogram is wanted.
+    pub histogram_bins: Option<usize>,
+    /// Histogram range; `None` uses the combined min and max (a second pass).
+    pub histogram_range: Option<(f64, f64)>,
+}
+
+/// Statistics of each source and of all of them together. Sources are processed in
+/// parallel (and each one in parallel chunks); the first failing source, in input order,
+/// gives the error.
+pub fn summarize_all(
+    inputs: &[(Input<'_>, &str)],
+    options: &StatsOptions,
+    control: &Control,
+) -> Result<(Vec<Summary>, Summary), Error> {
+    let run = |spec: Option<&HistogramSpec>| -> Result<Vec<Summary>, Error> {
+        inputs
+            .par_iter()
+            .map(|(input, name)| summarize(*input, name, options.data_type, spec, control))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
+    };
+    let combine = |parts: &[Summary]| parts.iter().fold(Summary::default(), |acc, s| acc.merge(s));
+    let spec = match (options.histogram_bins, options.histogram_range) {
+        (None, _) => None,
+        (Some(0), _) => return Err(Error::Invalid("histogram_bins must be at least 1".into())),
+        (Some(bins), Some((low, high))) => {
+            if !(low.is_finite() && high.is_finite() && low <= high) {
+                return Err(Error::Invalid(format!(
+                    "invalid histogram range ({low}, {high})"
+                )));
+            }
+            Some(HistogramSpec { bins, low, high })
+        }
+        (Some(bins), None) => {
+            // Two passes: the range is the combined min and max.
+            let first = run(None)?;
+            let all = combine(&first);
+            match (all.min, all.max) {
+                (Some(low), Some(high)) if low.is_finite() && high.is_finite() => {
+                    Some(HistogramSpec { bins, low, high })
+                }
+                _ => Some(HistogramSpec {
+                    bins,
+                    low: 0.0,
+                    high: 1.0,
+                }),
+            }
+        }
+    };
+    let per = run(spec.as_ref())?;
+    let total = combine(&per);
+    Ok((per, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_a_direct_computation() {
+        let text = b"ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\nNODATA_value -9\n1.5 -9 2\n4 nan 8\n";
+        let s = summarize(Input::Bytes(text), "t", None, None, &Control::new()).unwrap();
+        let vals = [1.5f64, 2.0, 4.0, 8.0];
+        let mean = vals.iter().sum::<f64>() / 4.0;
+        let m2: f64 = vals.iter().map(|v| (v - mean) * (v - mean)).sum();
+        assert_eq!((s.count, s.nodata_count), (4, 2));
+        assert_eq!((s.min, s.max, s.sum), (Some(1.5), Some(8.0), 15.5));
+        assert!((s.mean - mean).abs() < 1e-12 && (s.m2 - m2).abs() < 1e-9);
+        assert_eq!(s.data_type, Some(DataType::Float32));
+    }
+
+    #[test]
+    fn histogram_like_numpy() {
+        let spec = HistogramSpec {
+            bins: 4,
+            low: 0.0,
+            high: 1.0,
+        };
+        let edges = spec.edges();
+        let bins: Vec<_> = [0.0, 0.25, 0.5, 0.999, 1.0, 1.5]
+            .iter()
+            .map(|&x| spec.bin(x, &edges))
+            .collect();
+        assert_eq!(
+            bins,
+            vec![Some(0), Some(1), Some(2), Some(3), Some(3), None]
+        );
+    }
+
+    #[test]
+    fn truncated_and_extra() {
+        let short = b"ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4 5\n";
+        match summarize(Input::Bytes(short), "t", None, None, &Control::new()) {
+            Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (8, 1), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        let long = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4\n";
+        match summarize(Input::Bytes(long), "t", None, None, &Control::new()) {
+            Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (7, 1), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

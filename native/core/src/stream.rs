@@ -1,0 +1,135 @@
+//! Reading a grid's text block by block, for work that must not hold the whole file (or the
+//! whole decompressed stream) in memory: statistics and mosaics. Blocks end at whitespace, so
+//! the chunk parser of [`crate::body`] runs on them unchanged; byte offsets stay absolute and
+//! line counts are carried from block to block, so errors still name line and column.
+
+use std::io::Read;
+
+use crate::error::{Error, Located, ParseError};
+use crate::grid::header_error;
+use crate::header::{parse_header, Header, HeaderError};
+use crate::scan::is_space;
+use crate::source::{self, Input};
+
+/// Size of the blocks read from the input.
+pub const BLOCK: usize = 8 << 20;
+
+/// A grid's text, one block at a time, after its header.
+pub struct BlockStream<'a> {
+    name: String,
+    reader: Box<dyn Read + Send + 'a>,
+    buf: Vec<u8>,
+    /// Absolute offset of `buf[0]`.
+    buf_start: u64,
+    /// How many bytes of `buf` the current block covers.
+    block_len: usize,
+    ended: bool,
+    /// Newlines before `buf[0]`.
+    lines_before: u64,
+    /// Absolute offset where the line containing `buf[0]` starts.
+    line_start: u64,
+    /// The header (and the text it was read from, kept for locating header errors).
+    pub header: Header,
+}
+
+impl<'a> BlockStream<'a> {
+    /// Open `input` and read its header.
+    pub fn open(input: Input<'a>, name: &str) -> Result<Self, Error> {
+        let mut reader = source::open(input, name)?;
+        let mut buf = Vec::new();
+        let header = loop {
+            let ended = source::fill_buffer(&mut reader, &mut buf, 64 * 1024, name)?;
+            match parse_header(&buf, ended) {
+                Ok(h) => break h,
+                Err(HeaderError::NeedMore) if !ended && buf.len() < (16 << 20) => continue,
+                Err(e) => return Err(header_error(e, name, &buf)),
+            }
+        };
+        let mut stream = BlockStream {
+            name: name.to_owned(),
+            reader,
+            buf,
+            buf_start: 0,
+            block_len: 0,
+            ended: false,
+            lines_before: 0,
+            line_start: 0,
+            header,
+        };
+        let body = stream.header.body_offset;
+        stream.consume(body);
+        Ok(stream)
+    }
+
+    /// Drop the first `n` bytes of the buffer, keeping line counts right.
+    fn consume(&mut self, n: usize) {
+        let gone = &self.buf[..n];
+        self.lines_before += gone.iter().filter(|&&b| b == b'\n').count() as u64;
+        if let Some(p) = gone.iter().rposition(|&b| b == b'\n') {
+            self.line_start = self.buf_start + p as u64 + 1;
+        }
+        self.buf.drain(..n);
+        self.buf_start += n as u64;
+    }
+
+    /// Move to the next block (ending at whitespace or the end of the text); returns its
+    /// absolute offset, or `None` at the end. [`BlockStream::block`] gives its bytes.
+    pub fn next_block(&mut self) -> Result<Option<u64>, Error> {
+        let done = self.block_len;
+        self.consume(done);
+        self.block_len = 0;
+        while !self.ended && self.buf.len() < BLOCK {
+            let want = BLOCK - self.buf.len();
+            self.ended = source::fill_buffer(&mut self.reader, &mut self.buf, want, &self.name)?;
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let len = if self.ended {
+            self.buf.len()
+        } else {
+            match self.buf.iter().rposition(|&b| is_space(b)) {
+                Some(p) => p + 1,
+                // One token longer than a whole block: take it all and let it fail to parse.
+                None => self.buf.len(),
+            }
+        };
+        self.block_len = len;
+        Ok(Some(self.buf_start))
+    }
+
+    /// The current block's bytes.
+    pub fn block(&self) -> &[u8] {
+        &self.buf[..self.block_len]
+    }
+
+    /// Absolute offset of the end of the text read so far.
+    pub fn position(&self) -> u64 {
+        self.buf_start + self.block_len as u64
+    }
+
+    /// A [`ParseError`] for a problem at absolute offset `at`, which lies in the current
+    /// buffer (or at its end).
+    pub fn locate(&self, problem: Located) -> ParseError {
+        let rel = usize::try_from(problem.offset.saturating_sub(self.buf_start))
+            .unwrap_or(usize::MAX)
+            .min(self.buf.len());
+        let before = &self.buf[..rel];
+        let line = self.lines_before + before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(self.line_start, |p| self.buf_start + p as u64 + 1);
+        ParseError {
+            path: self.name.clone(),
+            line,
+            column: problem.offset - line_start + 1,
+            message: problem.message,
+        }
+    }
+
+    /// The name used in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}

@@ -1,0 +1,486 @@
+//! Cell values: the three data types GDAL gives an ASCII grid, and how one token becomes one
+//! value of each. The fast paths handle the forms real grids use (`123`, `-12.75`); anything
+//! else goes through one general, strict parser.
+
+use crate::scan::is_space;
+
+/// The data type of a grid's cells, chosen the way GDAL chooses it (see FORMAT.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DataType {
+    /// 32-bit signed integers: no `.`, `,`, `e` or `E` anywhere in the body.
+    Int32,
+    /// 32-bit floats: values parsed as f64, then rounded (and clamped to ±FLT_MAX).
+    Float32,
+    /// 64-bit floats: only when asked for, or when the nodata value needs it.
+    Float64,
+}
+
+impl DataType {
+    /// The numpy / GDAL-style lower-case name (`int32`, `float32`, `float64`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Int32 => "int32",
+            DataType::Float32 => "float32",
+            DataType::Float64 => "float64",
+        }
+    }
+
+    /// Parse a name as given by [`DataType::name`] (case-insensitive; GDAL's `Int32`,
+    /// `Float32`, `Float64` spellings work too).
+    pub fn from_name(name: &str) -> Option<DataType> {
+        match name.to_ascii_lowercase().as_str() {
+            "int32" => Some(DataType::Int32),
+            "float32" => Some(DataType::Float32),
+            "float64" => Some(DataType::Float64),
+            _ => None,
+        }
+    }
+
+    /// Size of one cell in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            DataType::Int32 | DataType::Float32 => 4,
+            DataType::Float64 => 8,
+        }
+    }
+}
+
+/// Why one token is not a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenError {
+    /// Offset of the token's first byte within the slice that was parsed.
+    pub at: usize,
+    /// The message for the user.
+    pub message: String,
+}
+
+/// A cell type the engine can parse into. Implemented for `i32`, `f32` and `f64`.
+pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static {
+    /// The matching [`DataType`].
+    const DATA_TYPE: DataType;
+
+    /// Parse the token that starts at `text[pos]` (not whitespace). Returns the value and
+    /// the offset just past the token.
+    fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError>;
+
+    /// The value as f64 (exact for all three types).
+    fn to_f64(self) -> f64;
+
+    /// Convert a nodata value (already in this type's range) to this type.
+    fn from_f64(v: f64) -> Self;
+
+    /// Whether this is a NaN.
+    fn is_nan(self) -> bool;
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// End of the token that starts at `pos`.
+#[inline]
+pub fn token_end(text: &[u8], pos: usize) -> usize {
+    text[pos..]
+        .iter()
+        .position(|&b| is_space(b))
+        .map_or(text.len(), |n| pos + n)
+}
+
+/// The common form `[+-]digits[.digits]` followed by whitespace or the end, correctly
+/// rounded: when the digits fit in 53 bits and there are at most 22 decimals,
+/// `digits / 10^decimals` is one correctly rounded IEEE division of two exact doubles
+/// (Clinger's fast path). Returns `(negative, digits, decimals, end)`, or `None` for
+/// anything else. (A branch-free eight-bytes-at-a-time variant measured slower on real grids,
+/// whose value widths barely vary, so the byte loop predicts well.)
+#[inline(always)]
+fn plain_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
+    let mut i = pos;
+    let negative = match text.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    while let Some(&b) = text.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        digits += 1;
+        i += 1;
+    }
+    let mut decimals = 0usize;
+    if text.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&b) = text.get(i) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+            decimals += 1;
+            i += 1;
+        }
+    }
+    let total = digits + decimals;
+    if total == 0 || total > 19 || decimals > 22 || mantissa >= (1u64 << 53) {
+        return None;
+    }
+    match text.get(i) {
+        Some(&b) if !is_space(b) => None,
+        _ => Some((negative, mantissa, decimals, i)),
+    }
+}
+
+/// [`plain_decimal`] as an f64.
+#[inline(always)]
+fn fast_decimal(text: &[u8], pos: usize) -> Option<(f64, usize)> {
+    let (negative, mantissa, decimals, end) = plain_decimal(text, pos)?;
+    let magnitude = mantissa as f64 / POW10[decimals];
+    Some((if negative { -magnitude } else { magnitude }, end))
+}
+
+/// Strictly parse a whole token as a number the way GDAL's `CPLAtofM` reads it, but refusing
+/// trailing garbage: decimals, a decimal comma, exponents (`1.5E+02`, Fortran's `.5E+02`),
+/// a leading `+`, `nan`, `inf`, `infinity` (any case). `None` if the token is not a number
+/// or a finite literal overflows f64.
+pub fn parse_f64(token: &[u8]) -> Option<f64> {
+    if token.is_empty() || token.len() > 400 {
+        return None;
+    }
+    let comma = token.iter().position(|&b| b == b',');
+    let parsed = match comma {
+        None => fast_float2::parse::<f64, _>(token).ok()?,
+        Some(at) => {
+            if token.contains(&b'.') || token[at + 1..].contains(&b',') {
+                return None;
+            }
+            let mut copy = token.to_vec();
+            copy[at] = b'.';
+            fast_float2::parse::<f64, _>(&copy[..]).ok()?
+        }
+    };
+    if parsed.is_infinite() && !names_infinity(token) {
+        return None;
+    }
+    Some(parsed)
+}
+
+fn names_infinity(token: &[u8]) -> bool {
+    let t = token
+        .strip_prefix(b"-")
+        .or(token.strip_prefix(b"+"))
+        .unwrap_or(token);
+    t.eq_ignore_ascii_case(b"inf") || t.eq_ignore_ascii_case(b"infinity")
+}
+
+/// The message for a token that is not a number.
+fn not_a_number(token: &[u8], want: &str) -> String {
+    if token.contains(&0) {
+        return "found a NUL byte: this is not a text grid (binary data, or UTF-16 text?)"
+            .to_owned();
+    }
+    if token.len() > 400 {
+        return format!("expected {want}, found a token of {} bytes", token.len());
+    }
+    if parse_f64(token).is_none() && fast_float2::parse_partial::<f64, _>(token).is_ok() {
+        if let Ok((v, _)) = fast_float2::parse_partial::<f64, _>(token) {
+            if v.is_infinite() && !names_infinity(token) {
+                return format!("number out of range: '{}'", crate::error::show_token(token));
+            }
+        }
+    }
+    format!(
+        "expected {want}, found '{}'",
+        crate::error::show_token(token)
+    )
+}
+
+fn parse_float_slow(text: &[u8], pos: usize) -> Result<(f64, usize, bool), TokenError> {
+    let end = token_end(text, pos);
+    let token = &text[pos..end];
+    if token == b"null" {
+        return Ok((0.0, end, true));
+    }
+    match parse_f64(token) {
+        Some(v) => Ok((v, end, false)),
+        None => Err(TokenError {
+            at: pos,
+            message: not_a_number(token, "a number"),
+        }),
+    }
+}
+
+impl Value for f64 {
+    const DATA_TYPE: DataType = DataType::Float64;
+
+    #[inline(always)]
+    fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
+        if let Some(hit) = fast_decimal(text, pos) {
+            return Ok(hit);
+        }
+        let (v, end, null) = parse_float_slow(text, pos)?;
+        Ok((if null { -f64::MAX } else { v }, end))
+    }
+
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+}
+
+/// GDAL's conversion of a parsed double to a Float32 cell: clamp to ±FLT_MAX (infinities
+/// included), otherwise round to nearest.
+#[inline]
+pub fn f64_to_f32_clamped(v: f64) -> f32 {
+    if v >= f64::from(f32::MAX) {
+        f32::MAX
+    } else if v <= -f64::from(f32::MAX) {
+        -f32::MAX
+    } else {
+        v as f32
+    }
+}
+
+impl Value for f32 {
+    const DATA_TYPE: DataType = DataType::Float32;
+
+    #[inline(always)]
+    fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
+        if let Some((v, end)) = fast_decimal(text, pos) {
+            // |v| < 2^53 here, far inside f32's range: a plain rounding cast is GDAL's value.
+            return Ok((v as f32, end));
+        }
+        let (v, end, null) = parse_float_slow(text, pos)?;
+        Ok((
+            if null {
+                -f32::MAX
+            } else {
+                f64_to_f32_clamped(v)
+            },
+            end,
+        ))
+    }
+
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    fn from_f64(v: f64) -> Self {
+        f64_to_f32_clamped(v)
+    }
+
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+}
+
+impl Value for i32 {
+    const DATA_TYPE: DataType = DataType::Int32;
+
+    #[inline(always)]
+    fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
+        if let Some((negative, digits, 0, end)) = plain_decimal(text, pos) {
+            let v = if negative {
+                -(digits as i64)
+            } else {
+                digits as i64
+            };
+            if let Ok(v) = i32::try_from(v) {
+                return Ok((v, end));
+            }
+        }
+        let mut i = pos;
+        let negative = match text.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let digits_start = i;
+        let mut acc: i64 = 0;
+        while let Some(&b) = text.get(i) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 || i - digits_start >= 12 {
+                break;
+            }
+            acc = acc * 10 + i64::from(d);
+            i += 1;
+        }
+        let terminated = text.get(i).is_none_or(|&b| is_space(b));
+        if i > digits_start && terminated {
+            let v = if negative { -acc } else { acc };
+            if let Ok(v) = i32::try_from(v) {
+                return Ok((v, i));
+            }
+        }
+        let end = token_end(text, pos);
+        let token = &text[pos..end];
+        let shown = crate::error::show_token(token);
+        let message = if token
+            .iter()
+            .all(|b| b.is_ascii_digit() || *b == b'-' || *b == b'+')
+            && token.iter().any(u8::is_ascii_digit)
+        {
+            format!(
+                "integer '{shown}' is outside the Int32 range of this grid; \
+                 read it with dtype float64"
+            )
+        } else if parse_f64(token).is_some() || token == b"null" {
+            format!(
+                "'{shown}' is not an integer, but this grid is Int32 (forced, or no '.', ',', \
+                 'e' or 'E' appears in its body); read it with dtype float32 or float64"
+            )
+        } else {
+            not_a_number(token, "an integer")
+        };
+        Err(TokenError { at: pos, message })
+    }
+
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    fn from_f64(v: f64) -> Self {
+        v as i32
+    }
+
+    fn is_nan(self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f32_of(s: &str) -> Result<f32, TokenError> {
+        f32::parse_at(s.as_bytes(), 0).map(|(v, _)| v)
+    }
+
+    #[test]
+    fn decimals_round_like_strtod_then_cast() {
+        for s in [
+            "0.1",
+            "123.45",
+            "-0.000001",
+            "9007199254740991",
+            "1.5E+02",
+            ".5",
+            "-.5",
+        ] {
+            let want = s
+                .parse::<f64>()
+                .unwrap_or_else(|_| parse_f64(s.as_bytes()).unwrap());
+            assert_eq!(f64::parse_at(s.as_bytes(), 0).unwrap().0, want, "{s}");
+            assert_eq!(f32_of(s).unwrap(), want as f32, "{s}");
+        }
+    }
+
+    #[test]
+    fn gdal_forms() {
+        assert_eq!(parse_f64(b"0.100000E+06"), Some(100000.0));
+        assert_eq!(parse_f64(b".500E+02"), Some(50.0));
+        assert_eq!(parse_f64(b"0,100000E+06"), Some(100000.0));
+        assert_eq!(parse_f64(b",000E+00"), Some(0.0));
+        assert_eq!(parse_f64(b"+7"), Some(7.0));
+        assert!(parse_f64(b"nan").unwrap().is_nan());
+        assert!(parse_f64(b"NaN").unwrap().is_nan());
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(f32_of("inf").unwrap(), f32::MAX);
+        assert_eq!(f32_of("1e39").unwrap(), f32::MAX);
+        assert_eq!(f32_of("null").unwrap(), -f32::MAX);
+        assert_eq!(f64::parse_at(b"null", 0).unwrap().0, -f64::MAX);
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for s in [
+            "x4", "1.5x", "1,5.0", "1,,5", "--1", ".", "e5", "0x10", "1e999",
+        ] {
+            assert!(f32_of(s).is_err(), "{s}");
+        }
+        assert!(f32_of("1e999")
+            .unwrap_err()
+            .message
+            .contains("out of range"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_equal_the_general_parser(int in 0u64..100_000_000, frac in 0u64..100_000_000, nd in 0usize..9, neg: bool) {
+            let s = if nd == 0 { format!("{}{int}", if neg { "-" } else { "" }) }
+                    else { format!("{}{int}.{:0nd$}", if neg { "-" } else { "" }, frac % 10u64.pow(nd as u32)) };
+            let want = parse_f64(s.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(f64::parse_at(s.as_bytes(), 0).unwrap(), (want, s.len()));
+            proptest::prop_assert_eq!(f32::parse_at(s.as_bytes(), 0).unwrap().0, want as f32);
+            if nd == 0 {
+                proptest::prop_assert_eq!(f64::from(i32::parse_at(s.as_bytes(), 0).unwrap().0), want);
+            }
+        }
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(i32::parse_at(b"-2147483648 ", 0).unwrap(), (i32::MIN, 11));
+        assert_eq!(i32::parse_at(b"+42", 0).unwrap(), (42, 3));
+        let e = i32::parse_at(b"2147483648", 0).unwrap_err();
+        assert!(e.message.contains("Int32 range"), "{}", e.message);
+        let e = i32::parse_at(b"99999999999999999999", 0).unwrap_err();
+        assert!(e.message.contains("Int32 range"), "{}", e.message);
+        let e = i32::parse_at(b"1.5", 0).unwrap_err();
+        assert!(e.message.contains("not an integer"), "{}", e.message);
+        assert!(i32::parse_at(b"x4", 0)
+            .unwrap_err()
+            .message
+            .contains("'x4'"));
+    }
+}
+
+/// Moving cells of one type in and out of [`crate::GridData`] without matching by hand.
+pub trait GridCells: Value {
+    /// The vector, if `data` holds this type.
+    fn from_grid_data(data: crate::GridData) -> Option<Vec<Self>>;
+    /// Wrap a vector of this type.
+    fn into_grid_data(values: Vec<Self>) -> crate::GridData;
+}
+
+macro_rules! impl_cells {
+    ($t:ty, $variant:ident) => {
+        impl GridCells for $t {
+            fn from_grid_data(data: crate::GridData) -> Option<Vec<Self>> {
+                match data {
+                    crate::GridData::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_grid_data(values: Vec<Self>) -> crate::GridData {
+                crate::GridData::$variant(values)
+            }
+        }
+    };
+}
+impl_cells!(i32, Int32);
+impl_cells!(f32, Float32);
+impl_cells!(f64, Float64);
