@@ -73,7 +73,9 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
         Error::Invalid(message) => PyValueError::new_err(message),
         Error::Io { path, source } => {
             let errno = source.raw_os_error().unwrap_or(0);
-            let text = source.to_string();
+            // Rust appends " (os error N)"; Python's own OSError text does not.
+            let full = source.to_string();
+            let text = full.split(" (os error").next().unwrap_or(&full).to_owned();
             match source.kind() {
                 std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err((errno, text, path)),
                 std::io::ErrorKind::PermissionDenied => {

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::Located;
-use crate::scan::{chunk_size, count_tokens, is_space, split_chunks, ChunkCount};
+use crate::scan::{after_token, chunk_size, count_tokens, fixed_chunks, is_space, ChunkCount};
 use crate::value::Value;
 
 /// Where parsed values go.
@@ -71,36 +71,43 @@ impl Stop {
     }
 }
 
-/// Parse every value of `chunk` into `sink`. `base` is the chunk's offset in the whole text,
-/// for error positions.
+/// Parse into `sink` every value that starts in `range` of `text` (a value starting there
+/// may run on past the range's end; one that started before it belongs to the previous
+/// chunk). `base` is the offset of `text[0]` in the whole text, for error positions.
 #[inline]
 pub fn parse_chunk<T: Value, S: Sink<T>>(
-    chunk: &[u8],
+    text: &[u8],
+    range: Range<usize>,
     base: u64,
     sink: &mut S,
 ) -> Result<(), Stop> {
-    let n = chunk.len();
-    let mut i = 0usize;
-    loop {
-        while i < n && is_space(chunk[i]) {
+    let end = range.end.min(text.len());
+    let mut i = range.start;
+    if i > 0 && !is_space(text[i - 1]) {
+        while i < text.len() && !is_space(text[i]) {
             i += 1;
         }
-        if i >= n {
+    }
+    loop {
+        while i < end && is_space(text[i]) {
+            i += 1;
+        }
+        if i >= end {
             return Ok(());
         }
-        let (value, end) = T::parse_at(chunk, i)
+        let (value, next) = T::parse_at(text, i)
             .map_err(|e| Stop::Bad(Located::new(base + e.at as u64, e.message)))?;
         if !sink.push(value) {
             return Err(Stop::Extra(base + i as u64));
         }
-        i = end;
+        i = next;
     }
 }
 
 /// What the first pass found in a body.
 #[derive(Debug, Clone)]
 pub struct Survey {
-    /// Chunk ranges (into the text), each ending at whitespace or the end.
+    /// Chunk ranges (into the text); each owns the values that start in it.
     pub chunks: Vec<Range<usize>>,
     /// Per-chunk token counts and float markers.
     pub counts: Vec<ChunkCount>,
@@ -126,14 +133,14 @@ pub const PARSE_UNITS: u64 = 3;
 
 /// First pass: cut `range` of `text` into chunks and count each chunk's values.
 pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Survey, Stop> {
-    let chunks = split_chunks(text, range.clone(), chunk_size(range.len()));
+    let chunks = fixed_chunks(range.clone(), chunk_size(range.len()));
     let counts = chunks
         .par_iter()
         .map(|r| {
             if control.is_cancelled() {
                 return Err(Stop::Cancelled);
             }
-            let c = count_tokens(&text[r.clone()]);
+            let c = count_tokens(&text[r.clone()], after_token(text, r.start));
             control.advance(r.len() as u64 * SURVEY_UNITS);
             Ok(c)
         })
@@ -170,7 +177,7 @@ pub fn fill<T: Value>(
                 return Err(Stop::Cancelled);
             }
             let mut sink = SliceSink::new(slice);
-            parse_chunk::<T, _>(&text[range.clone()], range.start as u64, &mut sink)?;
+            parse_chunk::<T, _>(text, range.clone(), 0, &mut sink)?;
             control.advance(range.len() as u64 * PARSE_UNITS);
             Ok(sink.written())
         })
@@ -205,10 +212,10 @@ mod tests {
 
     fn parse_all<T: Value>(text: &str, cells: usize, chunk: usize) -> Result<Vec<T>, Stop> {
         let bytes = text.as_bytes();
-        let chunks = split_chunks(bytes, 0..bytes.len(), chunk);
+        let chunks = fixed_chunks(0..bytes.len(), chunk);
         let counts = chunks
             .iter()
-            .map(|r| count_tokens(&bytes[r.clone()]))
+            .map(|r| count_tokens(&bytes[r.clone()], after_token(bytes, r.start)))
             .collect();
         let survey = Survey { chunks, counts };
         let mut out = vec![T::default(); cells];

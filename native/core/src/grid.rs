@@ -4,6 +4,7 @@ use crate::body::{self, Stop};
 use crate::control::Control;
 use crate::error::{Error, Located};
 use crate::header::{parse_header, Header, HeaderError};
+use crate::scan::{after_token, count_tokens};
 use crate::source::{self, Input};
 use crate::value::{DataType, Value};
 
@@ -149,6 +150,18 @@ pub fn parse_grid(
     check_room(&header, body.len() as u64, name, text)?;
     control.add_total(body.len() as u64 * (body::SURVEY_UNITS + body::PARSE_UNITS));
     let survey = body::survey(text, body, control).map_err(|s| stop_error(s, name, text, 0))?;
+    parse_surveyed(text, name, header, &survey, dtype, control)
+}
+
+/// The second half of a read, once the header is parsed and the body surveyed.
+fn parse_surveyed(
+    text: &[u8],
+    name: &str,
+    header: Header,
+    survey: &body::Survey,
+    dtype: Option<DataType>,
+    control: &Control,
+) -> Result<Grid, Error> {
     let data_type = resolve_data_type(dtype, &header, survey.float_marker());
     if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
         return Err(Error::Invalid(format!(
@@ -156,15 +169,87 @@ pub fn parse_grid(
         )));
     }
     let data = match data_type {
-        DataType::Int32 => GridData::Int32(fill_typed(text, name, &header, &survey, control)?),
-        DataType::Float32 => GridData::Float32(fill_typed(text, name, &header, &survey, control)?),
-        DataType::Float64 => GridData::Float64(fill_typed(text, name, &header, &survey, control)?),
+        DataType::Int32 => GridData::Int32(fill_typed(text, name, &header, survey, control)?),
+        DataType::Float32 => GridData::Float32(fill_typed(text, name, &header, survey, control)?),
+        DataType::Float64 => GridData::Float64(fill_typed(text, name, &header, survey, control)?),
     };
     Ok(Grid {
         nodata: header.nodata_for(data_type),
         header,
         data,
     })
+}
+
+/// Read a large plain file and survey it in one parallel pass: each chunk is counted while
+/// it is still in cache from being read. `None` when this path does not apply (small, gzip,
+/// or a header longer than the first read), and the plain path should be used.
+fn read_path_surveyed(
+    path: &std::path::Path,
+    name: &str,
+    dtype: Option<DataType>,
+    control: &Control,
+) -> Result<Option<Grid>, Error> {
+    use rayon::prelude::*;
+    const HEAD: usize = 1 << 20;
+    let io_err = |e: std::io::Error| Error::Io {
+        path: name.to_owned(),
+        source: e,
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let Ok(len) = usize::try_from(file.metadata().map_err(io_err)?.len()) else {
+        return Ok(None);
+    };
+    if len < 4 * HEAD {
+        return Ok(None);
+    }
+    let mut text = vec![0u8; len];
+    source::read_exact_at(&file, &mut text[..HEAD], 0).map_err(io_err)?;
+    if text.starts_with(&[0x1f, 0x8b]) {
+        return Ok(None);
+    }
+    let header = match parse_header(&text[..HEAD], false) {
+        Ok(h) => h,
+        Err(HeaderError::NeedMore) => return Ok(None),
+        Err(e) => return Err(header_error(e, name, &text[..HEAD])),
+    };
+    let body = header.body_offset..len;
+    check_room(&header, body.len() as u64, name, &text[..HEAD])?;
+    control.add_total(body.len() as u64 * (body::SURVEY_UNITS + body::PARSE_UNITS));
+    let size = crate::scan::chunk_size(body.len());
+    let chunks = crate::scan::fixed_chunks(body.clone(), size);
+    let body_start = body.start;
+    let counted: Vec<(crate::scan::ChunkCount, bool)> = text[body.clone()]
+        .par_chunks_mut(size)
+        .enumerate()
+        .map(|(i, piece)| {
+            if control.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let start = body_start + i * size;
+            let unread = HEAD.saturating_sub(start).min(piece.len());
+            source::read_exact_at(&file, &mut piece[unread..], (start + unread) as u64)
+                .map_err(io_err)?;
+            control.advance(piece.len() as u64 * body::SURVEY_UNITS);
+            // The byte before the piece may not be read yet: count as if it were a
+            // separator, and correct once every piece is in.
+            Ok((
+                count_tokens(piece, false),
+                piece.first().is_some_and(|&b| b > 0x20),
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    let counts = chunks
+        .iter()
+        .zip(counted)
+        .map(|(range, (mut count, starts_inside))| {
+            if starts_inside && after_token(&text, range.start) {
+                count.tokens -= 1;
+            }
+            count
+        })
+        .collect();
+    let survey = body::Survey { chunks, counts };
+    parse_surveyed(&text, name, header, &survey, dtype, control).map(Some)
 }
 
 fn fill_typed<T: Value>(
@@ -199,6 +284,11 @@ pub fn read(
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Grid, Error> {
+    if let Input::Path(path) = input {
+        if let Some(grid) = read_path_surveyed(path, name, dtype, control)? {
+            return Ok(grid);
+        }
+    }
     let text = source::load(input, name)?;
     parse_grid(&text, name, dtype, control)
 }

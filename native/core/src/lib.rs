@@ -16,6 +16,7 @@
 //! [`writer`] for output.
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod body;
 pub mod control;
 pub mod error;

@@ -49,11 +49,19 @@ fn io_error(name: &str, source: io::Error) -> Error {
 
 /// A reader over the grid's text, decompressing gzip transparently.
 pub fn open<'a>(input: Input<'a>, name: &str) -> Result<Box<dyn Read + Send + 'a>, Error> {
+    open_tracked(input, name).map(|(reader, _)| reader)
+}
+
+/// [`open`], also saying whether the text is decompressed (and so needs a [`BodyBudget`]).
+pub fn open_tracked<'a>(
+    input: Input<'a>,
+    name: &str,
+) -> Result<(Box<dyn Read + Send + 'a>, bool), Error> {
     match input {
         Input::Bytes(bytes) if bytes.starts_with(&GZIP_MAGIC) => {
-            Ok(Box::new(MultiGzDecoder::new(bytes)))
+            Ok((Box::new(MultiGzDecoder::new(bytes)), true))
         }
-        Input::Bytes(bytes) => Ok(Box::new(bytes)),
+        Input::Bytes(bytes) => Ok((Box::new(bytes), false)),
         Input::Path(path) => {
             let mut file = File::open(path).map_err(|e| io_error(name, e))?;
             let mut magic = [0u8; 2];
@@ -61,9 +69,9 @@ pub fn open<'a>(input: Input<'a>, name: &str) -> Result<Box<dyn Read + Send + 'a
             let head = io::Cursor::new(magic[..got].to_vec());
             let chained = head.chain(file);
             if got == 2 && magic == GZIP_MAGIC {
-                Ok(Box::new(MultiGzDecoder::new(chained)))
+                Ok((Box::new(MultiGzDecoder::new(chained)), true))
             } else {
-                Ok(Box::new(chained))
+                Ok((Box::new(chained), false))
             }
         }
     }
@@ -82,19 +90,30 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(got)
 }
 
-/// The whole text: borrowed when the input is plain bytes, else read (and decompressed).
+/// The whole text: borrowed when the input is plain bytes, else read (and decompressed,
+/// within a [`BodyBudget`]: see [`load_bounded`]).
 pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
     match input {
         Input::Bytes(bytes) if !bytes.starts_with(&GZIP_MAGIC) => Ok(Cow::Borrowed(bytes)),
         Input::Path(path) => {
-            let bytes = read_file(path).map_err(|e| io_error(name, e))?;
-            if bytes.starts_with(&GZIP_MAGIC) {
-                Ok(Cow::Owned(gunzip(&bytes, name)?))
+            let mut file = File::open(path).map_err(|e| io_error(name, e))?;
+            let mut magic = [0u8; 2];
+            let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
+            if got == 2 && magic == GZIP_MAGIC {
+                let chained = io::Cursor::new(magic).chain(file);
+                Ok(Cow::Owned(load_bounded(
+                    &mut MultiGzDecoder::new(chained),
+                    name,
+                )?))
             } else {
-                Ok(Cow::Owned(bytes))
+                drop(file);
+                Ok(Cow::Owned(read_file(path).map_err(|e| io_error(name, e))?))
             }
         }
-        Input::Bytes(bytes) => Ok(Cow::Owned(gunzip(bytes, name)?)),
+        Input::Bytes(bytes) => Ok(Cow::Owned(load_bounded(
+            &mut MultiGzDecoder::new(bytes),
+            name,
+        )?)),
     }
 }
 
@@ -124,12 +143,12 @@ fn read_file(path: &Path) -> io::Result<Vec<u8>> {
 }
 
 #[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
 }
 
 #[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
     while !buf.is_empty() {
         match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -145,18 +164,10 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
 }
 
 #[cfg(not(any(unix, windows)))]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     let mut f = file.try_clone()?;
     io::Seek::seek(&mut f, io::SeekFrom::Start(offset))?;
     f.read_exact(buf)
-}
-
-fn gunzip(bytes: &[u8], name: &str) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| io_error(name, e))?;
-    Ok(out)
 }
 
 /// Read from `reader` until `buf` holds at least `want` more bytes or the input ends.
@@ -186,4 +197,245 @@ pub fn size_hint(input: Input<'_>) -> u64 {
         Input::Bytes(b) => b.len() as u64,
         Input::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
     }
+}
+
+// --- Decompression limits ------------------------------------------------------------------
+
+/// At most this many bytes of decompressed body per value read so far (see [`BodyBudget`]).
+pub const MAX_BYTES_PER_VALUE: u64 = 512;
+
+/// Decompressed body bytes always allowed on top of [`MAX_BYTES_PER_VALUE`] per value.
+pub const BODY_SLACK: u64 = 1 << 20;
+
+/// The longest header accepted from any input (a header is a few hundred bytes).
+pub const MAX_HEADER: usize = 16 << 20;
+
+/// How much decompressed text a compressed grid may hold, checked while it is decompressed
+/// so that a decompression bomb is refused after reading little more than its header needs.
+///
+/// The header says how many values follow (`cells = ncols × nrows`). As the body streams in,
+/// with `v` values seen so far:
+/// - the body may hold at most `MAX_BYTES_PER_VALUE × min(v, cells) + BODY_SLACK` bytes (no
+///   real value takes 512 bytes: the longest number the parser accepts has 400; so this only
+///   refuses runs of blank space or garbage far beyond anything a grid writer produces);
+/// - reading stops as soon as value number `cells + 1` has been read whole: the text then
+///   certainly has values left over, and the parser reports that (or an earlier problem)
+///   exactly where it is.
+///
+/// So memory and time are bounded by what the header's `cells` can need, and a lie in the
+/// header about `cells` costs at most what it claims. Plain (not compressed) text is not
+/// limited: its size is known before reading, and the parser checks it against the header.
+#[derive(Debug, Clone)]
+pub struct BodyBudget {
+    cells: u64,
+    body_start: u64,
+    /// Absolute offset up to which bytes were fed.
+    seen_to: u64,
+    /// Values (runs of bytes above 0x20) started so far.
+    tokens: u64,
+    /// Whether the last byte fed was inside a value.
+    inside: bool,
+    /// Absolute offset just past value number `cells + 1`, once it has ended.
+    stop_at: Option<u64>,
+}
+
+impl BodyBudget {
+    /// A budget for a body of `cells` values starting at absolute offset `body_start`.
+    pub fn new(cells: u64, body_start: u64) -> Self {
+        BodyBudget {
+            cells,
+            body_start,
+            seen_to: body_start,
+            tokens: 0,
+            inside: false,
+            stop_at: None,
+        }
+    }
+
+    /// Once value `cells + 1` has been read whole: the offset just past it. Reading may stop
+    /// there; the text up to it shows the grid's first problem.
+    pub fn stop_at(&self) -> Option<u64> {
+        self.stop_at
+    }
+
+    /// Bytes the body may hold with the values seen so far.
+    fn allowance(&self) -> u64 {
+        self.tokens
+            .min(self.cells)
+            .saturating_mul(MAX_BYTES_PER_VALUE)
+            .saturating_add(BODY_SLACK)
+    }
+
+    /// Account for the next `bytes` of the body (they follow those fed before). Returns
+    /// whether reading may stop ([`BodyBudget::stop_at`] is set), or the located refusal.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<bool, crate::error::Located> {
+        if self.stop_at.is_some() {
+            return Ok(true);
+        }
+        let start = self.seen_to;
+        let new_tokens = crate::scan::count_tokens(bytes, self.inside).tokens;
+        if self.tokens + new_tokens <= self.cells {
+            self.tokens += new_tokens;
+            if let Some(&last) = bytes.last() {
+                self.inside = last > 0x20;
+            }
+            self.seen_to = start + bytes.len() as u64;
+        } else {
+            // Value `cells + 1` starts in these bytes: find where it ends.
+            for (i, &b) in bytes.iter().enumerate() {
+                let inside = b > 0x20;
+                if inside && !self.inside {
+                    self.tokens += 1;
+                }
+                if !inside && self.inside && self.tokens > self.cells {
+                    self.stop_at = Some(start + i as u64);
+                    self.inside = false;
+                    self.seen_to = start + i as u64;
+                    return Ok(true);
+                }
+                self.inside = inside;
+            }
+            self.seen_to = start + bytes.len() as u64;
+        }
+        let used = self.seen_to - self.body_start;
+        let allowed = self.allowance();
+        if used > allowed {
+            return Err(crate::error::Located::new(
+                self.body_start + allowed,
+                format!(
+                    "the compressed text goes on far past what the header's {} values can \
+                     need ({} bytes after the header hold only {} values; a compressed grid \
+                     may have at most {MAX_BYTES_PER_VALUE} bytes per value plus {} KiB): a \
+                     decompression bomb or a corrupt file",
+                    self.cells,
+                    used,
+                    self.tokens,
+                    BODY_SLACK / 1024
+                ),
+            ));
+        }
+        Ok(false)
+    }
+
+    /// The text ended: the value past the grid (if one started) ends here too.
+    pub fn finish(&mut self) {
+        if self.stop_at.is_none() && self.tokens > self.cells {
+            self.stop_at = Some(self.seen_to);
+        }
+    }
+}
+
+/// Read up to `want` more bytes into `buf` (fewer only at the end). Returns whether the
+/// input ended. Growing `buf` past what memory allows is an error, not an abort.
+pub fn fill_fallible(
+    reader: &mut (impl Read + ?Sized),
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> io::Result<bool> {
+    let start = buf.len();
+    buf.try_reserve(want).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("not enough memory to hold {} bytes of text", start + want),
+        )
+    })?;
+    buf.resize(start + want, 0);
+    let mut filled = start;
+    let ended = loop {
+        if filled == buf.len() {
+            break false;
+        }
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break true,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(filled);
+                return Err(e);
+            }
+        }
+    };
+    buf.truncate(filled);
+    Ok(ended)
+}
+
+/// What to tell the user when reading decompressed text failed because the compressed data
+/// is corrupt or cut short (`None`: the failure is an I/O error, e.g. reading the file).
+pub fn corrupt_message(e: &io::Error) -> Option<String> {
+    matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+    )
+    .then(|| {
+        format!(
+            "the compressed data is corrupt or cut short ({e}); the text decompressed so far \
+             ends here"
+        )
+    })
+}
+
+/// A failure while reading decompressed text: a [`crate::ParseError`] at the end of the text
+/// decompressed so far when the compressed data is corrupt or cut short, else an I/O error.
+pub fn decompression_error(e: io::Error, name: &str, text: &[u8]) -> Error {
+    match corrupt_message(&e) {
+        Some(message) => {
+            Error::Parse(crate::error::Located::new(text.len() as u64, message).locate(name, text))
+        }
+        None => io_error(name, e),
+    }
+}
+
+/// Decompress a grid's whole text from `reader`, refusing a decompression bomb early: first
+/// the header (at most [`MAX_HEADER`] bytes), then the body within a [`BodyBudget`]. When
+/// the text certainly holds values past `ncols × nrows`, reading stops just after the first
+/// of them (the parser then reports it, or an earlier problem, where it is).
+pub fn load_bounded(reader: &mut (impl Read + ?Sized), name: &str) -> Result<Vec<u8>, Error> {
+    use crate::header::{parse_header, HeaderError};
+    const STEP: usize = 64 * 1024;
+    const BLOCK: usize = 4 << 20;
+    let mut text = Vec::new();
+    let mut ended;
+    let header = loop {
+        // Doubling steps keep re-parsing a long header linear overall.
+        let step = text.len().clamp(STEP, MAX_HEADER);
+        ended = fill_fallible(reader, &mut text, step)
+            .map_err(|e| decompression_error(e, name, &text))?;
+        match parse_header(&text, ended) {
+            Ok(h) => break h,
+            Err(HeaderError::NeedMore) if text.len() < MAX_HEADER => continue,
+            Err(HeaderError::NeedMore) => return Err(header_too_long(name, &text)),
+            Err(e) => return Err(crate::grid::header_error(e, name, &text)),
+        }
+    };
+    let mut budget = BodyBudget::new(header.cells(), header.body_offset as u64);
+    let locate = |e: crate::error::Located, text: &[u8]| Error::Parse(e.locate(name, text));
+    let mut stop = budget
+        .feed(&text[header.body_offset..])
+        .map_err(|e| locate(e, &text))?;
+    while !stop && !ended {
+        let before = text.len();
+        ended = fill_fallible(reader, &mut text, BLOCK)
+            .map_err(|e| decompression_error(e, name, &text))?;
+        stop = budget.feed(&text[before..]).map_err(|e| locate(e, &text))?;
+    }
+    budget.finish();
+    if let Some(at) = budget.stop_at() {
+        text.truncate(usize::try_from(at).unwrap_or(usize::MAX));
+    }
+    Ok(text)
+}
+
+/// The error for a header that has not ended after [`MAX_HEADER`] bytes.
+pub fn header_too_long(name: &str, text: &[u8]) -> Error {
+    Error::Parse(
+        crate::error::Located::new(
+            text.len() as u64,
+            format!(
+                "no grid values after {} MiB of header: this is not an ESRI ASCII grid (a \
+                 header is a few lines)",
+                MAX_HEADER >> 20
+            ),
+        )
+        .locate(name, text),
+    )
 }

@@ -225,7 +225,7 @@ pub fn data_type_of(
     }
     let mut stream = BlockStream::open(input, name)?;
     while stream.next_block()?.is_some() {
-        if count_tokens(stream.block()).float_marker {
+        if count_tokens(stream.block(), false).float_marker {
             return Ok(DataType::Float32);
         }
     }
@@ -287,7 +287,7 @@ fn summarize_as<T: Value>(
                     return Err(Stop::Cancelled);
                 }
                 let mut acc = ChunkStats::new(budget, nodata, hist);
-                parse_chunk::<T, _>(&block[range.clone()], base + range.start as u64, &mut acc)?;
+                parse_chunk::<T, _>(block, range.clone(), base, &mut acc)?;
                 control.advance(range.len() as u64);
                 Ok(acc.finish(data_type))
             })

@@ -9,7 +9,7 @@ use crate::error::{Error, Located, ParseError};
 use crate::grid::header_error;
 use crate::header::{parse_header, Header, HeaderError};
 use crate::scan::is_space;
-use crate::source::{self, Input};
+use crate::source::{self, BodyBudget, Input};
 
 /// Size of the blocks read from the input.
 pub const BLOCK: usize = 8 << 20;
@@ -24,6 +24,8 @@ pub struct BlockStream<'a> {
     /// How many bytes of `buf` the current block covers.
     block_len: usize,
     ended: bool,
+    /// Limits on decompressed text (only for compressed input).
+    budget: Option<BodyBudget>,
     /// Newlines before `buf[0]`.
     lines_before: u64,
     /// Absolute offset where the line containing `buf[0]` starts.
@@ -33,32 +35,59 @@ pub struct BlockStream<'a> {
 }
 
 impl<'a> BlockStream<'a> {
-    /// Open `input` and read its header.
+    /// Open `input` and read its header. Compressed text is read within a [`BodyBudget`], so
+    /// a decompression bomb fails (with its position) instead of streaming on for ever.
     pub fn open(input: Input<'a>, name: &str) -> Result<Self, Error> {
-        let mut reader = source::open(input, name)?;
+        let (mut reader, compressed) = source::open_tracked(input, name)?;
         let mut buf = Vec::new();
+        let mut ended;
         let header = loop {
-            let ended = source::fill_buffer(&mut reader, &mut buf, 64 * 1024, name)?;
+            // Doubling steps keep re-parsing a long header linear overall.
+            let step = buf.len().clamp(64 * 1024, source::MAX_HEADER);
+            ended = source::fill_fallible(&mut reader, &mut buf, step)
+                .map_err(|e| source::decompression_error(e, name, &buf))?;
             match parse_header(&buf, ended) {
                 Ok(h) => break h,
-                Err(HeaderError::NeedMore) if !ended && buf.len() < (16 << 20) => continue,
+                Err(HeaderError::NeedMore) if buf.len() < source::MAX_HEADER => continue,
+                Err(HeaderError::NeedMore) => return Err(source::header_too_long(name, &buf)),
                 Err(e) => return Err(header_error(e, name, &buf)),
             }
         };
+        let mut budget =
+            compressed.then(|| BodyBudget::new(header.cells(), header.body_offset as u64));
+        let mut stop = false;
+        if let Some(b) = &mut budget {
+            stop = b
+                .feed(&buf[header.body_offset..])
+                .map_err(|e| Error::Parse(e.locate(name, &buf)))?;
+        }
         let mut stream = BlockStream {
             name: name.to_owned(),
             reader,
             buf,
             buf_start: 0,
             block_len: 0,
-            ended: false,
+            ended,
+            budget,
             lines_before: 0,
             line_start: 0,
             header,
         };
+        if stop {
+            stream.stop_early();
+        }
         let body = stream.header.body_offset;
         stream.consume(body);
         Ok(stream)
+    }
+
+    /// The budget saw a value past the grid: end the text just after it.
+    fn stop_early(&mut self) {
+        if let Some(at) = self.budget.as_ref().and_then(BodyBudget::stop_at) {
+            let keep = usize::try_from(at.saturating_sub(self.buf_start)).unwrap_or(usize::MAX);
+            self.buf.truncate(keep);
+        }
+        self.ended = true;
     }
 
     /// Drop the first `n` bytes of the buffer, keeping line counts right.
@@ -80,7 +109,27 @@ impl<'a> BlockStream<'a> {
         self.block_len = 0;
         while !self.ended && self.buf.len() < BLOCK {
             let want = BLOCK - self.buf.len();
-            self.ended = source::fill_buffer(&mut self.reader, &mut self.buf, want, &self.name)?;
+            let before = self.buf.len();
+            self.ended = match source::fill_fallible(&mut self.reader, &mut self.buf, want) {
+                Ok(ended) => ended,
+                Err(e) => {
+                    let end = self.buf_start + self.buf.len() as u64;
+                    return Err(match source::corrupt_message(&e) {
+                        Some(m) => Error::Parse(self.locate(Located::new(end, m))),
+                        None => Error::Io {
+                            path: self.name.clone(),
+                            source: e,
+                        },
+                    });
+                }
+            };
+            if let Some(budget) = &mut self.budget {
+                match budget.feed(&self.buf[before..]) {
+                    Ok(false) => {}
+                    Ok(true) => self.stop_early(),
+                    Err(e) => return Err(Error::Parse(self.locate(e))),
+                }
+            }
         }
         if self.buf.is_empty() {
             return Ok(None);
