@@ -62,15 +62,17 @@ class Header:
     dy: float
     """Cell height (``cellsize``, or ``dy``), positive."""
     origin: str
-    """``"corner"`` (``xllcorner``/``yllcorner``) or ``"center"`` (``xllcenter``/``yllcenter``)."""
+    """``"corner"`` (``xllcorner``/``yllcorner``), ``"center"`` (``xllcenter``/``yllcenter``), or
+    ``"north-west"`` (GRASS ASCII ``west:``/``north:`` headers, and mosaics)."""
     x_origin: float
     """The x value written in the header (corner or centre, see :attr:`origin`)."""
     y_origin: float
     """The y value written in the header (corner or centre, see :attr:`origin`)."""
     nodata: float | int | None
     """``nodata_value`` as GDAL reports it (``null`` becomes -FLT_MAX or -DBL_MAX)."""
-    dtype: np.dtype
-    """The data type GDAL would choose (int32, float32 or float64), see FORMAT.md."""
+    dtype: np.dtype | None
+    """The data type GDAL chooses (int32, float32 or float64; see FORMAT.md). ``None`` from
+    :func:`read_header` when only the body can decide it (no nodata value forcing a float)."""
     geotransform: tuple[float, float, float, float, float, float]
     """GDAL's geotransform: (x of west edge, dx, 0, y of north edge, 0, -dy)."""
     header_lines: int
@@ -103,7 +105,7 @@ class Header:
             x_origin=raw["x_origin"],
             y_origin=raw["y_origin"],
             nodata=raw["nodata"],
-            dtype=np.dtype(raw["dtype"]),
+            dtype=None if raw["dtype"] is None else np.dtype(raw["dtype"]),
             geotransform=tuple(raw["geotransform"]),  # type: ignore[arg-type]
             header_lines=raw["header_lines"],
         )

@@ -155,11 +155,12 @@ pub(crate) fn parse_dtype(dtype: Option<&str>) -> PyResult<Option<DataType>> {
         .transpose()
 }
 
-/// The header as the dict `asciigrid.Header._from_native` takes.
+/// The header as the dict `asciigrid.Header._from_native` takes. `dtype` is `None` when only
+/// the body can decide it (see [`read_header`]).
 pub(crate) fn header_dict<'py>(
     py: Python<'py>,
     header: &Header,
-    dtype: DataType,
+    dtype: Option<DataType>,
     nodata: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
@@ -170,14 +171,19 @@ pub(crate) fn header_dict<'py>(
     d.set_item("origin", header.origin.name())?;
     d.set_item("x_origin", header.x_origin)?;
     d.set_item("y_origin", header.y_origin)?;
+    let integral = |v: f64| v.fract() == 0.0 && v.abs() < 9.0e15;
     match nodata {
-        Some(v) if dtype == DataType::Int32 && v.fract() == 0.0 && v.abs() < 9.0e15 => {
+        Some(v)
+            if dtype != Some(DataType::Float32)
+                && dtype != Some(DataType::Float64)
+                && integral(v) =>
+        {
             d.set_item("nodata", v as i64)?
         }
         Some(v) => d.set_item("nodata", v)?,
         None => d.set_item("nodata", py.None())?,
     }
-    d.set_item("dtype", dtype.name())?;
+    d.set_item("dtype", dtype.map(DataType::name))?;
     d.set_item("geotransform", PyTuple::new(py, header.geotransform())?)?;
     d.set_item("header_lines", header.header_lines)?;
     Ok(d)
@@ -223,7 +229,7 @@ fn read<'py>(
         core::read(source.input(), &name, dtype, control)
     })?;
     let data_type = grid.data.data_type();
-    let header = header_dict(py, &grid.header, data_type, grid.nodata)?;
+    let header = header_dict(py, &grid.header, Some(data_type), grid.nodata)?;
     let array = grid_array(py, grid.data, grid.header.nrows, grid.header.ncols)?;
     Ok((array, header))
 }
@@ -234,10 +240,10 @@ fn read_header<'py>(py: Python<'py>, source: Source, name: String) -> PyResult<B
     let header = py
         .detach(|| core::read_header(source.input(), &name))
         .map_err(|e| to_py_err(py, e))?;
-    // The body is not read, so the type is the header's own rule, or Int32 if the body
-    // decides it; `read` reports the final type.
-    let dtype = header.nodata_data_type().unwrap_or(DataType::Int32);
-    header_dict(py, &header, dtype, header.nodata_for(dtype))
+    // The body is not read: the type is known only when the nodata value decides it.
+    let dtype = header.nodata_data_type();
+    let nodata = header.nodata_for(dtype.unwrap_or(DataType::Int32));
+    header_dict(py, &header, dtype, nodata)
 }
 
 /// Write a grid atomically.

@@ -43,7 +43,7 @@ impl MosaicPlan {
         let d = PyDict::new(py);
         d.set_item(
             "header",
-            header_dict(py, &p.header, p.data_type, Some(p.nodata))?,
+            header_dict(py, &p.header, Some(p.data_type), Some(p.nodata))?,
         )?;
         let tiles = PyList::empty(py);
         for t in &p.tiles {

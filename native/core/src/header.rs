@@ -15,6 +15,9 @@ pub enum Origin {
     Corner,
     /// `xllcenter`/`yllcenter`: the centre of the lower-left cell.
     Center,
+    /// The north-west (upper-left) corner: GRASS ASCII headers (`west:`, `north:`) and
+    /// mosaics, where the origin is the grid's top-left edge.
+    NorthWest,
 }
 
 impl Origin {
@@ -23,6 +26,7 @@ impl Origin {
         match self {
             Origin::Corner => "corner",
             Origin::Center => "center",
+            Origin::NorthWest => "north-west",
         }
     }
 }
@@ -61,6 +65,8 @@ pub struct Header {
     pub body_offset: usize,
     /// Number of lines before the body.
     pub header_lines: usize,
+    /// The type a GRASS `type:` line names (`int`, `float`, `double`).
+    pub declared_type: Option<DataType>,
 }
 
 impl Header {
@@ -89,11 +95,15 @@ impl Header {
                 0.0,
                 -self.dy,
             ],
+            Origin::NorthWest => [self.x_origin, self.dx, 0.0, self.y_origin, 0.0, -self.dy],
         }
     }
 
     /// The data type the header alone forces (GDAL's nodata rule), if any.
     pub fn nodata_data_type(&self) -> Option<DataType> {
+        if self.declared_type.is_some() {
+            return self.declared_type;
+        }
         let nd = self.nodata.as_ref()?;
         if nd.is_null {
             return Some(DataType::Float32);
@@ -104,7 +114,9 @@ impl Header {
             return None;
         }
         let tiny_or_huge = v.abs() < f64::from(f32::MIN_POSITIVE) || v.abs() > f64::from(f32::MAX);
-        if v.is_finite() && tiny_or_huge {
+        // GDAL's GRASS driver has no Float64 promotion; its ESRI driver has.
+        let esri = self.origin != Origin::NorthWest;
+        if esri && v.is_finite() && tiny_or_huge {
             Some(DataType::Float64)
         } else {
             Some(DataType::Float32)
@@ -256,6 +268,9 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
     }
     if text.len() >= 2 && (text[..2] == [0xFF, 0xFE] || text[..2] == [0xFE, 0xFF]) {
         return Err(bad(0, "the file is UTF-16 text; save it as plain ASCII"));
+    }
+    if is_grass(text) {
+        return parse_grass_header(text, complete);
     }
     let mut values: [Option<Seen<'_>>; 10] = [None; 10];
     let mut pos = 0usize;
@@ -496,6 +511,191 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         nodata,
         body_offset,
         header_lines: lines,
+        declared_type: None,
+    })
+}
+
+/// Whether the text starts like a GRASS ASCII grid (`north:` and friends).
+fn is_grass(text: &[u8]) -> bool {
+    let start = text
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(text.len());
+    let end = crate::value::token_end(text, start);
+    let token = text[start..end].to_ascii_lowercase();
+    GRASS_KEYS
+        .iter()
+        .any(|k| token.starts_with(k.as_bytes()) && token.get(k.len()) == Some(&b':'))
+}
+
+const GRASS_KEYS: [&str; 8] = [
+    "north", "south", "east", "west", "rows", "cols", "null", "type",
+];
+
+/// A GRASS ASCII header (`north: 250` ...; GDAL's GRASSASCIIGrid driver): same strictness
+/// as the ESRI header, and GDAL's geotransform `(west, (east-west)/cols, 0, north, 0,
+/// -(north-south)/rows)`.
+fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> {
+    let mut seen: [Option<Seen<'_>>; 8] = [None; 8];
+    let mut pos = 0usize;
+    let mut lines = 0usize;
+    loop {
+        while pos < text.len() && (text[pos] == b'\n' || text[pos] == b'\r') {
+            lines += usize::from(text[pos] == b'\n');
+            pos += 1;
+        }
+        if pos >= text.len() && !complete {
+            return Err(HeaderError::NeedMore);
+        }
+        if pos >= text.len() || starts_body(text, pos) {
+            break;
+        }
+        let line_end = text[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |n| pos + n);
+        if !complete && line_end >= text.len() {
+            return Err(HeaderError::NeedMore);
+        }
+        let line = &text[pos..line_end];
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or_else(|| bad(pos, "a GRASS header line must read 'keyword: value'"))?;
+        let key = String::from_utf8_lossy(&line[..colon])
+            .trim()
+            .to_ascii_lowercase();
+        let Some(slot) = GRASS_KEYS.iter().position(|k| *k == key) else {
+            return Err(bad(
+                pos,
+                format!(
+                    "unknown GRASS header keyword '{}'; expected north, south, east, west, rows, \
+                 cols, null or type",
+                    show_token(&line[..colon])
+                ),
+            ));
+        };
+        if seen[slot].is_some() {
+            return Err(bad(pos, format!("header keyword '{key}' appears twice")));
+        }
+        let after = colon + 1;
+        let value_start = after
+            + line[after..]
+                .iter()
+                .position(|&b| !is_space(b))
+                .unwrap_or(line.len() - after);
+        let value_end = crate::value::token_end(line, value_start.min(line.len()));
+        let value = &line[value_start.min(line.len())..value_end];
+        if value.is_empty() {
+            return Err(bad(
+                pos + colon,
+                format!("header keyword '{key}' has no value"),
+            ));
+        }
+        if let Some(extra) = line[value_end..].iter().position(|&b| !is_space(b)) {
+            return Err(bad(
+                pos + value_end + extra,
+                format!("unexpected text after the value of '{key}'"),
+            ));
+        }
+        let number = if key == "type" {
+            0.0
+        } else if key == "null" && value == b"null" {
+            f64::NAN
+        } else {
+            parse_f64(value).ok_or_else(|| {
+                bad(
+                    pos + value_start,
+                    format!(
+                        "the value of '{key}' is not a number: '{}'",
+                        show_token(value)
+                    ),
+                )
+            })?
+        };
+        seen[slot] = Some((number, pos + value_start, value));
+        lines += 1;
+        pos = (line_end + 1).min(text.len());
+    }
+    let body_offset = pos;
+    let need = |i: usize| -> Result<Seen<'_>, HeaderError> {
+        seen[i].ok_or_else(|| {
+            bad(
+                body_offset,
+                format!("the GRASS header has no '{}:' line", GRASS_KEYS[i]),
+            )
+        })
+    };
+    let whole = |i: usize| -> Result<usize, HeaderError> {
+        let (v, at, raw) = need(i)?;
+        if v.fract() == 0.0
+            && v >= 1.0
+            && v <= f64::from(i32::MAX)
+            && raw.iter().all(u8::is_ascii_digit)
+        {
+            Ok(v as usize)
+        } else {
+            Err(bad(
+                at,
+                format!(
+                    "'{}' must be a whole number from 1 to {}, found '{}'",
+                    GRASS_KEYS[i],
+                    i32::MAX,
+                    show_token(raw)
+                ),
+            ))
+        }
+    };
+    let (north, south, east, west) = (need(0)?, need(1)?, need(2)?, need(3)?);
+    let (nrows, ncols) = (whole(4)?, whole(5)?);
+    for (v, at, raw) in [north, south, east, west] {
+        if !v.is_finite() {
+            return Err(bad(
+                at,
+                format!("bounds must be finite, found '{}'", show_token(raw)),
+            ));
+        }
+    }
+    if north.0 <= south.0 {
+        return Err(bad(north.1, "'north' must be greater than 'south'"));
+    }
+    if east.0 <= west.0 {
+        return Err(bad(east.1, "'east' must be greater than 'west'"));
+    }
+    let declared_type = match seen[7] {
+        None => None,
+        Some((_, at, raw)) => Some(match raw.to_ascii_lowercase().as_slice() {
+            b"int" => DataType::Int32,
+            b"float" => DataType::Float32,
+            b"double" => DataType::Float64,
+            _ => {
+                return Err(bad(
+                    at,
+                    format!(
+                        "'type' must be int, float or double, found '{}'",
+                        show_token(raw)
+                    ),
+                ))
+            }
+        }),
+    };
+    let nodata = seen[6].map(|(v, _, raw)| Nodata {
+        value: v,
+        is_null: false,
+        has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
+    });
+    Ok(Header {
+        ncols,
+        nrows,
+        dx: (east.0 - west.0) / ncols as f64,
+        dy: (north.0 - south.0) / nrows as f64,
+        origin: Origin::NorthWest,
+        x_origin: west.0,
+        y_origin: north.0,
+        nodata,
+        body_offset,
+        header_lines: lines,
+        declared_type,
     })
 }
 
@@ -613,6 +813,22 @@ mod tests {
         assert!(e.message.contains("not both"));
         assert!(err("").message.contains("empty"));
         assert!(err("\u{feff}ncols 1").message.contains("byte order mark"));
+    }
+
+    #[test]
+    fn grass_header() {
+        let h = ok("north: 250.000000\nsouth: 0.000000\neast: 150.000000\nwest: -100.000000\nrows: 6\ncols: 4\n-9999 1\n");
+        assert_eq!(
+            h.geotransform(),
+            [-100.0, 62.5, 0.0, 250.0, 0.0, -41.666666666666664]
+        );
+        assert_eq!((h.ncols, h.nrows, h.header_lines), (4, 6, 6));
+        let e = err("north: 1\nsouth: 2\neast: 1\nwest: 0\nrows: 1\ncols: 1\n1\n");
+        assert!(e.message.contains("greater"), "{}", e.message);
+        let h = ok(
+            "north: 1\nsouth: 0\neast: 1\nwest: 0\nrows: 1\ncols: 1\ntype: double\nnull: -1\n1\n",
+        );
+        assert_eq!(h.nodata_data_type(), Some(DataType::Float64));
     }
 
     #[test]

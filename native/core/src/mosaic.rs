@@ -41,7 +41,7 @@ pub struct Plan {
     pub tiles: Vec<Tile>,
     /// Tiles left out (only when asked to skip errors), with why.
     pub skipped: Vec<(String, Error)>,
-    /// The mosaic's header (corner origin; `nodata` set).
+    /// The mosaic's header (north-west origin; `nodata` set).
     pub header: Header,
     /// The mosaic's data type.
     pub data_type: DataType,
@@ -196,9 +196,9 @@ impl Plan {
             nrows,
             dx,
             dy,
-            origin: Origin::Corner,
+            origin: Origin::NorthWest,
             x_origin: west,
-            y_origin: north - nrows as f64 * dy,
+            y_origin: north,
             nodata: Some(crate::header::Nodata {
                 value: nodata,
                 is_null: false,
@@ -206,6 +206,7 @@ impl Plan {
             }),
             body_offset: 0,
             header_lines: 0,
+            declared_type: None,
         };
         let bands = bands_of(&tiles, nrows, ncols);
         Ok(Plan {
