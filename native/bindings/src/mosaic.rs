@@ -77,11 +77,6 @@ impl MosaicPlan {
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
         let plan = &self.plan;
         let (data, failed) = run(py, progress, |control| {
-            let tiles = plan
-                .tiles
-                .iter()
-                .filter(|t| t.row < row_start + row_count && t.row + t.header.nrows > row_start);
-            control.add_total(tiles.map(|t| t.header.cells()).sum());
             plan.read_rows(row_start, row_count, skip_errors, control)
         })?;
         let failures = PyList::empty(py);

@@ -54,12 +54,6 @@ pub fn stats<'py>(
             .map(Source::input)
             .zip(names.iter().map(String::as_str))
             .collect();
-        control.add_total(
-            inputs
-                .iter()
-                .map(|(i, _)| asciigrid_core::source::size_hint(*i))
-                .sum(),
-        );
         summarize_all(&inputs, &options, control)
     })?;
     // The edges follow from the range actually used, which the combined min/max gives when

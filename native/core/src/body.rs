@@ -125,11 +125,16 @@ impl Survey {
     }
 }
 
-/// Progress units per body byte for the survey pass and the parse pass (the parse is the
-/// slow one, so it gets most of the bar).
-pub const SURVEY_UNITS: u64 = 1;
-/// See [`SURVEY_UNITS`].
-pub const PARSE_UNITS: u64 = 3;
+/// The share of a chunk's bytes reported as done after the survey pass; the parse pass
+/// (the slow one) reports the rest, so progress ends at exactly the body's size.
+pub fn survey_share(len: usize) -> u64 {
+    len as u64 / 4
+}
+
+/// See [`survey_share`].
+pub fn parse_share(len: usize) -> u64 {
+    len as u64 - survey_share(len)
+}
 
 /// First pass: cut `range` of `text` into chunks and count each chunk's values.
 pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Survey, Stop> {
@@ -141,7 +146,7 @@ pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Sur
                 return Err(Stop::Cancelled);
             }
             let c = count_tokens(&text[r.clone()], after_token(text, r.start));
-            control.advance(r.len() as u64 * SURVEY_UNITS);
+            control.advance(survey_share(r.len()));
             Ok(c)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -178,7 +183,7 @@ pub fn fill<T: Value>(
             }
             let mut sink = SliceSink::new(slice);
             parse_chunk::<T, _>(text, range.clone(), 0, &mut sink)?;
-            control.advance(range.len() as u64 * PARSE_UNITS);
+            control.advance(parse_share(range.len()));
             Ok(sink.written())
         })
         .collect();

@@ -10,6 +10,7 @@ pub struct Control {
     cancelled: AtomicBool,
     done: AtomicU64,
     total: AtomicU64,
+    total_fixed: AtomicBool,
 }
 
 impl Control {
@@ -28,9 +29,21 @@ impl Control {
         self.cancelled.load(Ordering::Relaxed)
     }
 
-    /// Add `units` of work still to do (progress is in bytes-like units).
+    /// Add `units` of work still to do (progress is in bytes of text). Ignored once a
+    /// caller that knows the whole amount up front has called [`Control::fix_total`], so
+    /// nested work (a mosaic's tiles) does not count twice.
     pub fn add_total(&self, units: u64) {
-        self.total.fetch_add(units, Ordering::Relaxed);
+        if !self.total_fixed.load(Ordering::Relaxed) {
+            self.total.fetch_add(units, Ordering::Relaxed);
+        }
+    }
+
+    /// Set the total once and for all (see [`Control::add_total`]); the outermost caller
+    /// wins, later calls (from nested work) are ignored.
+    pub fn fix_total(&self, units: u64) {
+        if !self.total_fixed.swap(true, Ordering::Relaxed) {
+            self.total.store(units, Ordering::Relaxed);
+        }
     }
 
     /// Record `units` of work done.

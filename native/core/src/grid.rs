@@ -148,7 +148,7 @@ pub fn parse_grid(
     let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
     let body = header.body_offset..text.len();
     check_room(&header, body.len() as u64, name, text)?;
-    control.add_total(body.len() as u64 * (body::SURVEY_UNITS + body::PARSE_UNITS));
+    control.add_total(body.len() as u64);
     let survey = body::survey(text, body, control).map_err(|s| stop_error(s, name, text, 0))?;
     parse_surveyed(text, name, header, &survey, dtype, control)
 }
@@ -174,7 +174,7 @@ fn parse_surveyed(
         DataType::Float64 => GridData::Float64(fill_typed(text, name, &header, survey, control)?),
     };
     Ok(Grid {
-        nodata: header.nodata_for(data_type),
+        nodata: header.nodata_as_read(dtype, data_type),
         header,
         data,
     })
@@ -214,7 +214,7 @@ fn read_path_surveyed(
     };
     let body = header.body_offset..len;
     check_room(&header, body.len() as u64, name, &text[..HEAD])?;
-    control.add_total(body.len() as u64 * (body::SURVEY_UNITS + body::PARSE_UNITS));
+    control.add_total(body.len() as u64);
     let size = crate::scan::chunk_size(body.len());
     let chunks = crate::scan::fixed_chunks(body.clone(), size);
     let body_start = body.start;
@@ -229,7 +229,7 @@ fn read_path_surveyed(
             let unread = HEAD.saturating_sub(start).min(piece.len());
             source::read_exact_at(&file, &mut piece[unread..], (start + unread) as u64)
                 .map_err(io_err)?;
-            control.advance(piece.len() as u64 * body::SURVEY_UNITS);
+            control.advance(body::survey_share(piece.len()));
             // The byte before the piece may not be read yet: count as if it were a
             // separator, and correct once every piece is in.
             Ok((
@@ -288,6 +288,10 @@ pub fn read(
         if let Some(grid) = read_path_surveyed(path, name, dtype, control)? {
             return Ok(grid);
         }
+    }
+    if let Some(size) = source::gzip_size_hint(input) {
+        // Decompressed size from the gzip trailer, so progress has a total from the start.
+        control.fix_total(size);
     }
     let text = source::load(input, name)?;
     parse_grid(&text, name, dtype, control)

@@ -123,7 +123,18 @@ impl Header {
         }
     }
 
-    /// The nodata value as GDAL reports it for a grid of type `dtype`.
+    /// The nodata value GDAL reports when it reads this grid as `dtype`, `forced` being the
+    /// type the caller asked for: GDAL rounds it to f32 only when the header (or the caller)
+    /// made the grid Float32, not when the body's float markers did.
+    pub fn nodata_as_read(&self, forced: Option<DataType>, dtype: DataType) -> Option<f64> {
+        let by_body = forced.is_none() && self.nodata_data_type().is_none();
+        if by_body && dtype == DataType::Float32 {
+            return self.nodata_for(DataType::Int32);
+        }
+        self.nodata_for(dtype)
+    }
+
+    /// The nodata value as a grid of type `dtype` holds it (rounded to f32 for Float32).
     pub fn nodata_for(&self, dtype: DataType) -> Option<f64> {
         let nd = self.nodata.as_ref()?;
         Some(match (dtype, nd.is_null) {

@@ -254,10 +254,19 @@ impl Plan {
         control: &Control,
     ) -> Result<(GridData, Vec<(usize, Error)>), Error> {
         let ncols = self.header.ncols;
+        let end = start + count;
+        let wanted = self
+            .tiles
+            .iter()
+            .filter(|t| t.row < end && t.row + t.header.nrows > start);
+        control.fix_total(
+            wanted
+                .map(|t| crate::source::size_hint(t.input.as_input()))
+                .sum(),
+        );
         let fill = T::from_f64(self.nodata);
         let mut out = vec![fill; count * ncols];
         let mut failed = Vec::new();
-        let end = start + count;
         // One band at a time bounds the tiles held in memory at once.
         for &(band_start, band_rows) in &self.bands {
             let band_end = band_start + band_rows;
@@ -284,9 +293,8 @@ impl Plan {
                         tile.input.as_input(),
                         &tile.name,
                         Some(T::DATA_TYPE),
-                        &Control::new(),
+                        control,
                     )?;
-                    control.advance(g.header.cells());
                     T::from_grid_data(g.data)
                         .ok_or_else(|| Error::Invalid("internal: wrong cell type".into()))
                 })

@@ -171,7 +171,8 @@ pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Res
 }
 
 /// Read from `reader` until `buf` holds at least `want` more bytes or the input ends.
-/// Returns whether the input ended.
+/// Returns whether the input ended. `buf` must hold the text from its start: corrupt
+/// compressed data is reported as a parse error where the decompressed text stops.
 pub fn fill_buffer(
     reader: &mut (impl Read + ?Sized),
     buf: &mut Vec<u8>,
@@ -185,10 +186,36 @@ pub fn fill_buffer(
             Ok(0) => return Ok(true),
             Ok(n) => buf.extend_from_slice(&block[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(name, e)),
+            Err(e) => return Err(decompression_error(e, name, buf)),
         }
     }
     Ok(false)
+}
+
+/// The decompressed size a gzip input announces in its trailer (modulo 4 GiB, so only a
+/// hint), or `None` when the input is not gzip.
+pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
+    let trailer = match input {
+        Input::Bytes(b) if b.starts_with(&GZIP_MAGIC) && b.len() >= 22 => {
+            let mut t = [0u8; 4];
+            t.copy_from_slice(&b[b.len() - 4..]);
+            t
+        }
+        Input::Path(p) => {
+            let mut f = File::open(p).ok()?;
+            let mut magic = [0u8; 2];
+            read_full(&mut f, &mut magic).ok()?;
+            if magic != GZIP_MAGIC {
+                return None;
+            }
+            io::Seek::seek(&mut f, io::SeekFrom::End(-4)).ok()?;
+            let mut t = [0u8; 4];
+            f.read_exact(&mut t).ok()?;
+            t
+        }
+        Input::Bytes(_) => return None,
+    };
+    Some(u64::from(u32::from_le_bytes(trailer)))
 }
 
 /// Bytes the input holds (compressed size for gzip): a progress total.
@@ -235,6 +262,8 @@ pub struct BodyBudget {
     tokens: u64,
     /// Whether the last byte fed was inside a value.
     inside: bool,
+    /// Whether value number `cells + 1` has started.
+    past_grid: bool,
     /// Absolute offset just past value number `cells + 1`, once it has ended.
     stop_at: Option<u64>,
 }
@@ -248,6 +277,7 @@ impl BodyBudget {
             seen_to: body_start,
             tokens: 0,
             inside: false,
+            past_grid: false,
             stop_at: None,
         }
     }
@@ -273,30 +303,41 @@ impl BodyBudget {
             return Ok(true);
         }
         let start = self.seen_to;
-        let new_tokens = crate::scan::count_tokens(bytes, self.inside).tokens;
-        if self.tokens + new_tokens <= self.cells {
-            self.tokens += new_tokens;
-            if let Some(&last) = bytes.last() {
-                self.inside = last > 0x20;
-            }
-            self.seen_to = start + bytes.len() as u64;
-        } else {
-            // Value `cells + 1` starts in these bytes: find where it ends.
-            for (i, &b) in bytes.iter().enumerate() {
-                let inside = b > 0x20;
-                if inside && !self.inside {
-                    self.tokens += 1;
+        let mut from = 0;
+        if !self.past_grid {
+            let new_tokens = crate::scan::count_tokens(bytes, self.inside).tokens;
+            if self.tokens + new_tokens <= self.cells {
+                self.tokens += new_tokens;
+                if let Some(&last) = bytes.last() {
+                    self.inside = last > 0x20;
                 }
-                if !inside && self.inside && self.tokens > self.cells {
-                    self.stop_at = Some(start + i as u64);
-                    self.inside = false;
-                    self.seen_to = start + i as u64;
-                    return Ok(true);
+                from = bytes.len();
+            } else {
+                // Value `cells + 1` starts in these bytes.
+                for (i, &b) in bytes.iter().enumerate() {
+                    let inside = b > 0x20;
+                    if inside && !self.inside {
+                        self.tokens += 1;
+                        if self.tokens > self.cells {
+                            self.past_grid = true;
+                            from = i;
+                            break;
+                        }
+                    }
+                    self.inside = inside;
                 }
-                self.inside = inside;
             }
-            self.seen_to = start + bytes.len() as u64;
         }
+        if self.past_grid {
+            // It ends where the parser's token ends: at whitespace.
+            if let Some(p) = bytes[from..].iter().position(|&b| crate::scan::is_space(b)) {
+                let at = start + (from + p) as u64;
+                self.stop_at = Some(at);
+                self.seen_to = at;
+                return Ok(true);
+            }
+        }
+        self.seen_to = start + bytes.len() as u64;
         let used = self.seen_to - self.body_start;
         let allowed = self.allowance();
         if used > allowed {
@@ -319,7 +360,7 @@ impl BodyBudget {
 
     /// The text ended: the value past the grid (if one started) ends here too.
     pub fn finish(&mut self) {
-        if self.stop_at.is_none() && self.tokens > self.cells {
+        if self.stop_at.is_none() && self.past_grid {
             self.stop_at = Some(self.seen_to);
         }
     }

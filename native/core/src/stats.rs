@@ -243,22 +243,27 @@ pub fn summarize(
     let header = crate::grid::read_header(input, name)?;
     let data_type = data_type_of(input, name, forced, &header)?;
     match data_type {
-        DataType::Int32 => summarize_as::<i32>(input, name, data_type, histogram, control),
-        DataType::Float32 => summarize_as::<f32>(input, name, data_type, histogram, control),
-        DataType::Float64 => summarize_as::<f64>(input, name, data_type, histogram, control),
+        DataType::Int32 => summarize_as::<i32>(input, name, forced, data_type, histogram, control),
+        DataType::Float32 => {
+            summarize_as::<f32>(input, name, forced, data_type, histogram, control)
+        }
+        DataType::Float64 => {
+            summarize_as::<f64>(input, name, forced, data_type, histogram, control)
+        }
     }
 }
 
 fn summarize_as<T: Value>(
     input: Input<'_>,
     name: &str,
+    forced: Option<DataType>,
     data_type: DataType,
     histogram: Option<&HistogramSpec>,
     control: &Control,
 ) -> Result<Summary, Error> {
     let mut stream = BlockStream::open(input, name)?;
     let cells = stream.header.cells();
-    let nodata = stream.header.nodata_for(data_type);
+    let nodata = stream.header.nodata_as_read(forced, data_type);
     let edges = histogram.map(HistogramSpec::edges);
     let hist = histogram.zip(edges.as_deref());
     let mut total = Summary {
@@ -289,6 +294,7 @@ fn summarize_as<T: Value>(
                 let mut acc = ChunkStats::new(budget, nodata, hist);
                 parse_chunk::<T, _>(block, range.clone(), base, &mut acc)?;
                 control.advance(range.len() as u64);
+
                 Ok(acc.finish(data_type))
             })
             .collect();
@@ -344,6 +350,15 @@ pub fn summarize_all(
     options: &StatsOptions,
     control: &Control,
 ) -> Result<(Vec<Summary>, Summary), Error> {
+    let size: u64 = inputs
+        .iter()
+        .map(|(i, _)| crate::source::size_hint(*i))
+        .sum();
+    let passes = match (options.histogram_bins, options.histogram_range) {
+        (Some(_), None) => 2,
+        _ => 1,
+    };
+    control.fix_total(size * passes);
     let run = |spec: Option<&HistogramSpec>| -> Result<Vec<Summary>, Error> {
         inputs
             .par_iter()

@@ -338,11 +338,11 @@ impl Value for i32 {
         let end = token_end(text, pos);
         let token = &text[pos..end];
         let shown = crate::error::show_token(token);
-        let message = if token
-            .iter()
-            .all(|b| b.is_ascii_digit() || *b == b'-' || *b == b'+')
-            && token.iter().any(u8::is_ascii_digit)
-        {
+        let digits = token
+            .strip_prefix(b"-")
+            .or(token.strip_prefix(b"+"))
+            .unwrap_or(token);
+        let message = if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
             format!(
                 "integer '{shown}' is outside the Int32 range of this grid; \
                  read it with dtype float64"

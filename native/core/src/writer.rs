@@ -156,11 +156,19 @@ fn header_text(cells: Cells<'_>, nrows: usize, opts: &WriteOptions) -> String {
     }
     if let Some(nd) = opts.nodata {
         h.push_str("NODATA_value ");
-        match cells {
-            Cells::Int32(_) if nd.fract() == 0.0 && nd.abs() <= f64::from(i32::MAX) => {
-                let _ = write!(h, "{}", nd as i64);
-            }
-            _ => push_f64(&mut h, nd),
+        // An integral nodata written without a point leaves the data type to the body (GDAL
+        // makes any '.' in the nodata a Float32 grid, and "0.0" even a Float64 one). That is
+        // right for an int grid, and for a float grid whose body shows its float markers.
+        let integral = nd.fract() == 0.0 && nd >= f64::from(i32::MIN) && nd <= f64::from(i32::MAX);
+        let body_marks_floats = match cells {
+            Cells::Int32(_) => true,
+            Cells::Float32(v) => opts.precision != Some(0) && v.iter().any(|x| x.is_finite()),
+            Cells::Float64(v) => opts.precision != Some(0) && v.iter().any(|x| x.is_finite()),
+        };
+        if integral && body_marks_floats {
+            let _ = write!(h, "{}", nd as i64);
+        } else {
+            push_f64(&mut h, nd);
         }
         h.push('\n');
     }
@@ -258,6 +266,11 @@ fn write_to(
             .map(|rows| format_rows(cells, opts.ncols, rows.clone(), opts.precision))
             .collect();
         for (text, rows) in texts.iter().zip(group) {
+            // GDAL (before 3.9) takes a first body line starting with a letter (`nan`, `inf`)
+            // for a header line; a leading space keeps it body for every reader.
+            if rows.start == 0 && text.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+                out.write_all(b" ").map_err(io_err)?;
+            }
             out.write_all(text.as_bytes()).map_err(io_err)?;
             control.advance(((rows.end - rows.start) * opts.ncols) as u64);
         }

@@ -39,10 +39,13 @@ fn agree(plain: &Result<Grid, Error>, other: &Result<Grid, Error>, how: &str) {
     match (plain, other) {
         (Ok(a), Ok(b)) => assert!(same_grid(a, b), "{how}: different grids"),
         (Err(Error::Parse(a)), Err(Error::Parse(b))) => {
+            // A compressed text stops at the first value past the grid, so its data type is
+            // chosen from the text up to there (a float marker further on is not seen): an
+            // earlier error may show instead, or the same token refused as an integer.
+            let typed = |m: &str| m.contains("integer") || m.contains("Int32");
             if a.message.starts_with("more values than") {
-                // A compressed text stops at the first value past the grid, so the data type
-                // is chosen from the text up to there: an earlier error may show instead.
                 assert!((b.line, b.column) <= (a.line, a.column), "{how}: {a} vs {b}");
+            } else if (a.line, a.column) == (b.line, b.column) && typed(&b.message) {
             } else {
                 assert_eq!((a.line, a.column, &a.message), (b.line, b.column, &b.message), "{how}");
             }
@@ -61,6 +64,9 @@ fn check_stats(text: &[u8], dtype: Option<DataType>, plain: &Result<Grid, Error>
             assert_eq!(s.count + s.nodata_count, g.header.cells());
             assert_eq!(s.data_type, Some(g.data.data_type()));
         }
+        // read refuses a body too short for the header before parsing it (an early,
+        // allocation-free check); stats streams on and finds the end or a bad value first.
+        (Err(Error::Parse(a)), Err(Error::Parse(_))) if a.message.starts_with("the header promises") => {}
         (Err(Error::Parse(a)), Err(Error::Parse(b))) => {
             assert_eq!((a.line, a.column), (b.line, b.column), "stats: {a} vs {b}")
         }
@@ -92,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // The header alone agrees with the whole read.
     match (read_header(Input::Bytes(text), "fuzz.asc"), &plain) {
-        (Ok(h), Ok(g)) => assert_eq!(&h, &g.header),
+        (Ok(h), Ok(g)) => assert_eq!(format!("{h:?}"), format!("{:?}", g.header)),
         (Err(Error::Parse(a)), Err(Error::Parse(b))) => assert_eq!(&a, b),
         (Err(e), _) if !matches!(e, Error::Parse(_)) => panic!("read_header: {e:?}"),
         (Err(_), Ok(_)) => panic!("read_header fails on a grid that reads"),
