@@ -8,7 +8,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::Located;
+use crate::error::{Error, Located, ParseError};
 use crate::scan::{after_token, chunk_size, count_tokens, fixed_chunks, is_space, ChunkCount};
 use crate::value::Value;
 
@@ -61,7 +61,34 @@ pub enum Stop {
     Cancelled,
 }
 
+/// The problem of a body that ends after `found` of its `cells` values, at offset `at`.
+pub fn too_few(found: u64, cells: u64, at: u64) -> Located {
+    Located::new(
+        at,
+        format!(
+            "the file ends after {found} values, but ncols × nrows = {cells}; it is \
+             truncated, or the header's ncols or nrows is wrong"
+        ),
+    )
+}
+
 impl Stop {
+    /// The caller's error for this stop in a grid of `cells` values; `locate` turns an
+    /// offset into line and column (the whole text, or a stream's current block, knows how).
+    pub fn into_error(self, cells: u64, locate: impl FnOnce(Located) -> ParseError) -> Error {
+        match self {
+            Stop::Bad(loc) => Error::Parse(locate(loc)),
+            Stop::Extra(at) => Error::Parse(locate(Located::new(
+                at,
+                format!(
+                    "more values than ncols × nrows = {cells}: the header's ncols or nrows is \
+                     wrong, or the file has trailing data"
+                ),
+            ))),
+            Stop::Cancelled => Error::Cancelled,
+        }
+    }
+
     fn offset(&self) -> u64 {
         match self {
             Stop::Bad(e) => e.offset,

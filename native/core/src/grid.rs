@@ -67,20 +67,7 @@ pub(crate) fn header_error(e: HeaderError, name: &str, text: &[u8]) -> Error {
 
 /// Turn a body failure into the caller's error.
 pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Error {
-    match stop {
-        Stop::Bad(loc) => Error::Parse(loc.locate(name, text)),
-        Stop::Extra(at) => Error::Parse(
-            Located::new(
-                at,
-                format!(
-                    "more values than ncols × nrows = {cells}: the header's ncols or nrows is \
-                     wrong, or the file has trailing data"
-                ),
-            )
-            .locate(name, text),
-        ),
-        Stop::Cancelled => Error::Cancelled,
-    }
+    stop.into_error(cells, |loc| loc.locate(name, text))
 }
 
 /// Refuse, before allocating anything, a header that promises more cells than the body can
@@ -107,20 +94,6 @@ pub(crate) fn check_room(
         ));
     }
     Ok(())
-}
-
-/// The error for a body that ends early.
-pub(crate) fn too_few(found: u64, cells: u64, at: u64, name: &str, text: &[u8]) -> Error {
-    Error::Parse(
-        Located::new(
-            at,
-            format!(
-                "the file ends after {found} values, but ncols × nrows = {cells}; it is \
-                 truncated, or the header's ncols or nrows is wrong"
-            ),
-        )
-        .locate(name, text),
-    )
 }
 
 /// The data type a grid gets: the caller's, else the nodata rule, else the body's markers.
@@ -266,13 +239,8 @@ fn fill_typed<T: Value>(
     let written = body::fill(text, survey, &mut out, control)
         .map_err(|s| stop_error(s, name, text, cells))?;
     if (written as u64) < cells {
-        return Err(too_few(
-            written as u64,
-            cells,
-            text.len() as u64,
-            name,
-            text,
-        ));
+        let problem = body::too_few(written as u64, cells, text.len() as u64);
+        return Err(Error::Parse(problem.locate(name, text)));
     }
     Ok(out)
 }

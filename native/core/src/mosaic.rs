@@ -61,6 +61,24 @@ fn probe(
     Ok((header, data_type))
 }
 
+/// A tile that cannot be used: listed in `skipped` when skipping errors (a cancel always
+/// stops), else the error.
+fn reject(
+    skipped: &mut Vec<(String, Error)>,
+    skip_errors: bool,
+    name: String,
+    e: Error,
+) -> Result<(), Error> {
+    match e {
+        Error::Cancelled => Err(Error::Cancelled),
+        e if skip_errors => {
+            skipped.push((name, e));
+            Ok(())
+        }
+        e => Err(e),
+    }
+}
+
 fn near_integer(x: f64) -> Option<usize> {
     let r = x.round();
     ((x - r).abs() <= ALIGN_TOLERANCE && r >= 0.0 && r < usize::MAX as f64).then_some(r as usize)
@@ -91,9 +109,7 @@ impl Plan {
         for ((input, name), probed) in inputs.into_iter().zip(probes) {
             match probed {
                 Ok((h, t)) => good.push((input, name, h, t)),
-                Err(Error::Cancelled) => return Err(Error::Cancelled),
-                Err(e) if skip_errors => skipped.push((name, e)),
-                Err(e) => return Err(e),
+                Err(e) => reject(&mut skipped, skip_errors, name, e)?,
             }
         }
         // Every tile must have the first good tile's cell size.
@@ -120,11 +136,7 @@ impl Plan {
                     h.dx, h.dy, dx, dy
                 ),
             };
-            if skip_errors {
-                skipped.push((name, e));
-            } else {
-                return Err(e);
-            }
+            reject(&mut skipped, skip_errors, name, e)?;
         }
         let extent = |h: &Header| {
             let gt = h.geotransform();
@@ -175,11 +187,7 @@ impl Plan {
                              mosaic must be aligned"
                         ),
                     };
-                    if skip_errors {
-                        skipped.push((name, e));
-                    } else {
-                        return Err(e);
-                    }
+                    reject(&mut skipped, skip_errors, name, e)?;
                 }
             }
         }

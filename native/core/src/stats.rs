@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::body::{self, parse_chunk, Sink, Stop};
 use crate::control::Control;
-use crate::error::{Error, Located};
+use crate::error::Error;
 use crate::grid::resolve_data_type;
 use crate::header::Header;
 use crate::scan::count_tokens;
@@ -306,29 +306,13 @@ fn summarize_as<T: Value>(
     }
     if seen < cells {
         let at = stream.position();
-        return Err(Error::Parse(stream.locate(Located::new(
-            at,
-            format!(
-                "the file ends after {seen} values, but ncols × nrows = {cells}; it is \
-                 truncated, or the header's ncols or nrows is wrong"
-            ),
-        ))));
+        return Err(Error::Parse(stream.locate(body::too_few(seen, cells, at))));
     }
     Ok(total)
 }
 
 fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64) -> Error {
-    match s {
-        Stop::Bad(loc) => Error::Parse(stream.locate(loc)),
-        Stop::Extra(at) => Error::Parse(stream.locate(Located::new(
-            at,
-            format!(
-                "more values than ncols × nrows = {cells}: the header's ncols or nrows is \
-                 wrong, or the file has trailing data"
-            ),
-        ))),
-        Stop::Cancelled => Error::Cancelled,
-    }
+    s.into_error(cells, |loc| stream.locate(loc))
 }
 
 /// What to compute for a set of sources.

@@ -306,35 +306,7 @@ impl Value for i32 {
                 return Ok((v, end));
             }
         }
-        let mut i = pos;
-        let negative = match text.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let digits_start = i;
-        let mut acc: i64 = 0;
-        while let Some(&b) = text.get(i) {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 || i - digits_start >= 12 {
-                break;
-            }
-            acc = acc * 10 + i64::from(d);
-            i += 1;
-        }
-        let terminated = text.get(i).is_none_or(|&b| is_space(b));
-        if i > digits_start && terminated {
-            let v = if negative { -acc } else { acc };
-            if let Ok(v) = i32::try_from(v) {
-                return Ok((v, i));
-            }
-        }
+        // Not a plain integer, or one outside Int32: only the message is left to find.
         let end = token_end(text, pos);
         let token = &text[pos..end];
         let shown = crate::error::show_token(token);
