@@ -48,7 +48,7 @@ pub fn stats<'py>(
         histogram_bins,
         histogram_range,
     };
-    let (per, total) = run(py, progress, |control| {
+    let (per, total, histogram) = run(py, progress, |control| {
         let inputs: Vec<_> = sources
             .iter()
             .map(Source::input)
@@ -56,13 +56,7 @@ pub fn stats<'py>(
             .collect();
         summarize_all(&inputs, &options, control)
     })?;
-    // The edges follow from the range actually used, which the combined min/max gives when
-    // none was passed.
-    let edges = histogram_bins.map(|bins| {
-        let (low, high) =
-            histogram_range.unwrap_or((total.min.unwrap_or(0.0), total.max.unwrap_or(1.0)));
-        asciigrid_core::stats::HistogramSpec { bins, low, high }.edges()
-    });
+    let edges = histogram.map(|spec| spec.edges());
     let per_list = PyList::empty(py);
     for s in &per {
         per_list.append(summary_dict(py, s, edges.as_deref())?)?;

@@ -272,7 +272,9 @@ pub fn read_header(input: Input<'_>, name: &str) -> Result<Header, Error> {
     let mut reader = source::open(input, name)?;
     let mut text = Vec::new();
     loop {
-        let ended = source::fill_buffer(&mut reader, &mut text, STEP, name)?;
+        // Doubling keeps re-parsing a long header linear in its length.
+        let want = text.len().max(STEP);
+        let ended = source::fill_buffer(&mut reader, &mut text, want, name)?;
         match parse_header(&text, ended) {
             Ok(h) => return Ok(h),
             Err(HeaderError::NeedMore) if !ended && text.len() < LIMIT => continue,

@@ -203,7 +203,12 @@ fn keyword(i: &[u8]) -> IResult<&[u8], &[u8]> {
 fn split_line(text: &[u8], start: usize) -> (Line<'_>, usize) {
     let at = |rest: &[u8]| text.len() - rest.len();
     let input = &text[start..];
-    let (rest, key) = keyword(input).unwrap_or((input, &input[..0]));
+    let (rest, mut key) = keyword(input).unwrap_or((input, &input[..0]));
+    // `yllcorner-10`: a keyword must be followed by a separator, else the whole token is
+    // the (unknown) keyword.
+    if rest.first().is_some_and(|&b| !is_space(b)) {
+        key = &input[..crate::value::token_end(input, 0)];
+    }
     let (rest, _) = blanks(rest).unwrap_or((rest, &rest[..0]));
     let (rest, value) = match word(rest) {
         Ok((r, v)) => (r, Some((v, at(rest)))),
@@ -214,8 +219,12 @@ fn split_line(text: &[u8], start: usize) -> (Line<'_>, usize) {
         Some(&b) if b != b'\n' && b != b'\r' => Some(at(rest)),
         _ => None,
     };
+    // A line ends at LF, CRLF or a lone CR (GDAL splits the header on both).
     let mut next = at(rest);
-    while next < text.len() && text[next] != b'\n' {
+    while next < text.len() && text[next] != b'\n' && text[next] != b'\r' {
+        next += 1;
+    }
+    if text.get(next) == Some(&b'\r') && text.get(next + 1) == Some(&b'\n') {
         next += 1;
     }
     (
@@ -289,9 +298,8 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
     loop {
         // Blank lines inside the header are skipped, as GDAL does.
         while pos < text.len() && (text[pos] == b'\n' || text[pos] == b'\r') {
-            if text[pos] == b'\n' {
-                lines += 1;
-            }
+            let crlf = text[pos] == b'\r' && text.get(pos + 1) == Some(&b'\n');
+            lines += usize::from(!crlf);
             pos += 1;
         }
         if pos >= text.len() {
@@ -299,6 +307,11 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
                 return Err(HeaderError::NeedMore);
             }
             break;
+        }
+        let word_cut = crate::value::token_end(text, pos) == text.len();
+        if !complete && word_cut {
+            // `nan` might go on as `nancy`: only more text tells body from keyword.
+            return Err(HeaderError::NeedMore);
         }
         if starts_body(text, pos) {
             break;
@@ -840,6 +853,24 @@ mod tests {
             "north: 1\nsouth: 0\neast: 1\nwest: 0\nrows: 1\ncols: 1\ntype: double\nnull: -1\n1\n",
         );
         assert_eq!(h.nodata_data_type(), Some(DataType::Float64));
+    }
+
+    #[test]
+    fn lone_cr_ends_a_line_and_glued_values_are_refused() {
+        let h = ok(
+            "ncols 4\rnrows 1\rxllcorner 0\ryllcorner 0\rcellsize 1 \rNODATA_value -1.5\r1 2 3 4\r",
+        );
+        assert_eq!(h.nodata.map(|n| n.value), Some(-1.5));
+        assert_eq!(h.header_lines, 6);
+        // The CR ends the nodata line: "999" starts the body (one value too many there).
+        let text = "ncols 4\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\nNODATA_value -9\r999\n1 2 3 4\n";
+        let h = ok(text);
+        assert_eq!(
+            (h.nodata.map(|n| n.value), &text[h.body_offset..]),
+            (Some(-9.0), "999\n1 2 3 4\n")
+        );
+        let e = err("ncols 1\nnrows 1\nxllcorner 0\nyllcorner-10\ncellsize 1\n1\n");
+        assert!(e.message.contains("yllcorner-10"), "{}", e.message);
     }
 
     #[test]

@@ -28,6 +28,20 @@ pub struct HistogramSpec {
 }
 
 impl HistogramSpec {
+    /// `bins` bins over `[low, high]`, widened by half a unit each way when the range is
+    /// empty (as numpy does).
+    pub fn new(bins: usize, low: f64, high: f64) -> Self {
+        if low == high {
+            HistogramSpec {
+                bins,
+                low: low - 0.5,
+                high: high + 0.5,
+            }
+        } else {
+            HistogramSpec { bins, low, high }
+        }
+    }
+
     /// The `bins + 1` edges, computed as numpy's `linspace` computes them.
     pub fn edges(&self) -> Vec<f64> {
         let step = (self.high - self.low) / self.bins as f64;
@@ -326,14 +340,14 @@ pub struct StatsOptions {
     pub histogram_range: Option<(f64, f64)>,
 }
 
-/// Statistics of each source and of all of them together. Sources are processed in
+/// Statistics of each source and of all of them together, and the histogram bins used. Sources are processed in
 /// parallel (and each one in parallel chunks); the first failing source, in input order,
 /// gives the error.
 pub fn summarize_all(
     inputs: &[(Input<'_>, &str)],
     options: &StatsOptions,
     control: &Control,
-) -> Result<(Vec<Summary>, Summary), Error> {
+) -> Result<(Vec<Summary>, Summary, Option<HistogramSpec>), Error> {
     let size: u64 = inputs
         .iter()
         .map(|(i, _)| crate::source::size_hint(*i))
@@ -361,7 +375,7 @@ pub fn summarize_all(
                     "invalid histogram range ({low}, {high})"
                 )));
             }
-            Some(HistogramSpec { bins, low, high })
+            Some(HistogramSpec::new(bins, low, high))
         }
         (Some(bins), None) => {
             // Two passes: the range is the combined min and max.
@@ -369,19 +383,15 @@ pub fn summarize_all(
             let all = combine(&first);
             match (all.min, all.max) {
                 (Some(low), Some(high)) if low.is_finite() && high.is_finite() => {
-                    Some(HistogramSpec { bins, low, high })
+                    Some(HistogramSpec::new(bins, low, high))
                 }
-                _ => Some(HistogramSpec {
-                    bins,
-                    low: 0.0,
-                    high: 1.0,
-                }),
+                _ => Some(HistogramSpec::new(bins, 0.0, 1.0)),
             }
         }
     };
     let per = run(spec.as_ref())?;
     let total = combine(&per);
-    Ok((per, total))
+    Ok((per, total, spec))
 }
 
 #[cfg(test)]

@@ -107,6 +107,10 @@ fn plain_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
         }
         _ => false,
     };
+    // Leading zeros carry no digits (GDAL reads `00000000000000000005` as 5).
+    while text.get(i) == Some(&b'0') && text.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
     let mut mantissa: u64 = 0;
     let mut digits = 0usize;
     while let Some(&b) = text.get(i) {
@@ -296,7 +300,9 @@ impl Value for i32 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some((negative, digits, 0, end)) = plain_decimal(text, pos) {
+        // `5.` has no decimals but is no more an integer than `5.0`.
+        let integer = plain_decimal(text, pos).filter(|&(_, _, _, end)| text[end - 1] != b'.');
+        if let Some((negative, digits, 0, end)) = integer {
             let v = if negative {
                 -(digits as i64)
             } else {

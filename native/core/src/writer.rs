@@ -214,6 +214,20 @@ pub fn write_grid(
     if !(opts.west.is_finite() && opts.north.is_finite()) {
         return Err(invalid("the origin must be finite".to_owned()));
     }
+    let no_finite = match cells {
+        Cells::Int32(_) => false,
+        Cells::Float32(v) => !v.iter().any(|x| x.is_finite()),
+        Cells::Float64(v) => !v.iter().any(|x| x.is_finite()),
+    };
+    if no_finite && opts.nodata.is_none() {
+        // Nothing in the text would mark it as a float grid: readers would take it for an
+        // Int32 grid of 'nan' tokens. A nodata value (written with a '.') marks it.
+        return Err(invalid(
+            "a float grid without a single finite value needs a nodata value, or readers \
+             take it for an integer grid"
+                .to_owned(),
+        ));
+    }
     let nrows = cells.len() / opts.ncols;
     control.add_total(cells.len() as u64);
     let temp = temp_path_for(path);

@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
             .iter()
             .rposition(|&b| b == b'\n' || b == b'\r')
             .map_or(0, |p| p + 1);
-        let blank = |b: &u8| *b == b' ' || *b == b'\t';
+        let blank = |b: &u8| asciigrid_core::scan::is_space(*b);
         let line = &data[line_start..cut];
         let word_start = line.iter().position(|b| !blank(b)).unwrap_or(line.len());
         let in_first_word = !line[word_start..].iter().any(blank);

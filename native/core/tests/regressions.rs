@@ -1,0 +1,97 @@
+//! Engine bugs found while hardening (issue #5), one test each, written before the fix: each
+//! fails until its bug is fixed. Repro, expected and found: docs/ROBUSTNESS.md, "Bugs found".
+
+use std::time::{Duration, Instant};
+
+use asciigrid_core::header::{parse_header, HeaderError};
+use asciigrid_core::{read, read_header, Control, DataType, Error, GridData, Input};
+
+fn grid(text: &[u8], dtype: Option<DataType>) -> Result<asciigrid_core::Grid, Error> {
+    read(Input::Bytes(text), "r.asc", dtype, &Control::new())
+}
+
+/// R1. A lone CR ends a header line for GDAL (it splits the header on " \n\r\t"); the engine
+/// ran on to the next LF, silently dropping what followed the CR: here the nodata value.
+#[test]
+fn r1_cr_ends_a_header_line_nodata_is_not_dropped() {
+    let text = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\rNODATA_value 5\n1 5 3\n";
+    let g = grid(text, None).expect("GDAL reads this grid");
+    assert_eq!(g.nodata, Some(5.0), "GDAL: nodata 5");
+}
+
+/// R1 again: the values after `cellsize 1\r` were skipped and the next line read instead.
+/// GDAL reads 9 9 9 (and ignores the rest); the strict answer is "more values than ncols ×
+/// nrows", never the silently shifted 1 5 3.
+#[test]
+fn r1_cr_ends_a_header_line_values_are_not_skipped() {
+    let text = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\r9 9 9\n1 5 3\n";
+    match grid(text, None) {
+        Ok(g) => assert_eq!(g.data, GridData::Int32(vec![9, 9, 9]), "shifted rows"),
+        Err(Error::Parse(p)) => assert!(p.message.starts_with("more values"), "{p}"),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// R1 again: a file with classic Mac (CR-only) line ends, which GDAL reads.
+#[test]
+fn r1_cr_only_line_ends_read_like_gdal() {
+    let text = b"ncols 3\rnrows 1\rxllcorner 0\ryllcorner 0\rcellsize 1\r1 5 3\r";
+    let g = grid(text, None).expect("GDAL reads CR-only files");
+    assert_eq!(g.data, GridData::Int32(vec![1, 5, 3]));
+}
+
+/// R2. Leading zeros: GDAL (atoi/strtod) reads `00000000000000000005` as 5; the engine said
+/// "outside the Int32 range" once a token has more than 19 digits.
+#[test]
+fn r2_integer_with_many_leading_zeros() {
+    let text = b"ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n00000000000000000005 7\n";
+    let g = grid(text, None).expect("GDAL reads 5");
+    assert_eq!(g.data, GridData::Int32(vec![5, 7]));
+}
+
+/// R3. With dtype int32 forced, `5.0` is refused ("not an integer") but `5.` was taken as 5:
+/// the two spellings of one number must get one answer.
+#[test]
+fn r3_forced_int32_treats_5_dot_like_5_dot_0() {
+    let text = |v: &str| {
+        format!("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n{v} 7\n").into_bytes()
+    };
+    let dot = grid(&text("5."), Some(DataType::Int32)).is_ok();
+    let dot_zero = grid(&text("5.0"), Some(DataType::Int32)).is_ok();
+    assert_eq!(dot, dot_zero, "'5.' and '5.0' must both read or both fail");
+}
+
+/// R4. read_header re-parses its whole buffer after every 64 KiB read, so a long header (here
+/// 16 MiB of blank lines, which GDAL skips) takes quadratic time: ~30 s in a debug build.
+/// Doubling the read size (as the stream and gzip readers do) makes it linear.
+#[test]
+fn r4_read_header_is_linear_in_the_header_length() {
+    let mut text = b"ncols 1\n".to_vec();
+    text.resize(16 << 20, b'\n');
+    let start = Instant::now();
+    let r = read_header(Input::Bytes(&text), "long.asc");
+    assert!(matches!(r, Err(Error::Parse(_))));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+/// R5. parse_header on a prefix (what streaming readers parse) decided that a line starting
+/// with the word `nan` begins the body even when the prefix ends inside that word, which may
+/// go on as `nancy` (an unknown keyword). A reader cutting there reports a different error,
+/// or none, than a whole read. The prefix must ask for more.
+#[test]
+fn r5_prefix_ending_inside_a_first_word_asks_for_more() {
+    let head = b"ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+    for tail in [&b"nan"[..], b"nu", b"in"] {
+        let prefix = [&head[..], tail].concat();
+        assert_eq!(
+            parse_header(&prefix, false),
+            Err(HeaderError::NeedMore),
+            "{}",
+            String::from_utf8_lossy(tail)
+        );
+    }
+}
