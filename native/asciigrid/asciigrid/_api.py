@@ -165,7 +165,8 @@ class Stats:
     sum: float
     mean: float | None
     std: float | None
-    """Population standard deviation (divides by ``count``, as numpy and QGIS do)."""
+    """Population standard deviation (divides by ``count``, as numpy does; QGIS 3.22's
+    ``STD_DEV`` divides by ``count - 1``)."""
     sum_of_squares: float
     """Sum of squared deviations from the mean (QGIS's ``SUM_OF_SQUARES``)."""
     histogram: tuple[list[int], list[float]] | None = None
@@ -206,6 +207,9 @@ class MosaicLayout:
     """Tiles left out (only with ``skip_errors=True``) and why."""
     bands: list[tuple[int, int]] = field(default_factory=list)
     """``(row_start, row_count)`` strips in which each tile lies wholly inside one strip."""
+    _native_plan: Any = field(default=None, repr=False, compare=False)
+    """The engine's plan, so :func:`iter_mosaic_strips` can reuse it instead of planning
+    again."""
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -330,7 +334,7 @@ def mosaic(
 
 
 def iter_mosaic_strips(
-    sources: Iterable[Source],
+    sources: Iterable[Source] | MosaicLayout,
     *,
     dtype: DTypeLike = None,
     nodata: float | None = None,
@@ -340,9 +344,14 @@ def iter_mosaic_strips(
     """Yield ``(row_start, strip, failed)`` strip by strip, north to south.
 
     Peak memory is one strip, not the mosaic. ``failed`` lists tiles of that strip whose body
-    was bad (only with ``skip_errors=True``; otherwise the error is raised).
+    was bad (only with ``skip_errors=True``; otherwise the error is raised). Given the
+    :class:`MosaicLayout` of :func:`mosaic_layout`, its plan is reused (``dtype`` and
+    ``nodata`` were fixed when it was made). Progress covers one strip at a time.
     """
-    plan = _plan(sources, dtype, nodata, skip_errors)
+    if isinstance(sources, MosaicLayout):
+        plan = _Plan(sources._native_plan, sources)
+    else:
+        plan = _plan(sources, dtype, nodata, skip_errors)
     for row_start, row_count in plan.layout.bands:
         data, failed = plan.native.read_rows(row_start, row_count, skip_errors, progress)
         yield row_start, data, [(plan.layout.tiles[i][0], err) for i, err in failed]
@@ -397,5 +406,6 @@ def _plan(
         tiles=[tuple(t) for t in raw["tiles"]],  # type: ignore[misc]
         skipped=list(raw["skipped"]),
         bands=[tuple(b) for b in raw["bands"]],  # type: ignore[misc]
+        _native_plan=native,
     )
     return _Plan(native, layout)

@@ -1,14 +1,14 @@
 """Stubs of the native engine (Rust, PyO3). Use the typed wrappers in ``asciigrid`` instead."""
 
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
 
-_Progress = Optional[Callable[[int, int], Optional[bool]]]
+_Progress = Callable[[int, int], bool | None] | None
 _Sources = Sequence[str | bytes]
 
 def read(

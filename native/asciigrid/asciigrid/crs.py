@@ -57,7 +57,7 @@ def esri_to_wkt(prj: str | None) -> str | None:
 
 
 def write_prj(grid_path: str | os.PathLike[str], crs_wkt: str) -> None:
-    """Write ``crs_wkt`` (converted to ESRI WKT when GDAL is at hand) beside the grid, atomically."""
+    """Write ``crs_wkt`` beside the grid (as ESRI WKT when GDAL is at hand), atomically."""
     text = crs_wkt
     try:
         from osgeo import osr

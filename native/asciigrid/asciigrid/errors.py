@@ -49,3 +49,6 @@ class MosaicError(AsciiGridError, ValueError):
 
 class Cancelled(AsciiGridError):
     """The progress callback asked to stop; nothing was written."""
+
+    def __init__(self, message: str = "cancelled by the caller; nothing was written") -> None:
+        super().__init__(message)

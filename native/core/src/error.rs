@@ -116,18 +116,29 @@ impl Located {
     }
 }
 
+/// The line ends in `bytes` (LF, CRLF, or a lone CR, as GDAL splits lines) and the offset
+/// just past the last one. `next` is the byte after `bytes`, if known, so that a CR at the
+/// very end is not counted when an LF follows it (the LF counts).
+pub fn line_ends(bytes: &[u8], next: Option<u8>) -> (u64, Option<usize>) {
+    let mut count = 0u64;
+    let mut last = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let after = bytes.get(i + 1).copied().or(next);
+        if b == b'\n' || (b == b'\r' && after != Some(b'\n')) {
+            count += 1;
+            last = Some(i + 1);
+        }
+    }
+    (count, last)
+}
+
 /// 1-based (line, column) of byte `offset` in `text`.
 pub fn line_column(text: &[u8], offset: u64) -> (u64, u64) {
     let end = usize::try_from(offset)
         .unwrap_or(usize::MAX)
         .min(text.len());
-    let before = &text[..end];
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    (line, (end - line_start) as u64 + 1)
+    let (lines, last) = line_ends(&text[..end], text.get(end).copied());
+    (1 + lines, (end - last.unwrap_or(0)) as u64 + 1)
 }
 
 /// Show a token in a message: printable, and cut short if it is long.

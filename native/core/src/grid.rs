@@ -65,6 +65,25 @@ pub(crate) fn header_error(e: HeaderError, name: &str, text: &[u8]) -> Error {
     }
 }
 
+/// `n` cells of `fill`, or an error (never an abort) when memory cannot hold them. The
+/// fallible reservation is only a probe: `vec!` then allocates zeroed memory lazily, which
+/// keeps large reads fast.
+pub(crate) fn alloc_cells<T: Clone>(n: usize, fill: T, name: &str) -> Result<Vec<T>, Error> {
+    let too_big = || {
+        Error::Invalid(format!(
+            "{name}: {n} cells of {} bytes do not fit in memory",
+            std::mem::size_of::<T>()
+        ))
+    };
+    let bytes = n
+        .checked_mul(std::mem::size_of::<T>())
+        .ok_or_else(too_big)?;
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(bytes).map_err(|_| too_big())?;
+    drop(probe);
+    Ok(vec![fill; n])
+}
+
 /// Turn a body failure into the caller's error.
 pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Error {
     stop.into_error(cells, |loc| loc.locate(name, text))
@@ -235,7 +254,7 @@ fn fill_typed<T: Value>(
     let cells = header.cells();
     let len = usize::try_from(cells)
         .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
-    let mut out = vec![T::default(); len];
+    let mut out = alloc_cells(len, T::default(), name)?;
     let written = body::fill(text, survey, &mut out, control)
         .map_err(|s| stop_error(s, name, text, cells))?;
     if (written as u64) < cells {

@@ -317,9 +317,6 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
             break;
         }
         let (line, next) = split_line(text, pos);
-        if !complete && next >= text.len() {
-            return Err(HeaderError::NeedMore);
-        }
         let key_text = String::from_utf8_lossy(line.key).to_ascii_lowercase();
         let Some(&(_, key)) = KEYS.iter().find(|(name, _)| *name == key_text) else {
             let token_end = crate::value::token_end(text, pos);
@@ -339,18 +336,23 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
                 format!("header keyword '{key_text}' appears twice"),
             ));
         }
-        let Some((value, value_at)) = line.value else {
-            return Err(bad(
-                line.key_at + line.key.len(),
-                format!("header keyword '{key_text}' has no value"),
-            ));
-        };
+        // Text after a value is wrong whatever follows, so a prefix may already say so;
+        // anything else on a line cut by the end of a prefix needs the rest of the line.
         if let Some(extra_at) = line.extra_at {
             return Err(bad(
                 extra_at,
                 format!("unexpected text after the value of '{key_text}'"),
             ));
         }
+        if !complete && next >= text.len() {
+            return Err(HeaderError::NeedMore);
+        }
+        let Some((value, value_at)) = line.value else {
+            return Err(bad(
+                line.key_at + line.key.len(),
+                format!("header keyword '{key_text}' has no value"),
+            ));
+        };
         let number = if key == Key::Nodata && value == b"null" {
             f64::NAN
         } else {

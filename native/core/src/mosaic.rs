@@ -79,11 +79,6 @@ fn reject(
     }
 }
 
-fn near_integer(x: f64) -> Option<usize> {
-    let r = x.round();
-    ((x - r).abs() <= ALIGN_TOLERANCE && r >= 0.0 && r < usize::MAX as f64).then_some(r as usize)
-}
-
 impl Plan {
     /// Read the tiles' headers and place them. Tiles must share cell size and alignment; a
     /// tile that does not (or whose header is bad) is an error naming it, or, with
@@ -147,57 +142,78 @@ impl Plan {
                 gt[3] - h.nrows as f64 * dy,
             )
         };
+        // Alignment is judged against the first tile, so a stray tile cannot move the grid.
+        let (w0, n0, _, _) = extent(&placed[0].2);
+        let whole = |x: f64| x.is_finite() && (x - x.round()).abs() <= ALIGN_TOLERANCE;
+        let mut aligned = Vec::with_capacity(placed.len());
+        for (input, name, h, t) in placed {
+            let (w, n, _, _) = extent(&h);
+            if whole((w - w0) / dx) && whole((n0 - n) / dy) {
+                aligned.push((input, name, h, t));
+                continue;
+            }
+            let e = Error::Mosaic {
+                path: name.clone(),
+                message: format!(
+                    "its origin ({w}, {n}) is not on the grid of the first tile ({first_name}: \
+                     cell size {dx} × {dy} from ({w0}, {n0})); tiles of one mosaic must be \
+                     aligned"
+                ),
+            };
+            reject(&mut skipped, skip_errors, name, e)?;
+        }
         let (mut west, mut north) = (f64::INFINITY, f64::NEG_INFINITY);
         let (mut east, mut south) = (f64::NEG_INFINITY, f64::INFINITY);
-        for (_, _, h, _) in &placed {
+        for (_, _, h, _) in &aligned {
             let (w, n, e, s) = extent(h);
             west = west.min(w);
             north = north.max(n);
             east = east.max(e);
             south = south.min(s);
         }
-        let mut tiles = Vec::with_capacity(placed.len());
+        let cols_f = ((east - west) / dx).round();
+        let rows_f = ((north - south) / dy).round();
+        if !(cols_f <= f64::from(i32::MAX) && rows_f <= f64::from(i32::MAX)) {
+            // Name the tile farthest from the first one: it is what stretches the union.
+            let far = aligned
+                .iter()
+                .max_by(|a, b| {
+                    let d = |h: &Header| {
+                        let (w, n, _, _) = extent(h);
+                        ((w - w0) / dx).abs().max(((n - n0) / dy).abs())
+                    };
+                    d(&a.2).total_cmp(&d(&b.2))
+                })
+                .map_or_else(|| first_name.clone(), |t| t.1.clone());
+            return Err(Error::Mosaic {
+                path: far,
+                message: format!(
+                    "the tiles span {cols_f} × {rows_f} cells, more than a grid can hold \
+                     ({} per side); is this tile's origin right?",
+                    i32::MAX
+                ),
+            });
+        }
+        let (ncols, nrows) = (cols_f as usize, rows_f as usize);
+        let mut tiles = Vec::with_capacity(aligned.len());
         let mut data_type = forced.unwrap_or(DataType::Int32);
         let mut tile_nodata = None;
-        for (input, name, h, t) in placed {
+        for (input, name, h, t) in aligned {
             let (w, n, _, _) = extent(&h);
-            match (
-                near_integer((w - west) / dx),
-                near_integer((north - n) / dy),
-            ) {
-                (Some(col), Some(row)) => {
-                    if forced.is_none() {
-                        data_type = data_type.max(t);
-                    }
-                    tile_nodata = tile_nodata.or(h.nodata_for(t));
-                    tiles.push(Tile {
-                        name,
-                        input,
-                        header: h,
-                        row,
-                        col,
-                    });
-                }
-                _ => {
-                    let e = Error::Mosaic {
-                        path: name.clone(),
-                        message: format!(
-                            "its origin ({w}, {n}) is not on the grid of the other tiles \
-                             (cell size {dx} × {dy} from ({west}, {north})); tiles of one \
-                             mosaic must be aligned"
-                        ),
-                    };
-                    reject(&mut skipped, skip_errors, name, e)?;
-                }
+            if forced.is_none() {
+                data_type = data_type.max(t);
             }
+            tile_nodata = tile_nodata.or(h.nodata_for(t));
+            let col = ((w - west) / dx).round() as usize;
+            let row = ((north - n) / dy).round() as usize;
+            tiles.push(Tile {
+                name,
+                input,
+                header: h,
+                row,
+                col,
+            });
         }
-        if tiles.is_empty() {
-            return Err(Error::Invalid("no tile could be placed".to_owned()));
-        }
-        let ncols =
-            near_integer((east - west) / dx).unwrap_or(((east - west) / dx).round() as usize);
-        let nrows =
-            near_integer((north - south) / dy).unwrap_or(((north - south) / dy).round() as usize);
         let nodata = nodata.or(tile_nodata).unwrap_or(-9999.0);
         let header = Header {
             ncols,
@@ -273,7 +289,8 @@ impl Plan {
                 .sum(),
         );
         let fill = T::from_f64(self.nodata);
-        let mut out = vec![fill; count * ncols];
+        let cells = count.saturating_mul(ncols);
+        let mut out = grid::alloc_cells(cells, fill, "mosaic")?;
         let mut failed = Vec::new();
         // One band at a time bounds the tiles held in memory at once.
         for &(band_start, band_rows) in &self.bands {

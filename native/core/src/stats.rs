@@ -307,7 +307,7 @@ fn summarize_as<T: Value>(
                 }
                 let mut acc = ChunkStats::new(budget, nodata, hist);
                 parse_chunk::<T, _>(block, range.clone(), base, &mut acc)?;
-                control.advance(range.len() as u64);
+                control.advance(body::parse_share(range.len()));
 
                 Ok(acc.finish(data_type))
             })

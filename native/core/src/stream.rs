@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use crate::error::{Error, Located, ParseError};
+use crate::error::{line_ends, Error, Located, ParseError};
 use crate::grid::header_error;
 use crate::header::{parse_header, Header, HeaderError};
 use crate::scan::is_space;
@@ -92,10 +92,10 @@ impl<'a> BlockStream<'a> {
 
     /// Drop the first `n` bytes of the buffer, keeping line counts right.
     fn consume(&mut self, n: usize) {
-        let gone = &self.buf[..n];
-        self.lines_before += gone.iter().filter(|&&b| b == b'\n').count() as u64;
-        if let Some(p) = gone.iter().rposition(|&b| b == b'\n') {
-            self.line_start = self.buf_start + p as u64 + 1;
+        let (lines, last) = line_ends(&self.buf[..n], self.buf.get(n).copied());
+        self.lines_before += lines;
+        if let Some(p) = last {
+            self.line_start = self.buf_start + p as u64;
         }
         self.buf.drain(..n);
         self.buf_start += n as u64;
@@ -137,7 +137,10 @@ impl<'a> BlockStream<'a> {
         let len = if self.ended {
             self.buf.len()
         } else {
-            match self.buf.iter().rposition(|&b| is_space(b)) {
+            // Never cut after the very last byte read: what follows it (a CR's LF) must be
+            // known when the block's lines are counted.
+            let known = &self.buf[..self.buf.len() - 1];
+            match known.iter().rposition(|&b| is_space(b)) {
                 Some(p) => p + 1,
                 // One token longer than a whole block: take it all and let it fail to parse.
                 None => self.buf.len(),
@@ -163,12 +166,9 @@ impl<'a> BlockStream<'a> {
         let rel = usize::try_from(problem.offset.saturating_sub(self.buf_start))
             .unwrap_or(usize::MAX)
             .min(self.buf.len());
-        let before = &self.buf[..rel];
-        let line = self.lines_before + before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(self.line_start, |p| self.buf_start + p as u64 + 1);
+        let (lines, last) = line_ends(&self.buf[..rel], self.buf.get(rel).copied());
+        let line = self.lines_before + lines + 1;
+        let line_start = last.map_or(self.line_start, |p| self.buf_start + p as u64);
         ParseError {
             path: self.name.clone(),
             line,

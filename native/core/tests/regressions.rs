@@ -95,3 +95,65 @@ fn r5_prefix_ending_inside_a_first_word_asks_for_more() {
         );
     }
 }
+
+/// R7. A header line longer than read_header's limit (here `ncols 4 ` and 20 MiB of `x`):
+/// read says `1:9: unexpected text after the value of 'ncols'`, but read_header (and so
+/// stats and mosaics) waited for the line to end and said "the file ends inside the header"
+/// at the cut, 20 million columns on, in a file that does not end there. Text after a value
+/// is an error whatever follows, so a prefix can report it.
+#[test]
+fn r7_overlong_header_line_gets_the_same_error_from_every_reader() {
+    let mut text = b"ncols 4 ".to_vec();
+    text.resize(20 << 20, b'x');
+    let whole = match grid(&text, None) {
+        Err(Error::Parse(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((whole.line, whole.column), (1, 9), "{whole}");
+    match read_header(Input::Bytes(&text), "r.asc") {
+        Err(Error::Parse(p)) => assert_eq!(p, whole),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// R9. Since a lone CR ends a header line (R1), `Header::header_lines` counts CR-ended lines,
+/// but error positions still count only LFs: in a CR-only file every error is on "line 1",
+/// thousands of columns in, where an editor shows line 6, column 3. Positions should count a
+/// lone CR as a line end too (error::line_column, and stream::BlockStream for stats and
+/// mosaics, which must agree with it).
+#[test]
+fn r9_error_positions_count_a_lone_cr_as_a_line_end() {
+    let text = b"ncols 3\rnrows 1\rxllcorner 0\ryllcorner 0\rcellsize 1\r1 x 3\r";
+    let err = match grid(text, None) {
+        Err(Error::Parse(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((err.line, err.column), (6, 3), "{err}");
+}
+
+/// R10. Two 2 × 2 tiles, one with a typo in its origin (`xllcorner 1e15`): the mosaic plan
+/// spans 2 × 10^15 cells, and reading it aborted the process ("memory allocation of
+/// 8000000000000016 bytes failed"), QGIS included. A union wider or taller than 2^31 - 1
+/// cells (the limit a single grid's header has) must be refused when planning, naming the
+/// tile that stretches it; and every large allocation should be fallible
+/// (`Vec::try_reserve_exact`), so a grid too big for memory is an error, never an abort.
+#[test]
+fn r10_tiles_far_apart_are_refused_when_planning() {
+    use asciigrid_core::mosaic::Plan;
+    use asciigrid_core::OwnedInput;
+    let tile = |x: &str| {
+        let text = format!("ncols 2\nnrows 2\nxllcorner {x}\nyllcorner 0\ncellsize 1\n1 2 3 4\n");
+        OwnedInput::Bytes(std::sync::Arc::from(text.into_bytes().as_slice()))
+    };
+    for far in ["1e15", "3000000000"] {
+        let inputs = vec![
+            (tile("0"), "near.asc".to_owned()),
+            (tile(far), "far.asc".to_owned()),
+        ];
+        match Plan::new(inputs, None, None, false, &Control::new()) {
+            Err(Error::Mosaic { path, .. }) => assert_eq!(path, "far.asc"),
+            Err(e) => panic!("{far}: {e:?}"),
+            Ok(plan) => panic!("{far}: planned {} columns", plan.header.ncols),
+        }
+    }
+}

@@ -465,3 +465,41 @@ fn cancelled_or_failed_writes_leave_nothing() {
     assert!(matches!(r, Err(Error::Io { .. })));
     assert_eq!(files_in(dir.path()), ["out.asc"]);
 }
+
+/// Streaming readers (statistics, mosaics) count lines block by block (8 MiB). A CRLF cut by
+/// a block boundary (the block ends with the CR, the LF is read later) is one line end, and
+/// the error position must be the one `read` gives.
+#[test]
+fn crlf_across_a_stream_block_boundary_counts_once() {
+    let header = "ncols 4\nnrows 932200\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+    let row = "1 2 3 4\r\n";
+    // The first block ends at body offset 8 MiB - 1; put a CR there: rows are 9 bytes with
+    // the CR at index 7, and 8 MiB - 1 = 4 (mod 9), so 6 leading blanks put a CR there.
+    let mut text = String::from(header);
+    text.push_str("      ");
+    for _ in 0..932_199 {
+        text.push_str(row);
+    }
+    text.push_str("1 2 3 x\r\n");
+    let at = header.len() + (8 << 20) - 1;
+    assert_eq!(&text[at..at + 2], "\r\n");
+    let whole = parse_error(read(
+        Input::Bytes(text.as_bytes()),
+        "crlf.asc",
+        None,
+        &Control::new(),
+    ));
+    assert_eq!((whole.line, whole.column), (5 + 932_200, 7), "{whole}");
+    let streamed = parse_error(summarize(
+        Input::Bytes(text.as_bytes()),
+        "crlf.asc",
+        None,
+        None,
+        &Control::new(),
+    ));
+    assert_eq!(
+        (streamed.line, streamed.column),
+        (whole.line, whole.column),
+        "{streamed}"
+    );
+}

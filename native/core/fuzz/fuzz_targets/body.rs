@@ -33,7 +33,11 @@ fn expected<T: Value>(token: &[u8]) -> Option<f64> {
     match T::DATA_TYPE {
         asciigrid_core::DataType::Int32 => {
             let s = std::str::from_utf8(token).ok()?;
+            // One sign at most (Rust's parse would take the `+` of `++80` as the sign).
             let s = s.strip_prefix('+').unwrap_or(s);
+            if s.starts_with('+') || (token.first() == Some(&b'+') && s.starts_with('-')) {
+                return None;
+            }
             let v: i64 = s.parse().ok()?;
             i32::try_from(v).ok().map(f64::from)
         }
@@ -78,8 +82,17 @@ fn check<T: Value>(text: &[u8], chunk: usize) {
     for (v, (_, token)) in seq.0.iter().zip(&tokens) {
         let want = expected::<T>(token)
             .unwrap_or_else(|| panic!("accepted {:?}", String::from_utf8_lossy(token)));
-        let want_bits = if want.is_nan() { u64::MAX } else { want.to_bits() };
-        assert_eq!(bits(*v), want_bits, "token {:?}", String::from_utf8_lossy(token));
+        let want_bits = if want.is_nan() {
+            u64::MAX
+        } else {
+            want.to_bits()
+        };
+        assert_eq!(
+            bits(*v),
+            want_bits,
+            "token {:?}",
+            String::from_utf8_lossy(token)
+        );
     }
     match &reference {
         Ok(()) => assert_eq!(seq.0.len(), tokens.len()),

@@ -20,8 +20,12 @@ fuzz_target!(|data: &[u8]| {
                 h.body_offset == data.len() || matches!(data[h.body_offset - 1], b'\n' | b'\r'),
                 "the body starts at the start of a line"
             );
-            let newlines = data[..h.body_offset].iter().filter(|&&b| b == b'\n').count();
-            assert!(h.header_lines <= newlines + 1);
+            // Lines end in LF, CRLF or a lone CR.
+            let ends = data[..h.body_offset]
+                .iter()
+                .filter(|&&b| b == b'\n' || b == b'\r')
+                .count();
+            assert!(h.header_lines <= ends + 1);
             let _ = h.geotransform();
             let _ = h.nodata_data_type();
             for t in [

@@ -44,10 +44,17 @@ fn agree(plain: &Result<Grid, Error>, other: &Result<Grid, Error>, how: &str) {
             // earlier error may show instead, or the same token refused as an integer.
             let typed = |m: &str| m.contains("integer") || m.contains("Int32");
             if a.message.starts_with("more values than") {
-                assert!((b.line, b.column) <= (a.line, a.column), "{how}: {a} vs {b}");
+                assert!(
+                    (b.line, b.column) <= (a.line, a.column),
+                    "{how}: {a} vs {b}"
+                );
             } else if (b.line, b.column) <= (a.line, a.column) && typed(&b.message) {
             } else {
-                assert_eq!((a.line, a.column, &a.message), (b.line, b.column, &b.message), "{how}");
+                assert_eq!(
+                    (a.line, a.column, &a.message),
+                    (b.line, b.column, &b.message),
+                    "{how}"
+                );
             }
         }
         (Err(Error::Invalid(a)), Err(Error::Invalid(b))) => {
@@ -66,7 +73,8 @@ fn check_stats(text: &[u8], dtype: Option<DataType>, plain: &Result<Grid, Error>
         }
         // read refuses a body too short for the header before parsing it (an early,
         // allocation-free check); stats streams on and finds the end or a bad value first.
-        (Err(Error::Parse(a)), Err(Error::Parse(_))) if a.message.starts_with("the header promises") => {}
+        (Err(Error::Parse(a)), Err(Error::Parse(_)))
+            if a.message.starts_with("the header promises") => {}
         (Err(Error::Parse(a)), Err(Error::Parse(b))) => {
             assert_eq!((a.line, a.column), (b.line, b.column), "stats: {a} vs {b}")
         }
@@ -88,7 +96,10 @@ fuzz_target!(|data: &[u8]| {
     let c = Control::new();
     let plain = read(Input::Bytes(text), "fuzz.asc", dtype, &c);
     if let Err(e) = &plain {
-        assert!(!matches!(e, Error::Mosaic { .. } | Error::Cancelled), "{e:?}");
+        assert!(
+            !matches!(e, Error::Mosaic { .. } | Error::Cancelled),
+            "{e:?}"
+        );
         if let Error::Parse(p) = e {
             assert!(p.line >= 1 && p.column >= 1 && !p.message.is_empty());
         }
@@ -111,7 +122,11 @@ fuzz_target!(|data: &[u8]| {
             check_stats(text, dtype, &plain);
         }
         let packed = gzip(text);
-        agree(&plain, &read(Input::Bytes(&packed), "fuzz.asc", dtype, &c), "gzip");
+        agree(
+            &plain,
+            &read(Input::Bytes(&packed), "fuzz.asc", dtype, &c),
+            "gzip",
+        );
         if selector & 8 != 0 {
             let z = zip_of(text, selector & 16 != 0);
             let members = archive::members(Input::Bytes(&z), "z.zip").unwrap();
