@@ -1,0 +1,172 @@
+"""What the three algorithms share: engine access, progress/cancel, error messages."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterCrs,
+    QgsProcessingParameterEnum,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..engine import EngineUnavailable, load_engine
+from ..exceptions import Cancelled, OutputError
+
+HELP_URL = "https://github.com/asciigrid/asciigrid/blob/main/docs/PLUGIN.md"
+ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
+
+DATA_TYPES: tuple[tuple[str, str | None], ...] = (
+    ("Automatic (GDAL's rule: Int32 unless the file has decimals)", None),
+    ("Int32", "int32"),
+    ("Float32", "float32"),
+    ("Float64", "float64"),
+)
+
+CANCELLED = "Cancelled: nothing was written."
+
+
+class Progress:
+    """Maps a step's progress onto ``[start, end]`` percent of the feedback's bar.
+
+    Called as the engine's ``progress(done, total)`` callback (bytes processed) it returns
+    ``False`` once the user cancels, which makes the engine stop and write nothing.
+    """
+
+    def __init__(self, feedback: QgsProcessingFeedback, start: float, end: float) -> None:
+        self.feedback = feedback
+        self.start = start
+        self.end = end
+        self.done = 0.0
+
+    def __call__(self, done: int, total: int) -> bool:
+        if total > 0:
+            self.fraction(done / total)
+        return not self.feedback.isCanceled()
+
+    def fraction(self, fraction: float) -> bool:
+        """``fraction`` of this step is done (0..1); False when cancelled."""
+        fraction = min(1.0, max(self.done, fraction))  # never backwards, never past the end
+        if fraction > self.done or fraction == 0.0:
+            self.done = fraction
+            self.feedback.setProgress(self.start + (self.end - self.start) * fraction)
+        return not self.feedback.isCanceled()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` if the user pressed Cancel."""
+        if self.feedback.isCanceled():
+            raise Cancelled()
+
+
+class AsciiGridAlgorithm(QgsProcessingAlgorithm):
+    """Base class: names, help, icon, and helpers for parameters and errors."""
+
+    NAME = ""
+    DISPLAY_NAME = ""
+    HELP = ""
+
+    def name(self) -> str:
+        return self.NAME
+
+    def displayName(self) -> str:
+        return self.tr(self.DISPLAY_NAME)
+
+    def shortHelpString(self) -> str:
+        return self.tr(self.HELP)
+
+    def helpUrl(self) -> str:
+        return f"{HELP_URL}#{self.NAME}"
+
+    def icon(self) -> QIcon:
+        return QIcon(ICON)
+
+    def svgIconPath(self) -> str:
+        return ICON
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("asciigrid", text)
+
+    def createInstance(self) -> QgsProcessingAlgorithm:
+        return type(self)()
+
+    # --- shared parameters -----------------------------------------------------------------
+
+    def add_crs_parameter(self) -> None:
+        self.addParameter(
+            QgsProcessingParameterCrs(
+                "CRS",
+                self.tr("CRS (default: from the .prj sidecar, else none)"),
+                optional=True,
+            )
+        )
+
+    def add_data_type_parameter(self) -> None:
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                "DATA_TYPE",
+                self.tr("Data type"),
+                options=[self.tr(label) for label, _ in DATA_TYPES],
+                defaultValue=0,
+            )
+        )
+
+    def crs_wkt(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
+        """The CRS parameter as WKT, or None when not given."""
+        crs: QgsCoordinateReferenceSystem = self.parameterAsCrs(parameters, "CRS", context)
+        if not crs.isValid():
+            return None
+        return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL)
+
+    def data_type(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
+        index = self.parameterAsEnum(parameters, "DATA_TYPE", context)
+        if not 0 <= index < len(DATA_TYPES):
+            raise QgsProcessingException(f"DATA_TYPE must be 0..{len(DATA_TYPES) - 1}")
+        return DATA_TYPES[index][1]
+
+    # --- engine and errors ------------------------------------------------------------------
+
+    @staticmethod
+    def engine() -> ModuleType:
+        """The ``asciigrid`` module, or a QgsProcessingException saying how to install it."""
+        try:
+            return load_engine()
+        except EngineUnavailable as err:
+            raise QgsProcessingException(str(err)) from None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def errors(engine: ModuleType, feedback: QgsProcessingFeedback) -> Iterator[None]:
+        """Turn every failure into a QgsProcessingException whose message names the file
+        (and line and column for parse errors: ``tile.asc:12:31: expected a number``)."""
+        try:
+            yield
+            if feedback.isCanceled():
+                raise Cancelled()
+        except QgsProcessingException:
+            raise
+        except (Cancelled, engine.Cancelled):
+            raise QgsProcessingException(CANCELLED) from None
+        except (engine.AsciiGridError, OutputError) as err:
+            raise QgsProcessingException(str(err)) from None
+        except OSError as err:
+            where = err.filename or "file"
+            raise QgsProcessingException(f"{where}: {err.strerror or err}") from None
+        except MemoryError:
+            raise QgsProcessingException("Not enough memory for this input.") from None
+        except Exception as err:  # never a bare traceback in the Processing log
+            raise QgsProcessingException(f"{type(err).__name__}: {err}") from err
+
+
+def describe_error(err: BaseException) -> str:
+    """``path:line:column: reason`` for parse errors, ``path: reason`` otherwise."""
+    return str(err) if str(err) else type(err).__name__

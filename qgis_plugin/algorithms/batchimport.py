@@ -1,0 +1,245 @@
+"""``asciigrid:batchimport``: many aligned tiles (loose, zipped, zips in zips) → one GeoTIFF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+    QgsProcessingUtils,
+)
+
+from ..sources import DEFAULT_PATTERN, Tile, collect_tiles
+from .base import AsciiGridAlgorithm, Progress, describe_error
+
+ON_ERROR_STOP, ON_ERROR_SKIP = 0, 1
+
+# Share of the progress bar per step: reading tiles and writing strips dominates.
+_COLLECT, _MOSAIC = 5.0, 90.0
+
+
+class BatchImportAlgorithm(AsciiGridAlgorithm):
+    NAME = "batchimport"
+    DISPLAY_NAME = "Batch import ESRI ASCII tiles to one mosaic"
+    HELP = (
+        "Mosaics many ESRI ASCII grid tiles into one tiled, compressed GeoTIFF, strip by "
+        "strip, so memory does not grow with the mosaic. The mosaic covers the union of the "
+        "tiles; gaps are nodata; where tiles overlap the later one wins.\n\n"
+        "INPUT: tile files and/or .zip archives. FOLDER: a folder searched recursively for "
+        "files matching PATTERN (default *.asc; several patterns separated by ';') and for "
+        ".zip archives. Zips — zips nested in zips too — are read in place, never extracted. "
+        "CRS: default from the first tile's .prj (inside zips too). DATA_TYPE: Automatic "
+        "follows GDAL's rule. ON_ERROR: stop at the first bad tile, or skip bad tiles and "
+        "list them (file:line:column: reason) in the log and in REPORT.\n\n"
+        "Tiles must share cell size and alignment; a tile that does not is an error naming "
+        "it.\n\nOutputs: OUTPUT (GeoTIFF), TILE_COUNT (tiles in the mosaic), SKIPPED_COUNT, "
+        "REPORT (text file listing skipped tiles)."
+    )
+
+    def initAlgorithm(self, config: Any = None) -> None:
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                "INPUT",
+                self.tr("Tiles (.asc files and/or .zip archives)"),
+                layerType=QgsProcessing.TypeFile,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "FOLDER",
+                self.tr("Folder (searched recursively)"),
+                behavior=QgsProcessingParameterFile.Folder,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
+            )
+        )
+        self.add_crs_parameter()
+        self.add_data_type_parameter()
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                "ON_ERROR",
+                self.tr("On a bad tile"),
+                options=[
+                    self.tr("Stop at the first bad tile"),
+                    self.tr("Skip it and report it"),
+                ],
+                defaultValue=ON_ERROR_STOP,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                "BUILD_OVERVIEWS", self.tr("Build overviews"), defaultValue=False
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Mosaic")))
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                "REPORT",
+                self.tr("Report of skipped tiles"),
+                fileFilter="Text files (*.txt)",
+                defaultValue=QgsProcessing.TEMPORARY_OUTPUT,
+                optional=True,
+                createByDefault=True,
+            )
+        )
+        self.addOutput(QgsProcessingOutputNumber("TILE_COUNT", self.tr("Tiles in the mosaic")))
+        self.addOutput(QgsProcessingOutputNumber("SKIPPED_COUNT", self.tr("Tiles skipped")))
+
+    def processAlgorithm(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        engine = self.engine()
+        from ..gdal_out import geotiff_output, write_text  # numpy and GDAL: only when running
+
+        inputs = [p for p in self.parameterAsFileList(parameters, "INPUT", context) if p]
+        folder = self.parameterAsFile(parameters, "FOLDER", context)
+        pattern = self.parameterAsString(parameters, "PATTERN", context)
+        dtype = self.data_type(parameters, context)
+        crs_wkt = self.crs_wkt(parameters, context)
+        skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP
+        overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        # The report is always written (a temporary file when REPORT is not given), so the
+        # output is there for the modeler and for scripts.
+        report_path = self.parameterAsFileOutput(
+            parameters, "REPORT", context
+        ) or QgsProcessingUtils.generateTempFilename("batchimport_report.txt")
+        if not inputs and not folder:
+            raise QgsProcessingException("Give tiles in INPUT, or a FOLDER to search.")
+
+        skipped: list[str] = []
+
+        def skip_tile(name: str, reason: str) -> None:
+            line = reason if reason.startswith(name) else f"{name}: {reason}"
+            if not skip:
+                raise QgsProcessingException(line)
+            skipped.append(line)
+            feedback.reportError(f"Skipped {line}", fatalError=False)
+
+        with self.errors(engine, feedback):
+            collected = collect_tiles(inputs, folder, pattern, feedback.isCanceled)
+            Progress(feedback, 0, _COLLECT).check()
+            for name, reason in collected.problems:
+                skip_tile(name, reason)
+            tiles = collected.tiles
+            if not tiles:
+                where = f" in {folder}" if folder else ""
+                raise QgsProcessingException(f"No tiles matching {pattern!r} found{where}.")
+            feedback.pushInfo(f"{len(tiles)} tiles")
+            feedback.setProgress(_COLLECT)
+
+            sources = [t.source(engine) for t in tiles]
+            layout = engine.mosaic_layout(sources, dtype=dtype, skip_errors=skip)
+            for name, err in layout.skipped:
+                skip_tile(name, describe_error(err))
+            if not layout.tiles:
+                raise QgsProcessingException("No usable tile: every tile was skipped.")
+            header = layout.header
+            if crs_wkt is None:
+                crs_wkt = _first_crs(engine, tiles, {t[0] for t in layout.tiles})
+                if crs_wkt is None:
+                    feedback.pushWarning("The first tile has no usable .prj; no CRS set.")
+            feedback.pushInfo(
+                f"Mosaic: {header.ncols} x {header.nrows} {header.dtype.name}, "
+                f"nodata {header.nodata}, geotransform {header.geotransform}"
+            )
+
+            body_failures = 0
+            reading = _StripProgress(feedback, _COLLECT, _MOSAIC, layout.bands, header.nrows)
+            with geotiff_output(
+                output,
+                nrows=header.nrows,
+                ncols=header.ncols,
+                dtype=header.dtype.name,
+                geotransform=header.geotransform,
+                crs_wkt=crs_wkt,
+                nodata=header.nodata,
+            ) as tif:
+                strips = engine.iter_mosaic_strips(layout, skip_errors=skip, progress=reading)
+                for row_start, strip, failed in strips:
+                    reading.strip_done(strip.shape[0])
+                    reading.check()
+                    tif.write_rows(row_start, strip)
+                    for name, err in failed:
+                        body_failures += 1
+                        skip_tile(name, describe_error(err))
+                tif.finish(overviews=overviews, progress=Progress(feedback, _MOSAIC, 100).fraction)
+            tile_count = len(layout.tiles) - body_failures
+            write_text(report_path, _report(tile_count, skipped))
+
+        results: dict[str, Any] = {
+            "OUTPUT": output,
+            "TILE_COUNT": tile_count,
+            "SKIPPED_COUNT": len(skipped),
+            "REPORT": report_path,
+        }
+        if skipped:
+            feedback.pushWarning(f"{len(skipped)} tile(s) skipped; listed in {report_path}")
+        return results
+
+
+class _StripProgress(Progress):
+    """The engine reports progress per strip (``done``/``total`` of the strip being read);
+    place it within the whole mosaic so the bar only moves forward."""
+
+    def __init__(
+        self,
+        feedback: QgsProcessingFeedback,
+        start: float,
+        end: float,
+        bands: list[tuple[int, int]],
+        nrows: int,
+    ) -> None:
+        super().__init__(feedback, start, end)
+        self.bands = bands
+        self.nrows = max(1, nrows)
+        self.rows_done = 0
+        self.index = 0
+
+    def __call__(self, done: int, total: int) -> bool:
+        rows = self.bands[self.index][1] if self.index < len(self.bands) else 0
+        within = done / total if total > 0 else 0.0
+        self.fraction((self.rows_done + rows * min(1.0, within)) / self.nrows)
+        return not self.feedback.isCanceled()
+
+    def strip_done(self, rows: int) -> None:
+        self.rows_done += rows
+        self.index += 1
+        self.fraction(self.rows_done / self.nrows)
+
+
+def _first_crs(engine: Any, tiles: list[Tile], usable: set[str]) -> str | None:
+    """WKT of the first usable tile's .prj (on disk or in its zip)."""
+    for tile in tiles:
+        if tile.name in usable:
+            return engine.crs.esri_to_wkt(tile.prj(engine))
+    return None
+
+
+def _report(tile_count: int, skipped: list[str]) -> str:
+    lines = [
+        "# asciigrid:batchimport report",
+        f"# tiles in the mosaic: {tile_count}",
+        f"# tiles skipped: {len(skipped)}",
+        *skipped,
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,98 @@
+"""``asciigrid:fastload``: one ESRI ASCII grid → a styled-at-once GeoTIFF."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterRasterDestination,
+)
+
+from .base import AsciiGridAlgorithm, Progress
+
+GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
+
+# Share of the progress bar: parsing, then GDAL (statistics, compression, overviews).
+_READ = 40.0
+
+
+class FastLoadAlgorithm(AsciiGridAlgorithm):
+    NAME = "fastload"
+    DISPLAY_NAME = "Fast load ESRI ASCII grid"
+    HELP = (
+        "Reads one ESRI ASCII grid (.asc, any extension, or .gz) with the asciigrid engine — "
+        "an order of magnitude faster than GDAL, with exactly GDAL's values — and writes it "
+        "as a tiled, compressed GeoTIFF with nodata, internal overviews and band statistics, "
+        "so QGIS displays and styles it at once.\n\n"
+        "INPUT: the grid. CRS: overrides the CRS (default: the .prj beside the grid, else "
+        "none). DATA_TYPE: Automatic follows GDAL's rule (Int32 unless the file has "
+        "decimals), or force Int32/Float32/Float64. BUILD_OVERVIEWS: internal overviews for "
+        "fast display at small scales. OUTPUT: the GeoTIFF.\n\n"
+        "A grid GDAL would misread (a garbage value, too few or too many values, a bad "
+        "header) is an error naming file, line and column; nothing is written."
+    )
+
+    def initAlgorithm(self, config: Any = None) -> None:
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "INPUT",
+                self.tr("ESRI ASCII grid"),
+                behavior=QgsProcessingParameterFile.File,
+                fileFilter=GRID_FILTER,
+            )
+        )
+        self.add_crs_parameter()
+        self.add_data_type_parameter()
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                "BUILD_OVERVIEWS", self.tr("Build overviews"), defaultValue=True
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("GeoTIFF")))
+
+    def processAlgorithm(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        engine = self.engine()
+        from ..gdal_out import write_geotiff  # numpy and GDAL: only when running
+
+        path = self.parameterAsFile(parameters, "INPUT", context)
+        dtype = self.data_type(parameters, context)
+        crs_wkt = self.crs_wkt(parameters, context)
+        overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+
+        with self.errors(engine, feedback):
+            if not os.path.isfile(path):
+                raise FileNotFoundError(2, "file not found", path)
+            grid = engine.read(path, dtype=dtype, progress=Progress(feedback, 0, _READ))
+            feedback.pushInfo(
+                f"{path}: {grid.header.ncols} x {grid.header.nrows} {grid.data.dtype.name}, "
+                f"nodata {grid.nodata}"
+            )
+            if crs_wkt is None:
+                crs_wkt = grid.crs_wkt
+                if crs_wkt is None:
+                    feedback.pushWarning(f"{path}: no usable .prj beside the grid; no CRS set")
+            write_geotiff(
+                output,
+                grid.data,
+                geotransform=grid.geotransform,
+                crs_wkt=crs_wkt,
+                nodata=grid.nodata,
+                overviews=overviews,
+                progress=Progress(feedback, _READ, 100).fraction,
+            )
+
+        if context.willLoadLayerOnCompletion(output):
+            details = context.layerToLoadOnCompletionDetails(output)
+            details.name = os.path.basename(path).split(".")[0] or details.name
+        return {"OUTPUT": output}

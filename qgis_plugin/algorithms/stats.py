@@ -1,0 +1,333 @@
+"""``asciigrid:stats``: streaming statistics of one or many grids, named like QGIS's own."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
+    QgsRasterBandStats,
+    QgsRasterBlockFeedback,
+    QgsRasterLayer,
+    QgsRectangle,
+)
+from qgis.PyQt.QtCore import Qt
+
+from ..exceptions import Cancelled
+from ..sources import DEFAULT_PATTERN, Tile, collect_tiles
+from .base import AsciiGridAlgorithm, Progress
+
+# Outputs named as native:rasterlayerstatistics names them, then ours.
+QGIS_OUTPUTS = ("MIN", "MAX", "RANGE", "SUM", "MEAN", "STD_DEV", "SUM_OF_SQUARES")
+OUTPUTS = (*QGIS_OUTPUTS, "COUNT", "NODATA_COUNT")
+
+# Extensions always read by the engine; any other file that GDAL identifies as another
+# raster format (e.g. a GeoTIFF made by batchimport) gets QGIS's own statistics.
+_GRID_EXTENSIONS = (".asc", ".gz", ".txt", ".grd", ".agr", ".aig")
+_ASCII_DRIVERS = ("AAIGrid", "GRASSASCIIGrid")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one file (or all files together) contributes."""
+
+    name: str
+    count: int
+    nodata_count: int
+    min: float | None
+    max: float | None
+    sum: float
+    mean: float | None
+    sum_of_squares: float
+    """Sum of squared deviations from the mean (QGIS's SUM_OF_SQUARES)."""
+
+    @property
+    def range(self) -> float | None:
+        return None if self.min is None or self.max is None else self.max - self.min
+
+    @property
+    def std_dev(self) -> float | None:
+        """STD_DEV as this QGIS's native:rasterlayerstatistics defines it: in QGIS 3.22 the
+        sample standard deviation, sqrt(M2 / (COUNT - 1)) (None below 2 cells)."""
+        sample, _ = qgis_conventions()
+        divisor = self.count - 1 if sample else self.count
+        if divisor < 1:
+            return None
+        return math.sqrt(self.sum_of_squares / divisor)
+
+    @property
+    def qgis_sum_of_squares(self) -> float:
+        """SUM_OF_SQUARES as QGIS defines it: in QGIS 3.22 the sum of squared deviations
+        from the mean (M2), not the sum of squared values."""
+        _, deviations = qgis_conventions()
+        if deviations or self.mean is None:
+            return self.sum_of_squares
+        return self.sum_of_squares + self.count * self.mean * self.mean
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            "MIN": self.min,
+            "MAX": self.max,
+            "RANGE": self.range,
+            "SUM": self.sum,
+            "MEAN": self.mean,
+            "STD_DEV": self.std_dev,
+            "SUM_OF_SQUARES": self.qgis_sum_of_squares,
+            "COUNT": self.count,
+            "NODATA_COUNT": self.nodata_count,
+        }
+
+    def row(self) -> list[Any]:
+        return [self.name, *self.outputs().values()]
+
+    @classmethod
+    def from_engine(cls, name: str, stats: Any) -> Summary:
+        return cls(
+            name=name,
+            count=int(stats.count),
+            nodata_count=int(stats.nodata_count),
+            min=stats.min,
+            max=stats.max,
+            sum=float(stats.sum),
+            mean=stats.mean,
+            sum_of_squares=float(stats.sum_of_squares),
+        )
+
+
+@functools.cache
+def qgis_conventions() -> tuple[bool, bool]:
+    """How this QGIS defines STD_DEV and SUM_OF_SQUARES in its raster statistics:
+    ``(std_dev is the sample one, sum_of_squares is of deviations from the mean)``.
+
+    Measured once, by asking QGIS's own statistics of a 3-cell raster [1, 2, 3] (sample
+    std 1 vs population 0.816; M2 2 vs sum of squares 14), so the outputs equal
+    native:rasterlayerstatistics in any QGIS version. QGIS 3.22: (True, True).
+    """
+    from osgeo import gdal
+
+    path = f"/vsimem/asciigrid_conventions_{os.getpid()}.tif"
+    try:
+        ds = gdal.GetDriverByName("GTiff").Create(path, 3, 1, 1, gdal.GDT_Float64)
+        ds.GetRasterBand(1).WriteRaster(0, 0, 3, 1, struct.pack("<3d", 1.0, 2.0, 3.0))
+        ds = None
+        layer = QgsRasterLayer(path, "conventions", "gdal")
+        stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.All, QgsRectangle(), 0)
+        return abs(stats.stdDev - 1.0) < 1e-9, abs(stats.sumOfSquares - 2.0) < 1e-9
+    except Exception:  # never fail a run over this: fall back to QGIS 3.22's definitions
+        return True, True
+    finally:
+        gdal.Unlink(path)
+
+
+TABLE_FIELDS: list[tuple[str, type]] = [
+    ("file", str),
+    ("min", float),
+    ("max", float),
+    ("range", float),
+    ("sum", float),
+    ("mean", float),
+    ("std_dev", float),
+    ("sum_of_squares", float),
+    ("count", int),
+    ("nodata_count", int),
+]
+
+
+class StatsAlgorithm(AsciiGridAlgorithm):
+    NAME = "stats"
+    DISPLAY_NAME = "ESRI ASCII grid statistics"
+    HELP = (
+        "Statistics of one or many ESRI ASCII grids, streamed by the asciigrid engine "
+        "without loading the grids into memory. Nodata and NaN cells are left out.\n\n"
+        "INPUT: grid files and/or .zip archives; FOLDER + PATTERN: grids found recursively "
+        "(and in zips). Other rasters (e.g. the GeoTIFF from batchimport) get QGIS's own "
+        "statistics, so a model can chain batchimport → stats.\n\n"
+        "DATA_TYPE: Automatic takes each grid's values as GDAL's rule types them (Float32 "
+        "for grids with decimals), as in the GeoTIFFs fastload and batchimport write; QGIS "
+        "itself opens .asc files as Float64, so choose Float64 to get exactly the "
+        "statistics QGIS computes on the .asc.\n\n"
+        "Outputs are named and defined as in QGIS's Raster layer statistics "
+        "(native:rasterlayerstatistics): MIN, MAX, RANGE, SUM, MEAN, STD_DEV and "
+        "SUM_OF_SQUARES as this QGIS defines them (QGIS 3.22: the sample standard deviation, "
+        "and the sum of squared deviations from the mean), plus COUNT (valid cells) and "
+        "NODATA_COUNT, over all inputs together. OUTPUT_TABLE "
+        "(optional, .csv or .gpkg) has one row per file."
+    )
+
+    def initAlgorithm(self, config: Any = None) -> None:
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                "INPUT",
+                self.tr("Grids (.asc files and/or .zip archives)"),
+                layerType=QgsProcessing.TypeFile,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "FOLDER",
+                self.tr("Folder (searched recursively)"),
+                behavior=QgsProcessingParameterFile.Folder,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
+            )
+        )
+        self.add_data_type_parameter()
+        self.addParameter(
+            QgsProcessingParameterVectorDestination(
+                "OUTPUT_TABLE",
+                self.tr("Statistics per file"),
+                type=QgsProcessing.TypeVector,
+                optional=True,
+                createByDefault=False,
+            )
+        )
+        for name in OUTPUTS:
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(name.replace("_", " "))))
+
+    def processAlgorithm(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        engine = self.engine()
+        from ..gdal_out import write_table  # numpy and GDAL: only when running
+
+        inputs = [p for p in self.parameterAsFileList(parameters, "INPUT", context) if p]
+        folder = self.parameterAsFile(parameters, "FOLDER", context)
+        pattern = self.parameterAsString(parameters, "PATTERN", context)
+        dtype = self.data_type(parameters, context)
+        table = self.parameterAsOutputLayer(parameters, "OUTPUT_TABLE", context)
+        if not inputs and not folder:
+            raise QgsProcessingException("Give grids in INPUT, or a FOLDER to search.")
+
+        with self.errors(engine, feedback):
+            collected = collect_tiles(inputs, folder, pattern, feedback.isCanceled)
+            for name, reason in collected.problems:
+                raise QgsProcessingException(f"{name}: {reason}")
+            if not collected.tiles:
+                raise QgsProcessingException(f"No grids matching {pattern!r} found.")
+            other = {id(t) for t in collected.tiles if _other_raster(t)}
+            grids = [t for t in collected.tiles if id(t) not in other]
+            others = [t for t in collected.tiles if id(t) in other]
+            size = {id(t): max(1, t.size()) for t in collected.tiles}
+            total = sum(size.values())
+            grid_share = 100.0 * sum(size[id(t)] for t in grids) / total
+
+            per_file: dict[int, Summary] = {}
+            combined: Summary | None = None
+            if grids:
+                results = engine.stats(
+                    [t.source(engine) for t in grids],
+                    dtype=dtype,
+                    per_source=True,
+                    progress=Progress(feedback, 0, grid_share),
+                )
+                for tile, stats in zip(grids, results[:-1]):
+                    per_file[id(tile)] = Summary.from_engine(tile.name, stats)
+                combined = Summary.from_engine("(all)", results[-1])
+            done = grid_share
+            for tile in others:
+                share = 100.0 * size[id(tile)] / total
+                per_file[id(tile)] = _qgis_stats(
+                    tile, feedback, Progress(feedback, done, done + share)
+                )
+                done += share
+            if others:
+                combined = _combine([per_file[id(t)] for t in collected.tiles])
+            assert combined is not None
+
+        results_out: dict[str, Any] = combined.outputs()
+        summary = ", ".join(f"{k} {v}" for k, v in results_out.items())
+        feedback.pushInfo(f"{len(collected.tiles)} file(s): {summary}")
+        if table:
+            with self.errors(engine, feedback):
+                rows = [per_file[id(t)].row() for t in collected.tiles]
+                write_table(table, TABLE_FIELDS, rows)
+            results_out["OUTPUT_TABLE"] = table
+        return results_out
+
+
+def _other_raster(tile: Tile) -> bool:
+    """True for files GDAL identifies as a raster format other than an ASCII grid."""
+    if tile.path is None or tile.path.lower().endswith(_GRID_EXTENSIONS):
+        return False
+    from osgeo import gdal
+
+    driver = gdal.IdentifyDriver(tile.path)
+    return driver is not None and driver.ShortName not in _ASCII_DRIVERS
+
+
+def _qgis_stats(tile: Tile, feedback: QgsProcessingFeedback, progress: Progress) -> Summary:
+    """Band 1 statistics exactly as native:rasterlayerstatistics computes them."""
+    layer = QgsRasterLayer(tile.path or "", os.path.basename(tile.path or ""), "gdal")
+    if not layer.isValid():
+        raise QgsProcessingException(f"{tile.path}: QGIS cannot open this raster")
+    provider = layer.dataProvider()
+
+    relay = QgsRasterBlockFeedback()
+    relay.progressChanged.connect(lambda p: progress.fraction(p / 100.0), Qt.DirectConnection)
+    # Direct: the algorithm runs in a worker thread without an event loop.
+    feedback.canceled.connect(relay.cancel, Qt.DirectConnection)
+    if feedback.isCanceled():
+        raise Cancelled()
+    try:
+        stats = provider.bandStatistics(1, QgsRasterBandStats.All, QgsRectangle(), 0, relay)
+    finally:
+        feedback.canceled.disconnect(relay.cancel)
+    if feedback.isCanceled():
+        raise Cancelled()
+    count = int(stats.elementCount)
+    cells = provider.xSize() * provider.ySize()
+    squares = float(stats.sumOfSquares)
+    if count and not qgis_conventions()[1]:  # this QGIS reports raw squares: make it M2
+        squares -= count * stats.mean * stats.mean
+    return Summary(
+        name=tile.name,
+        count=count,
+        nodata_count=cells - count,
+        min=stats.minimumValue if count else None,
+        max=stats.maximumValue if count else None,
+        sum=float(stats.sum),
+        mean=stats.mean if count else None,
+        sum_of_squares=squares,
+    )
+
+
+def _combine(parts: list[Summary]) -> Summary:
+    """All files together (only needed when some came from QGIS rather than the engine)."""
+    valid = [p for p in parts if p.count]
+    count = sum(p.count for p in valid)
+    total = sum(p.sum for p in valid)
+    mean = total / count if count else None
+    squares = sum(
+        p.sum_of_squares + p.count * ((p.mean or 0.0) - (mean or 0.0)) ** 2 for p in valid
+    )
+    return Summary(
+        name="(all)",
+        count=count,
+        nodata_count=sum(p.nodata_count for p in parts),
+        min=min((p.min for p in valid if p.min is not None), default=None),
+        max=max((p.max for p in valid if p.max is not None), default=None),
+        sum=total,
+        mean=mean,
+        sum_of_squares=squares,
+    )

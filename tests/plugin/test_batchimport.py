@@ -1,0 +1,257 @@
+"""asciigrid:batchimport: parameters, outputs, mosaic equal to GDAL reading the tiles (zips
+and zips in zips included), bad tiles stopped or skipped and reported, cancel."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+from plugin_helpers import assert_run, gdal_open, leftovers, run
+
+ALG = "asciigrid:batchimport"
+NODATA = -9999
+
+
+def _gdal_grids(folder: Path) -> dict[str, tuple[np.ndarray, tuple]]:
+    """Every tile under ``folder`` read by GDAL itself (zips through /vsizip/, nested too),
+    keyed by the name asciigrid uses in messages."""
+    grids: dict[str, tuple[np.ndarray, tuple]] = {}
+
+    def read(vsi: str, name: str) -> None:
+        ds = gdal_open(vsi)
+        grids[name] = (ds.GetRasterBand(1).ReadAsArray().astype(np.float64), ds.GetGeoTransform())
+
+    def walk_zip(vsi_zip: str, name: str) -> None:
+        for member in sorted(gdal.ReadDirRecursive(vsi_zip) or []):
+            if member.endswith(".asc"):
+                read(f"{vsi_zip}/{member}", f"{name}/{member}")
+            elif member.endswith(".zip"):
+                walk_zip(f"/vsizip/{{{vsi_zip}/{member}}}", f"{name}/{member}")
+
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".asc":
+            read(str(path), str(path))
+        elif path.suffix == ".zip":
+            walk_zip(f"/vsizip/{path}", str(path))
+    return grids
+
+
+def _gdal_mosaic(grids: dict[str, tuple[np.ndarray, tuple]]) -> tuple[np.ndarray, tuple]:
+    """Place each GDAL-read tile at its geotransform's offset in the union grid."""
+    dx = next(iter(grids.values()))[1][1]
+    west = min(gt[0] for _, gt in grids.values())
+    north = max(gt[3] for _, gt in grids.values())
+    east = max(gt[0] + a.shape[1] * gt[1] for a, gt in grids.values())
+    south = min(gt[3] + a.shape[0] * gt[5] for a, gt in grids.values())
+    ncols, nrows = round((east - west) / dx), round((north - south) / dx)
+    out = np.full((nrows, ncols), float(NODATA))
+    for array, gt in grids.values():
+        row, col = round((north - gt[3]) / dx), round((gt[0] - west) / dx)
+        out[row : row + array.shape[0], col : col + array.shape[1]] = array
+    return out, (west, dx, 0.0, north, 0.0, -dx)
+
+
+def _read(path: str | Path) -> tuple[np.ndarray, tuple, float | None, str]:
+    ds = gdal.Open(str(path))
+    band = ds.GetRasterBand(1)
+    return (
+        band.ReadAsArray().astype(np.float64),
+        ds.GetGeoTransform(),
+        band.GetNoDataValue(),
+        ds.GetProjection(),
+    )
+
+
+def _bng(wkt: str) -> bool:
+    srs = osr.SpatialReference()
+    return bool(wkt) and srs.ImportFromWkt(wkt) == 0 and "British" in srs.GetName()
+
+
+def test_parameters(provider) -> None:
+    from qgis.core import QgsApplication
+
+    algorithm = QgsApplication.processingRegistry().algorithmById(ALG)
+    params = {p.name(): p for p in algorithm.parameterDefinitions()}
+    assert list(params) == [
+        "INPUT",
+        "FOLDER",
+        "PATTERN",
+        "CRS",
+        "DATA_TYPE",
+        "ON_ERROR",
+        "BUILD_OVERVIEWS",
+        "OUTPUT",
+        "REPORT",
+    ]
+    for optional in ("INPUT", "FOLDER", "CRS"):
+        assert params[optional].flags() & params[optional].FlagOptional, optional
+    assert params["PATTERN"].defaultValue() == "*.asc"
+    assert params["ON_ERROR"].defaultValue() == 0
+    assert len(params["ON_ERROR"].options()) == 2
+    assert params["OUTPUT"].type() == "rasterDestination"
+    assert params["REPORT"].type() == "fileDestination"
+    assert params["REPORT"].defaultValue() == "TEMPORARY_OUTPUT"
+    outputs = {o.name() for o in algorithm.outputDefinitions()}
+    assert outputs == {"OUTPUT", "REPORT", "TILE_COUNT", "SKIPPED_COUNT"}
+
+
+def test_folder_with_zips_equals_gdal_mosaic(provider, tiles: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mosaic.tif"
+    results = assert_run(
+        ALG, {"FOLDER": str(tiles), "OUTPUT": str(out), "REPORT": str(tmp_path / "r.txt")}
+    )
+    assert results["TILE_COUNT"] == 60
+    assert results["SKIPPED_COUNT"] == 0
+    grids = _gdal_grids(tiles)
+    assert len(grids) == 60
+    assert any(name.count(".zip/") == 2 for name in grids), "the nested zip is read"
+    expected, expected_gt = _gdal_mosaic(grids)
+    data, gt, nodata, wkt = _read(out)
+    assert gt == expected_gt
+    assert nodata == NODATA
+    np.testing.assert_array_equal(data, expected)
+    assert _bng(wkt)
+    assert "tiles skipped: 0" in (tmp_path / "r.txt").read_text()
+    assert sorted(leftovers(tmp_path)) == ["mosaic.tif", "r.txt"]
+
+
+def test_input_zips_only_crs_from_prj_inside_zip(provider, tiles: Path, tmp_path: Path) -> None:
+    zips = sorted(str(p) for p in tiles.glob("*.zip"))
+    out = tmp_path / "zipped.tif"
+    results = assert_run(ALG, {"INPUT": zips, "OUTPUT": str(out)})
+    assert results["TILE_COUNT"] == 20
+    assert _bng(_read(out)[3])
+    grids = {k: v for k, v in _gdal_grids(tiles).items() if ".zip/" in k}
+    expected, expected_gt = _gdal_mosaic(grids)
+    data, gt, _, _ = _read(out)
+    assert gt == expected_gt
+    np.testing.assert_array_equal(data, expected)
+
+
+def test_input_files_pattern_and_crs_parameter(provider, tiles: Path, tmp_path: Path) -> None:
+    loose = sorted(tiles.glob("*.asc"))[:3]
+    out = tmp_path / "three.tif"
+    results = assert_run(
+        ALG,
+        {
+            "INPUT": [str(p) for p in loose],
+            "CRS": "EPSG:3035",
+            "DATA_TYPE": 3,
+            "OUTPUT": str(out),
+        },
+    )
+    assert results["TILE_COUNT"] == 3
+    ds = gdal.Open(str(out))
+    assert ds.GetRasterBand(1).DataType == gdal.GDT_Float64
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(ds.GetProjection())
+    assert srs.GetAuthorityCode(None) == "3035"
+
+
+def _corrupt(folder: Path) -> tuple[Path, Path]:
+    """Break one loose tile's body (line 9, column 1) and one zipped tile's header."""
+    loose = sorted(folder.glob("*.asc"))[5]
+    lines = loose.read_text().splitlines(keepends=True)
+    lines[8] = "oops " + lines[8]  # header is 6 lines: line 9 is the third data row
+    loose.write_text("".join(lines))
+    archive = sorted(folder.glob("*.zip"))[-1]
+    with zipfile.ZipFile(archive) as zin:
+        members = [(i, zin.read(i)) for i in zin.infolist()]
+    victim = next(i.filename for i, _ in members if i.filename.endswith(".asc"))
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in members:
+            if info.filename == victim:
+                data = data.replace(b"cellsize", b"cellsize -50", 1)
+            zout.writestr(info, data)
+    return loose, Path(f"{archive}/{victim}")
+
+
+def test_bad_tiles_skipped_and_reported(provider, tiles: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "tiles"
+    shutil.copytree(tiles, folder)
+    bad_body, bad_header = _corrupt(folder)
+    broken_zip = folder / "sub" / "broken.zip"
+    broken_zip.parent.mkdir()
+    broken_zip.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    out, report = tmp_path / "kept.tif", tmp_path / "report.txt"
+    results = assert_run(
+        ALG, {"FOLDER": str(folder), "ON_ERROR": 1, "OUTPUT": str(out), "REPORT": str(report)}
+    )
+    assert results["SKIPPED_COUNT"] == 3
+    assert results["TILE_COUNT"] == 58
+    text = report.read_text()
+    assert f"{bad_body}:9:1:" in text
+    assert str(bad_header) in text
+    assert str(broken_zip) in text
+    # every other tile is in the mosaic with GDAL's values; the bad ones are nodata
+    grids = _gdal_grids(tiles)
+    good_ref, gt_ref = _gdal_mosaic(grids)
+    data, gt, _, _ = _read(out)
+    assert gt == gt_ref
+    for name, (array, tile_gt) in grids.items():
+        row = round((gt_ref[3] - tile_gt[3]) / gt_ref[1])
+        col = round((tile_gt[0] - gt_ref[0]) / gt_ref[1])
+        got = data[row : row + array.shape[0], col : col + array.shape[1]]
+        is_bad = name.replace(str(tiles), str(folder)) in (str(bad_body), str(bad_header))
+        if is_bad:
+            assert (got == NODATA).all(), name
+        else:
+            np.testing.assert_array_equal(got, array, err_msg=name)
+    del good_ref
+
+
+def test_bad_tile_stops_by_default(provider, tiles: Path, tmp_path: Path) -> None:
+    from qgis.core import QgsProcessingException
+
+    folder = tmp_path / "tiles"
+    shutil.copytree(tiles, folder)
+    bad_body, _ = _corrupt(folder)
+    out = tmp_path / "out"
+    with pytest.raises(QgsProcessingException) as err:
+        run(ALG, {"FOLDER": str(folder), "OUTPUT": str(out / "m.tif")})
+    message = str(err.value)
+    assert ".asc" in message and ":" in message
+    assert not out.exists() or leftovers(out) == []
+
+
+def test_misaligned_tile_is_a_clear_error(provider, tiles: Path, tmp_path: Path) -> None:
+    from qgis.core import QgsProcessingException
+
+    loose = sorted(tiles.glob("*.asc"))[:2]
+    shifted = tmp_path / "shifted.asc"
+    text = loose[1].read_text()
+    key = next(line for line in text.splitlines() if line.lower().startswith("xllcorner"))
+    x = float(key.split()[1])
+    shifted.write_text(text.replace(key, f"xllcorner     {x + 7}"))
+    out = tmp_path / "m.tif"
+    with pytest.raises(QgsProcessingException) as err:
+        run(ALG, {"INPUT": [str(loose[0]), str(shifted)], "OUTPUT": str(out)})
+    assert "shifted.asc" in str(err.value)
+    assert not out.exists()
+
+
+def test_nothing_to_import_is_an_error(provider, tmp_path: Path) -> None:
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="INPUT"):
+        run(ALG, {"OUTPUT": str(tmp_path / "m.tif")})
+    with pytest.raises(QgsProcessingException, match="No tiles"):
+        run(ALG, {"FOLDER": str(tmp_path), "OUTPUT": str(tmp_path / "m.tif")})
+
+
+def test_cancel_leaves_no_file(provider, tiles: Path, tmp_path: Path, cancel_at) -> None:
+    from qgis.core import QgsProcessingException
+
+    out = tmp_path / "out"
+    out.mkdir()
+    canceller = cancel_at(10.0)
+    with pytest.raises(QgsProcessingException, match="Cancel"):
+        run(ALG, {"FOLDER": str(tiles), "OUTPUT": str(out / "m.tif")}, canceller.feedback)
+    assert canceller.cancelled_at is not None
+    assert time.monotonic() - canceller.cancelled_at < 0.5
+    assert leftovers(out) == []

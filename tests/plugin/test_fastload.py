@@ -1,0 +1,137 @@
+"""asciigrid:fastload: parameters, outputs, GDAL-exact values, errors, cancel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+from plugin_helpers import assert_run, gdal_open, leftovers, run
+
+ALG = "asciigrid:fastload"
+
+
+def gdal_array(path: Path | str) -> tuple[np.ndarray, tuple, float | None, str, int]:
+    ds = gdal_open(path)
+    band = ds.GetRasterBand(1)
+    return (
+        band.ReadAsArray(),
+        ds.GetGeoTransform(),
+        band.GetNoDataValue(),
+        ds.GetProjection(),
+        band.DataType,
+    )
+
+
+def test_parameters(provider) -> None:
+    from qgis.core import QgsApplication
+
+    algorithm = QgsApplication.processingRegistry().algorithmById(ALG)
+    params = {p.name(): p for p in algorithm.parameterDefinitions()}
+    assert list(params) == ["INPUT", "CRS", "DATA_TYPE", "BUILD_OVERVIEWS", "OUTPUT"]
+    assert params["INPUT"].type() == "file"
+    assert params["CRS"].flags() & params["CRS"].FlagOptional
+    assert params["DATA_TYPE"].options()[1:] == ["Int32", "Float32", "Float64"]
+    assert params["DATA_TYPE"].defaultValue() == 0
+    assert params["BUILD_OVERVIEWS"].defaultValue() is True
+    assert params["OUTPUT"].type() == "rasterDestination"
+    assert [o.name() for o in algorithm.outputDefinitions()] == ["OUTPUT"]
+
+
+def test_values_equal_gdal_reading_the_asc(provider, tiles: Path, tmp_path: Path) -> None:
+    source = sorted(tiles.glob("*.asc"))[1]
+    out = tmp_path / "out.tif"
+    results = assert_run(ALG, {"INPUT": str(source), "OUTPUT": str(out)})
+    assert results["OUTPUT"] == str(out)
+    got, ref = gdal_array(out), gdal_array(source)
+    np.testing.assert_array_equal(got[0], ref[0])
+    assert got[1] == ref[1]  # geotransform, exactly
+    assert got[2] == ref[2]  # nodata
+    assert got[4] == ref[4]  # data type
+    expected = osr.SpatialReference()
+    expected.ImportFromWkt(ref[3])
+    actual = osr.SpatialReference()
+    actual.ImportFromWkt(got[3])
+    assert actual.IsSame(expected), "CRS from the .prj"
+    assert leftovers(tmp_path) == ["out.tif"]
+
+
+def test_geotiff_is_tiled_compressed_with_statistics(provider, big_grid: Path, tmp_path: Path):
+    out = tmp_path / "big.tif"
+    assert_run(ALG, {"INPUT": str(big_grid), "OUTPUT": str(out)})
+    ds = gdal.Open(str(out))
+    band = ds.GetRasterBand(1)
+    assert band.GetBlockSize() == [256, 256]
+    assert ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "DEFLATE"
+    assert band.GetOverviewCount() >= 3
+    assert band.GetNoDataValue() == -9999
+    # exact statistics are stored in the file: QGIS styles the layer without a scan
+    stored = [float(band.GetMetadataItem(f"STATISTICS_{k}")) for k in ("MINIMUM", "MAXIMUM")]
+    data = band.ReadAsArray()
+    valid = data[data != -9999]
+    assert stored == pytest.approx([float(valid.min()), float(valid.max())], rel=1e-12)
+    assert leftovers(tmp_path) == ["big.tif"]  # no .aux.xml, no temporary file
+
+
+def test_no_overviews_crs_override_and_forced_type(provider, small_grid: Path, tmp_path: Path):
+    out = tmp_path / "small.tif"
+    assert_run(
+        ALG,
+        {
+            "INPUT": str(small_grid),
+            "CRS": "EPSG:3035",
+            "DATA_TYPE": 3,
+            "BUILD_OVERVIEWS": False,
+            "OUTPUT": str(out),
+        },
+    )
+    data, geotransform, nodata, wkt, dtype = gdal_array(out)
+    assert dtype == gdal.GDT_Float64
+    assert geotransform == (1000.0, 10.0, 0.0, 2030.0, 0.0, -10.0)
+    assert nodata == -9999
+    np.testing.assert_array_equal(data, [[1.5, 2, 3, 4], [5, -9999, 7, 8.25], [9, 10, 11, 12]])
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    assert srs.GetAuthorityCode(None) == "3035"
+    assert gdal.Open(str(out)).GetRasterBand(1).GetOverviewCount() == 0
+
+
+def test_int32_by_gdal_rule_and_gz(provider, tmp_path: Path) -> None:
+    import gzip
+
+    source = tmp_path / "ints.asc.gz"
+    source.write_bytes(
+        gzip.compress(b"ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n3 4\n")
+    )
+    out = tmp_path / "ints.tif"
+    assert_run(ALG, {"INPUT": str(source), "OUTPUT": str(out)})
+    data, _, nodata, wkt, dtype = gdal_array(out)
+    assert dtype == gdal.GDT_Int32
+    assert nodata is None and wkt == ""
+    np.testing.assert_array_equal(data, [[1, 2], [3, 4]])
+
+
+def test_parse_error_names_file_line_column_and_writes_nothing(provider, tmp_path: Path):
+    from qgis.core import QgsProcessingException
+
+    bad = tmp_path / "bad.asc"
+    bad.write_text("ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4 x5 6\n")
+    out = tmp_path / "out" / "bad.tif"
+    with pytest.raises(QgsProcessingException) as err:
+        run(ALG, {"INPUT": str(bad), "OUTPUT": str(out)})
+    assert f"{bad}:7:3:" in str(err.value)
+    assert not out.parent.exists() or leftovers(out.parent) == []
+
+
+def test_cancel_stops_quickly_and_leaves_no_file(provider, big_grid, tmp_path, cancel_at):
+    from qgis.core import QgsProcessingException
+
+    out = tmp_path / "cancelled.tif"
+    canceller = cancel_at(5.0)
+    with pytest.raises(QgsProcessingException, match="Cancel"):
+        run(ALG, {"INPUT": str(big_grid), "OUTPUT": str(out)}, canceller.feedback)
+    assert canceller.cancelled_at is not None
+    assert time.monotonic() - canceller.cancelled_at < 0.5
+    assert leftovers(tmp_path) == []
