@@ -172,15 +172,39 @@ fn parse_surveyed(
     })
 }
 
+/// A whole file in memory, its header parsed and its body surveyed.
+pub(crate) struct Loaded {
+    pub text: Vec<u8>,
+    pub header: Header,
+    pub survey: body::Survey,
+}
+
 /// Read a large plain file and survey it in one parallel pass: each chunk is counted while
-/// it is still in cache from being read. `None` when this path does not apply (small, gzip,
-/// or a header longer than the first read), and the plain path should be used.
+/// it is still in cache from being read.
 fn read_path_surveyed(
     path: &std::path::Path,
     name: &str,
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Option<Grid>, Error> {
+    let Some(Loaded {
+        text,
+        header,
+        survey,
+    }) = load_surveyed(path, name, control)?
+    else {
+        return Ok(None);
+    };
+    parse_surveyed(&text, name, header, &survey, dtype, control).map(Some)
+}
+
+/// Load and survey `path` in one parallel pass. `None` when this does not apply (a small
+/// file, gzip, or a header longer than the first read): use the plain path then.
+pub(crate) fn load_surveyed(
+    path: &std::path::Path,
+    name: &str,
+    control: &Control,
+) -> Result<Option<Loaded>, Error> {
     use rayon::prelude::*;
     const HEAD: usize = 1 << 20;
     let io_err = |e: std::io::Error| Error::Io {
@@ -241,7 +265,11 @@ fn read_path_surveyed(
         })
         .collect();
     let survey = body::Survey { chunks, counts };
-    parse_surveyed(&text, name, header, &survey, dtype, control).map(Some)
+    Ok(Some(Loaded {
+        text,
+        header,
+        survey,
+    }))
 }
 
 fn fill_typed<T: Value>(

@@ -246,6 +246,10 @@ pub fn data_type_of(
     Ok(resolve_data_type(None, header, false))
 }
 
+/// Files up to this size are read whole (in parallel, counted as they arrive) rather than
+/// streamed block by block: the text takes memory, never the grid.
+const WHOLE_FILE_LIMIT: u64 = 1 << 30;
+
 /// Statistics of one source.
 pub fn summarize(
     input: Input<'_>,
@@ -254,6 +258,13 @@ pub fn summarize(
     histogram: Option<&HistogramSpec>,
     control: &Control,
 ) -> Result<Summary, Error> {
+    if let Input::Path(path) = input {
+        if crate::source::size_hint(input) <= WHOLE_FILE_LIMIT {
+            if let Some(loaded) = crate::grid::load_surveyed(path, name, control)? {
+                return summarize_loaded(&loaded, name, forced, histogram, control);
+            }
+        }
+    }
     let header = crate::grid::read_header(input, name)?;
     let data_type = data_type_of(input, name, forced, &header)?;
     match data_type {
@@ -265,6 +276,88 @@ pub fn summarize(
             summarize_as::<f64>(input, name, forced, data_type, histogram, control)
         }
     }
+}
+
+/// What the chunks of one stretch of text share.
+struct ChunkJob<'a> {
+    text: &'a [u8],
+    survey: &'a body::Survey,
+    /// Offset of `text[0]` in the whole text.
+    base: u64,
+    /// Values the grid still expects.
+    left: u64,
+    nodata: Option<f64>,
+    histogram: Option<(&'a HistogramSpec, &'a [f64])>,
+    data_type: DataType,
+}
+
+/// Statistics of every chunk of a surveyed stretch of text, in parallel, each chunk taking
+/// (in order) only the values the grid still expects.
+fn summarize_chunks<T: Value>(job: &ChunkJob<'_>, control: &Control) -> Result<Vec<Summary>, Stop> {
+    let mut budgets = Vec::with_capacity(job.survey.counts.len());
+    let mut left = job.left;
+    for c in &job.survey.counts {
+        let take = c.tokens.min(left);
+        budgets.push(take);
+        left -= take;
+    }
+    let results: Vec<Result<Summary, Stop>> = job
+        .survey
+        .chunks
+        .par_iter()
+        .zip(budgets.par_iter())
+        .map(|(range, &budget)| {
+            if control.is_cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            let mut acc = ChunkStats::new(budget, job.nodata, job.histogram);
+            parse_chunk::<T, _>(job.text, range.clone(), job.base, &mut acc)?;
+            control.advance(body::parse_share(range.len()));
+            Ok(acc.finish(job.data_type))
+        })
+        .collect();
+    body::earliest(results)
+}
+
+fn summarize_loaded(
+    loaded: &crate::grid::Loaded,
+    name: &str,
+    forced: Option<DataType>,
+    histogram: Option<&HistogramSpec>,
+    control: &Control,
+) -> Result<Summary, Error> {
+    let header = &loaded.header;
+    let data_type = resolve_data_type(forced, header, loaded.survey.float_marker());
+    let edges = histogram.map(HistogramSpec::edges);
+    let job = ChunkJob {
+        text: &loaded.text,
+        survey: &loaded.survey,
+        base: 0,
+        left: header.cells(),
+        nodata: header.nodata_as_read(forced, data_type),
+        histogram: histogram.zip(edges.as_deref()),
+        data_type,
+    };
+    let parts = match data_type {
+        DataType::Int32 => summarize_chunks::<i32>(&job, control),
+        DataType::Float32 => summarize_chunks::<f32>(&job, control),
+        DataType::Float64 => summarize_chunks::<f64>(&job, control),
+    }
+    .map_err(|s| crate::grid::stop_error(s, name, &loaded.text, header.cells()))?;
+    let total = parts.iter().fold(
+        Summary {
+            data_type: Some(data_type),
+            ..Summary::default()
+        },
+        |acc, p| acc.merge(p),
+    );
+    let seen = total.count + total.nodata_count;
+    if seen < header.cells() {
+        let at = loaded.text.len() as u64;
+        let problem = body::too_few(seen, header.cells(), at);
+        return Err(Error::Parse(problem.locate(name, &loaded.text)));
+    }
+    Ok(total)
 }
 
 fn summarize_as<T: Value>(
@@ -279,7 +372,6 @@ fn summarize_as<T: Value>(
     let cells = stream.header.cells();
     let nodata = stream.header.nodata_as_read(forced, data_type);
     let edges = histogram.map(HistogramSpec::edges);
-    let hist = histogram.zip(edges.as_deref());
     let mut total = Summary {
         data_type: Some(data_type),
         ..Summary::default()
@@ -289,30 +381,16 @@ fn summarize_as<T: Value>(
         let block = stream.block();
         let survey =
             body::survey(block, 0..block.len(), control).map_err(|s| stop(s, &stream, cells))?;
-        // Each chunk may take the values still missing, in order; the counts say how many.
-        let mut budgets = Vec::with_capacity(survey.counts.len());
-        let mut left = cells.saturating_sub(seen);
-        for c in &survey.counts {
-            let take = c.tokens.min(left);
-            budgets.push(take);
-            left -= take;
-        }
-        let results: Vec<Result<Summary, Stop>> = survey
-            .chunks
-            .par_iter()
-            .zip(budgets.par_iter())
-            .map(|(range, &budget)| {
-                if control.is_cancelled() {
-                    return Err(Stop::Cancelled);
-                }
-                let mut acc = ChunkStats::new(budget, nodata, hist);
-                parse_chunk::<T, _>(block, range.clone(), base, &mut acc)?;
-                control.advance(body::parse_share(range.len()));
-
-                Ok(acc.finish(data_type))
-            })
-            .collect();
-        let parts = body::earliest(results).map_err(|s| stop(s, &stream, cells))?;
+        let job = ChunkJob {
+            text: block,
+            survey: &survey,
+            base,
+            left: cells.saturating_sub(seen),
+            nodata,
+            histogram: histogram.zip(edges.as_deref()),
+            data_type,
+        };
+        let parts = summarize_chunks::<T>(&job, control).map_err(|s| stop(s, &stream, cells))?;
         for part in &parts {
             seen += part.count + part.nodata_count;
             total = total.merge(part);
