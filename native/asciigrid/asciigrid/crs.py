@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -30,11 +31,12 @@ def read_prj(grid_path: str | os.PathLike[str]) -> str | None:
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
+@functools.lru_cache(maxsize=256)
 def esri_to_wkt(prj: str | None) -> str | None:
     """WKT for a ``.prj`` text (ESRI WKT or the old Arc/Info keyword form).
 
     Uses GDAL's ``osr`` (inside every QGIS) when present; without it, WKT text is passed
-    through and the keyword form gives ``None``.
+    through and the keyword form gives ``None``. Cached: a tile set shares one ``.prj`` text.
     """
     if prj is None or not prj.strip():
         return None

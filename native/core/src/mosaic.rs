@@ -16,6 +16,9 @@ use crate::value::{DataType, GridCells};
 /// can be larger: a tile is never split).
 const BAND_CELLS: u64 = 8 << 20;
 
+/// Tiles up to this size (compressed size for gzip) are probed with one read.
+const SMALL_TILE: u64 = 4 << 20;
+
 /// How far (in cells) a tile's edge may sit from the common grid and still be snapped to it.
 const ALIGN_TOLERANCE: f64 = 1e-4;
 
@@ -56,6 +59,16 @@ fn probe(
     name: &str,
     forced: Option<DataType>,
 ) -> Result<(Header, DataType), Error> {
+    // A typical tile is small: read it once, header and float markers together.
+    if crate::source::size_hint(input.as_input()) <= SMALL_TILE {
+        let text = crate::source::load(input.as_input(), name)?;
+        let header = crate::header::parse_header(&text, true)
+            .map_err(|e| grid::header_error(e, name, &text))?;
+        let body = &text[header.body_offset..];
+        let markers = crate::scan::count_tokens(body, false).float_marker;
+        let data_type = grid::resolve_data_type(forced, &header, markers);
+        return Ok((header, data_type));
+    }
     let header = grid::read_header(input.as_input(), name)?;
     let data_type = crate::stats::data_type_of(input.as_input(), name, forced, &header)?;
     Ok((header, data_type))
