@@ -166,17 +166,24 @@ pub fn parse_share(len: usize) -> u64 {
 /// First pass: cut `range` of `text` into chunks and count each chunk's values.
 pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Survey, Stop> {
     let chunks = fixed_chunks(range.clone(), chunk_size(range.len()));
-    let counts = chunks
-        .par_iter()
-        .map(|r| {
-            if control.is_cancelled() {
-                return Err(Stop::Cancelled);
-            }
-            let c = count_tokens(&text[r.clone()], after_token(text, r.start));
-            control.advance(survey_share(r.len()));
-            Ok(c)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let count = |r: &Range<usize>| {
+        if control.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        let c = count_tokens(&text[r.clone()], after_token(text, r.start));
+        control.advance(survey_share(r.len()));
+        Ok(c)
+    };
+    // One chunk (a small tile) is counted right here: handing it to the thread pool costs
+    // more than the work.
+    let counts = if chunks.len() <= 1 {
+        chunks.iter().map(count).collect::<Result<Vec<_>, _>>()?
+    } else {
+        chunks
+            .par_iter()
+            .map(count)
+            .collect::<Result<Vec<_>, _>>()?
+    };
     Ok(Survey { chunks, counts })
 }
 
@@ -200,20 +207,25 @@ pub fn fill<T: Value>(
         slices.push(head);
         rest = tail;
     }
-    let results: Vec<Result<usize, Stop>> = survey
-        .chunks
-        .par_iter()
-        .zip(slices.into_par_iter())
-        .map(|(range, slice)| {
-            if control.is_cancelled() {
-                return Err(Stop::Cancelled);
-            }
-            let mut sink = SliceSink::new(slice);
-            parse_chunk::<T, _>(text, range.clone(), 0, &mut sink)?;
-            control.advance(parse_share(range.len()));
-            Ok(sink.written())
-        })
-        .collect();
+    let parse = |(range, slice): (&Range<usize>, &mut [T])| {
+        if control.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        let mut sink = SliceSink::new(slice);
+        parse_chunk::<T, _>(text, range.clone(), 0, &mut sink)?;
+        control.advance(parse_share(range.len()));
+        Ok(sink.written())
+    };
+    let results: Vec<Result<usize, Stop>> = if survey.chunks.len() <= 1 {
+        survey.chunks.iter().zip(slices).map(parse).collect()
+    } else {
+        survey
+            .chunks
+            .par_iter()
+            .zip(slices.into_par_iter())
+            .map(parse)
+            .collect()
+    };
     earliest(results).map(|written| written.iter().sum())
 }
 

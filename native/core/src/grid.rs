@@ -198,8 +198,8 @@ fn read_path_surveyed(
     parse_surveyed(&text, name, header, &survey, dtype, control).map(Some)
 }
 
-/// Load and survey `path` in one parallel pass. `None` when this does not apply (a small
-/// file, gzip, or a header longer than the first read): use the plain path then.
+/// Load and survey `path`, a large file in one parallel pass. `None` when this does not apply
+/// (gzip, or a header longer than the first read): use the streaming or plain path then.
 pub(crate) fn load_surveyed(
     path: &std::path::Path,
     name: &str,
@@ -216,7 +216,22 @@ pub(crate) fn load_surveyed(
         return Ok(None);
     };
     if len < 4 * HEAD {
-        return Ok(None);
+        // Small (a tile): one plain read, then the usual survey.
+        let text = std::fs::read(path).map_err(io_err)?;
+        if text.starts_with(&[0x1f, 0x8b]) {
+            return Ok(None);
+        }
+        let header = parse_header(&text, true).map_err(|e| header_error(e, name, &text))?;
+        let body = header.body_offset..text.len();
+        check_room(&header, body.len() as u64, name, &text)?;
+        control.add_total(body.len() as u64);
+        let survey =
+            body::survey(&text, body, control).map_err(|s| stop_error(s, name, &text, 0))?;
+        return Ok(Some(Loaded {
+            text,
+            header,
+            survey,
+        }));
     }
     let mut text = vec![0u8; len];
     source::read_exact_at(&file, &mut text[..HEAD], 0).map_err(io_err)?;

@@ -380,24 +380,10 @@ pub fn fill_fallible(
             format!("not enough memory to hold {} bytes of text", start + want),
         )
     })?;
-    buf.resize(start + want, 0);
-    let mut filled = start;
-    let ended = loop {
-        if filled == buf.len() {
-            break false;
-        }
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break true,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                buf.truncate(filled);
-                return Err(e);
-            }
-        }
-    };
-    buf.truncate(filled);
-    Ok(ended)
+    // Read into the reserved space without zero-filling it first (a small tile would pay
+    // for zeroing the whole block otherwise).
+    let got = reader.take(want as u64).read_to_end(buf)?;
+    Ok(got < want)
 }
 
 /// What to tell the user when reading decompressed text failed because the compressed data

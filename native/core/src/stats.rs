@@ -246,9 +246,9 @@ pub fn data_type_of(
     Ok(resolve_data_type(None, header, false))
 }
 
-/// Files up to this size are read whole (in parallel, counted as they arrive) rather than
+/// Files up to this size (256 MiB) are read whole (in parallel, counted as they arrive) rather than
 /// streamed block by block: the text takes memory, never the grid.
-const WHOLE_FILE_LIMIT: u64 = 1 << 30;
+const WHOLE_FILE_LIMIT: u64 = 256 << 20;
 
 /// Statistics of one source.
 pub fn summarize(
@@ -301,21 +301,26 @@ fn summarize_chunks<T: Value>(job: &ChunkJob<'_>, control: &Control) -> Result<V
         budgets.push(take);
         left -= take;
     }
-    let results: Vec<Result<Summary, Stop>> = job
-        .survey
-        .chunks
-        .par_iter()
-        .zip(budgets.par_iter())
-        .map(|(range, &budget)| {
-            if control.is_cancelled() {
-                return Err(Stop::Cancelled);
-            }
-            let mut acc = ChunkStats::new(budget, job.nodata, job.histogram);
-            parse_chunk::<T, _>(job.text, range.clone(), job.base, &mut acc)?;
-            control.advance(body::parse_share(range.len()));
-            Ok(acc.finish(job.data_type))
-        })
-        .collect();
+    let summarize = |(range, &budget): (&std::ops::Range<usize>, &u64)| {
+        if control.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        let mut acc = ChunkStats::new(budget, job.nodata, job.histogram);
+        parse_chunk::<T, _>(job.text, range.clone(), job.base, &mut acc)?;
+        control.advance(body::parse_share(range.len()));
+        Ok(acc.finish(job.data_type))
+    };
+    // One chunk (a small tile) runs right here, as in `body::survey`.
+    let chunks = &job.survey.chunks;
+    let results: Vec<Result<Summary, Stop>> = if chunks.len() <= 1 {
+        chunks.iter().zip(&budgets).map(summarize).collect()
+    } else {
+        chunks
+            .par_iter()
+            .zip(budgets.par_iter())
+            .map(summarize)
+            .collect()
+    };
     body::earliest(results)
 }
 
