@@ -28,9 +28,7 @@ BIG_NROWS = 3000
 def aaigrid_data() -> Path:
     """``shared/testdata/gdal-aaigrid`` (GDAL's own AAIGrid test files)."""
     if not AAIGRID_DATA.is_dir():
-        pytest.fail(
-            f"GDAL test data not found at {AAIGRID_DATA}"
-        )
+        pytest.fail(f"GDAL test data not found at {AAIGRID_DATA}")
     return AAIGRID_DATA
 
 
