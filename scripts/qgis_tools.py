@@ -56,6 +56,13 @@ def qgis_process_command() -> tuple[str, ...]:
 def environment(config_dir: Path | str | None) -> dict[str, str]:
     """The environment for a headless qgis_process using ``config_dir`` as its profile root."""
     env = dict(os.environ)
+    # QGIS's embedded Python must be QGIS's own: an active virtualenv first on PATH would
+    # lend it the venv's packages (an installed asciigrid included), which a user's QGIS
+    # does not have.
+    venv = env.pop("VIRTUAL_ENV", None)
+    if venv:
+        kept = [p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv)]
+        env["PATH"] = os.pathsep.join(kept)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}" if os.name == "posix" else "")
     if config_dir is not None:
