@@ -148,7 +148,10 @@ class Grid:
         """The data with nodata cells and NaN masked."""
         mask = np.zeros(self.data.shape, dtype=bool)
         if self.nodata is not None and not _isnan(self.nodata):
-            mask |= self.data == self.data.dtype.type(self.nodata)
+            # A nodata the cells' type cannot hold (-9999.5 in int32) matches no cell.
+            as_cell = self.data.dtype.type(self.nodata)
+            if float(as_cell) == float(self.nodata):
+                mask |= self.data == as_cell
         if self.data.dtype.kind == "f":
             mask |= np.isnan(self.data)
         return np.ma.MaskedArray(self.data, mask=mask)
@@ -375,7 +378,18 @@ def write(
     if array.ndim != 2:
         raise ValueError(f"data must be 2-D, got shape {array.shape}")
     if array.dtype.name not in ("int32", "float32", "float64"):
-        array = array.astype(np.float64 if array.dtype.kind == "f" else np.int32)
+        if array.dtype.kind in "iub":
+            info = np.iinfo(np.int32)
+            if array.size and (array.min() < info.min or array.max() > info.max):
+                raise ValueError(
+                    f"{array.dtype} values outside the int32 range cannot be written as an "
+                    "integer grid; convert the array to float64 first"
+                )
+            array = array.astype(np.int32)
+        elif array.dtype.kind == "f":
+            array = array.astype(np.float64)
+        else:
+            raise ValueError(f"cannot write {array.dtype} cells; use int32, float32 or float64")
     x0, dx, rx, y0, ry, ndy = (float(v) for v in geotransform)
     if rx != 0 or ry != 0 or ndy >= 0:
         raise ValueError("only north-up geotransforms (0 rotation, negative dy) can be written")

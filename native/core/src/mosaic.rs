@@ -228,6 +228,24 @@ impl Plan {
             });
         }
         let nodata = nodata.or(tile_nodata).unwrap_or(-9999.0);
+        // Gaps are filled with the nodata value: it must survive the mosaic's type, or the
+        // gaps would read as data.
+        let representable = match data_type {
+            DataType::Int32 => {
+                nodata.fract() == 0.0
+                    && nodata >= f64::from(i32::MIN)
+                    && nodata <= f64::from(i32::MAX)
+            }
+            DataType::Float32 => nodata.is_nan() || f64::from(nodata as f32) == nodata,
+            DataType::Float64 => true,
+        };
+        if !representable {
+            return Err(Error::Invalid(format!(
+                "nodata {nodata} cannot be stored in a {} mosaic; choose another nodata value \
+                 or data type",
+                data_type.name()
+            )));
+        }
         let header = Header {
             ncols,
             nrows,

@@ -412,6 +412,9 @@ fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64) -> Error {
     s.into_error(cells, |loc| stream.locate(loc))
 }
 
+/// The most histogram bins one call may ask for (each bin is a counter per chunk).
+pub const MAX_BINS: usize = 1 << 20;
+
 /// What to compute for a set of sources.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StatsOptions {
@@ -452,6 +455,11 @@ pub fn summarize_all(
     let spec = match (options.histogram_bins, options.histogram_range) {
         (None, _) => None,
         (Some(0), _) => return Err(Error::Invalid("histogram_bins must be at least 1".into())),
+        (Some(bins), _) if bins > MAX_BINS => {
+            return Err(Error::Invalid(format!(
+                "histogram_bins must be at most {MAX_BINS}, got {bins}"
+            )))
+        }
         (Some(bins), Some((low, high))) => {
             if !(low.is_finite() && high.is_finite() && low <= high) {
                 return Err(Error::Invalid(format!(

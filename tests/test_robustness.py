@@ -1,0 +1,623 @@
+"""Hostile input (issue #5): every file a user or an attacker can hand us gives exact values
+or a located :class:`asciigrid.ParseError`, in bounded time and memory, through every way in.
+
+- ``tests/data/bad/``: one small file per way a grid can be wrong (every "stricter than GDAL"
+  rule of FORMAT.md, encodings, bytes, numbers, broken gzip). :data:`BAD` says where each
+  error must point; docs/ROBUSTNESS.md says what GDAL makes of each.
+- Generated at test time (too big to commit): a 100 MB line, a 100 MB token, gzip bombs.
+- Truncation at every byte of a small grid, plain and gzipped.
+- Many threads reading at once get what one thread gets.
+
+(test_errors.py checks the message and position of each rule in depth; here each file goes
+through every reader: path, bytes, gzip, read_header, stats, mosaic.)
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import asciigrid
+import numpy as np
+import pytest
+
+BAD_DIR = Path(__file__).resolve().parent / "data" / "bad"
+
+
+class Bad(NamedTuple):
+    line: int
+    column: int
+    words: str
+    """A fragment the message must contain (case-insensitive)."""
+    in_header: bool = False
+    """The problem is in the header, so read_header reports it too."""
+
+
+BAD: dict[str, Bad] = {
+    # --- every "stricter than GDAL" rule of FORMAT.md ---
+    "garbage_token.asc": Bad(7, 3, "'x4'"),
+    "too_few_values.asc": Bad(9, 1, "ends after 11 values"),
+    "extra_values.asc": Bad(9, 1, "more values than"),
+    "no_origin.asc": Bad(4, 1, "no origin", True),
+    "half_origin.asc": Bad(3, 11, "'yllcorner' is missing", True),
+    "mixed_origin.asc": Bad(4, 11, "mixes corner and center", True),
+    "cellsize_zero.asc": Bad(5, 10, "positive, finite", True),
+    "cellsize_negative.asc": Bad(5, 10, "positive, finite", True),
+    "cellsize_nan.asc": Bad(5, 10, "positive, finite", True),
+    "cellsize_inf.asc": Bad(5, 10, "positive, finite", True),
+    "dy_zero.asc": Bad(6, 4, "'dy' must be a positive", True),
+    "ncols_decimal.asc": Bad(1, 7, "whole number", True),
+    "nrows_zero.asc": Bad(2, 7, "whole number", True),
+    "nrows_negative.asc": Bad(2, 7, "whole number", True),
+    "duplicate_keyword.asc": Bad(6, 1, "appears twice", True),
+    "unknown_keyword.asc": Bad(6, 1, "unknown header keyword 'units'", True),
+    "keyword_without_value.asc": Bad(6, 13, "has no value", True),
+    "text_after_value.asc": Bad(5, 12, "after the value of 'cellsize'", True),
+    "int32_overflow.asc": Bad(7, 3, "outside the int32 range"),
+    "int32_underflow.asc": Bad(8, 9, "outside the int32 range"),
+    "dimensions_past_int32.asc": Bad(1, 7, "whole number from 1 to 2147483647", True),
+    "dimensions_too_big_for_file.asc": Bad(6, 1, "4000000000000000000 values"),
+    "empty.asc": Bad(1, 1, "empty", True),
+    "whitespace_only.asc": Bad(1, 1, "no 'ncols'", True),
+    "header_only.asc": Bad(6, 1, "only 0 bytes follow the header"),
+    "truncated_header.asc": Bad(3, 1, "unknown header keyword 'xllcor'", True),
+    # --- bytes and encodings ---
+    "nul_bytes.asc": Bad(1, 1, "no 'ncols'", True),
+    "nul_in_body.asc": Bad(7, 3, "nul byte"),
+    "latin1_in_body.asc": Bad(8, 9, "expected an integer"),
+    "latin1_in_header.asc": Bad(5, 1, "unknown header keyword", True),
+    "utf8_bom.asc": Bad(1, 1, "byte order mark", True),
+    "utf16le_bom.asc": Bad(1, 1, "utf-16", True),
+    "utf16be_bom.asc": Bad(1, 1, "utf-16", True),
+    "utf16le_no_bom.asc": Bad(1, 1, "unknown header keyword", True),
+    "utf16be_no_bom.asc": Bad(1, 1, "no 'ncols'", True),
+    "html_error_page.asc": Bad(1, 1, "no 'ncols'", True),
+    "mixed_line_endings.asc": Bad(8, 6, "'x11'"),
+    # A lone CR ends a header line (as for GDAL): 9 9 9 is the body, 1 5 3 is left over.
+    # (Before the fix the line ran on to the LF, and 1 5 3 was read instead: R1.)
+    "cr_hides_a_row.asc": Bad(7, 1, "more values than"),
+    # --- numbers ---
+    "exponent_overflow.asc": Bad(7, 5, "out of range: '1e999'"),
+    "exponent_overflow_negative.asc": Bad(8, 9, "out of range"),
+    "exponent_overflow_in_header.asc": Bad(3, 11, "'1e309'", True),
+    "hex_number.asc": Bad(7, 5, "'0x1a'"),
+    "token_of_500_digits.asc": Bad(7, 5, "outside the int32 range"),
+    "fortran_d_exponent.asc": Bad(7, 5, "'1.0d+02'"),
+    "null_in_int32_grid.asc": Bad(7, 5, "'null' is not an integer"),
+    # --- broken gzip (GDAL reads the bad CRC one without a word) ---
+    "gzip_truncated.asc.gz": Bad(1, 5, "corrupt or cut short"),
+    "gzip_bad_crc.asc.gz": Bad(9, 1, "checksum"),
+    "gzip_of_bad_grid.asc.gz": Bad(7, 3, "'x4'"),
+}
+
+# Errors only in the type GDAL's rule picks (Int32): read as floats, these are fine grids.
+FINE_AS_FLOAT = {"int32_overflow.asc", "int32_underflow.asc", "null_in_int32_grid.asc"}
+
+# read refuses these before parsing (the body cannot hold what the header promises); the
+# streaming readers find the end of the text (or a bad value) instead.
+TOO_SHORT_FOR_HEADER = {"dimensions_too_big_for_file.asc", "header_only.asc"}
+
+# How long one small bad file may take through one reader (it takes microseconds).
+QUICK = 2.0
+
+
+def test_the_corpus_is_what_the_table_says() -> None:
+    on_disk = {p.name for p in BAD_DIR.iterdir()}
+    assert on_disk == set(BAD), (sorted(on_disk - set(BAD)), sorted(set(BAD) - on_disk))
+    assert max(p.stat().st_size for p in BAD_DIR.iterdir()) < 4096
+
+
+def expect(err: asciigrid.ParseError, path: str, bad: Bad) -> None:
+    assert isinstance(err, ValueError)
+    assert err.path == path
+    assert (err.line, err.column) == (bad.line, bad.column), str(err)
+    assert bad.words.lower() in err.message.lower(), str(err)
+    assert str(err) == f"{path}:{bad.line}:{bad.column}: {err.message}"
+
+
+@contextmanager
+def quick(what: str, limit: float = QUICK) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    took = time.perf_counter() - start
+    assert took < limit, f"{what} took {took:.2f} s"
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_file_by_path(name: str) -> None:
+    path = str(BAD_DIR / name)
+    with quick("read"), pytest.raises(asciigrid.ParseError) as info:
+        asciigrid.read(path)
+    expect(info.value, path, BAD[name])
+    if name in FINE_AS_FLOAT:
+        assert asciigrid.read(path, dtype="float64").data.dtype == np.float64
+        return
+    for dtype in ("int32", "float32", "float64"):
+        # Otherwise a forced type changes which values parse, never whether it is broken.
+        with pytest.raises(asciigrid.ParseError):
+            asciigrid.read(path, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_file_every_way_in(name: str) -> None:
+    bad = BAD[name]
+    raw = (BAD_DIR / name).read_bytes()
+    with quick("bytes"), pytest.raises(asciigrid.ParseError) as info:
+        asciigrid.read(raw)
+    expect(info.value, "<bytes>", bad)
+    with pytest.raises(asciigrid.ParseError) as info:
+        asciigrid.read(asciigrid.NamedBytes("tiles.zip/" + name, raw))
+    expect(info.value, "tiles.zip/" + name, bad)
+    if not name.endswith(".gz"):
+        # Gzipped, the same error at the same place of the decompressed text.
+        with quick("gzip"), pytest.raises(asciigrid.ParseError) as info:
+            asciigrid.read(asciigrid.NamedBytes(name + ".gz", gzip.compress(raw)))
+        expect(info.value, name + ".gz", bad)
+    if bad.in_header:
+        with quick("read_header"), pytest.raises(asciigrid.ParseError) as info:
+            asciigrid.read_header(raw)
+        expect(info.value, "<bytes>", bad)
+    elif not name.startswith("gzip_"):
+        asciigrid.read_header(raw)
+    # The streaming readers refuse it too (a body too short for its header is found where
+    # the text ends, or at a bad value before that, instead of before parsing).
+    with quick("stats"), pytest.raises(asciigrid.ParseError) as info:
+        asciigrid.stats(raw)
+    if name not in TOO_SHORT_FOR_HEADER:
+        expect(info.value, "<bytes>", bad)
+
+
+@pytest.mark.parametrize("name", ["garbage_token.asc", "utf16le_bom.asc", "gzip_truncated.asc.gz"])
+def test_bad_tile_in_a_mosaic_is_named(tmp_path: Path, name: str) -> None:
+    good = tmp_path / "good.asc"
+    good.write_bytes(b"ncols 4\nnrows 3\nxllcorner 4\nyllcorner 0\ncellsize 1\n" + b"1 " * 12)
+    path = str(BAD_DIR / name)
+    with pytest.raises(asciigrid.ParseError) as info:
+        asciigrid.mosaic([str(good), path])
+    assert info.value.path == path
+    # Streaming with skip_errors keeps the good tile and names the bad one (if the bad one's
+    # header is readable; otherwise it is listed as skipped).
+    layout = asciigrid.mosaic_layout([str(good), path], skip_errors=True)
+    failed = [n for n, _ in layout.skipped]
+    for _, strip, bad_tiles in asciigrid.iter_mosaic_strips([str(good), path], skip_errors=True):
+        failed += [n for n, _ in bad_tiles]
+        assert (strip == 1).any()
+    assert failed == [path]
+
+
+CHILD_MOSAICS_FAR_APART_TILES = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import asciigrid
+tile = "ncols 2\\nnrows 2\\nxllcorner {}\\nyllcorner {}\\ncellsize 1\\n1 2 3 4\\n"
+far = asciigrid.NamedBytes("far.asc", tile.format(*sys.argv[1:]).encode())
+near = asciigrid.NamedBytes("near.asc", tile.format(0, 0).encode())
+try:
+    asciigrid.mosaic([near, far])
+    print("read")
+except asciigrid.AsciiGridError as err:
+    print(type(err).__name__, err)
+"""
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        ("1e15", "0"),
+        pytest.param(
+            ("100000", "100000"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="R10: a 10^10-cell union within 2^31 a side is refused for memory "
+                "(ValueError), not as a MosaicError naming the far tile",
+            ),
+        ),
+        ("3000000000", "0"),
+    ],
+)
+def test_tiles_far_apart_are_refused_not_a_crash(origin: tuple[str, str]) -> None:
+    """Two 2 x 2 tiles, one with a typo in its origin: the union grid would have 10^10 to
+    2 x 10^15 cells. The mosaic must be refused with an error naming the tile; it aborted
+    the whole process (and QGIS with it) on `memory allocation of … bytes failed`.
+    (Run in a child limited to 2 GiB of address space.)"""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_MOSAICS_FAR_APART_TILES, *origin],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-300:]
+    assert out.stdout.startswith("MosaicError") and "far.asc" in out.stdout, out.stdout
+
+
+CHILD_ASKS_FOR_A_HUGE_HISTOGRAM = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import asciigrid
+try:
+    asciigrid.stats(b"ncols 2\\nnrows 1\\nxllcorner 0\\nyllcorner 0\\ncellsize 1\\n1 2\\n",
+                    histogram_bins=10**12)
+    print("computed")
+except (ValueError, MemoryError) as err:
+    print(type(err).__name__, err)
+"""
+
+
+def test_a_huge_histogram_is_an_error_not_a_crash() -> None:
+    """`histogram_bins=10**12` (a typo, or a Processing parameter) must be refused; it
+    aborted the process allocating 8 TB. (Run in a child limited to 2 GiB.)"""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_ASKS_FOR_A_HUGE_HISTOGRAM],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stdout.startswith("ValueError"), out.stderr[-300:]
+
+
+# --- truncation at every byte ---------------------------------------------------------------
+
+SMALL = (
+    b"NCOLS 3\r\nnrows 2\nxllcenter 100.5\nyllcenter -20.25\ncellsize 0.5\n"
+    b"NODATA_value -9999\n 1.5 -9999 2.25e1\n-3 4,5 .5\n"
+)
+
+
+def last_token_span(text: bytes) -> tuple[int, int]:
+    end = len(text.rstrip())
+    return text.rfind(b" ", 0, end) + 1, end
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_truncation_at_every_byte(gzipped: bool) -> None:
+    """Every cut either fails with a located error, or (cut inside the last value or in the
+    trailing blank) reads the grid with only that value shortened: the format has no length
+    or checksum, so `12` cut to `1` cannot be told from a grid whose last value is 1."""
+    full = asciigrid.read(SMALL)
+    packed = gzip.compress(SMALL)
+    start, end = last_token_span(SMALL)
+    source = packed if gzipped else SMALL
+    for cut in range(len(source)):
+        try:
+            got = asciigrid.read(source[:cut])
+        except asciigrid.ParseError as err:
+            assert err.path == "<bytes>" and err.line >= 1 and err.column >= 1
+            if not gzipped:
+                # The error points inside what is there (or just past it).
+                lines = re.split(rb"\r\n|\r|\n", SMALL[:cut])
+                assert err.line <= len(lines), (cut, str(err))
+            continue
+        assert not gzipped, f"a gzip stream cut at {cut} of {len(packed)} was read"
+        assert cut > start, f"cut at {cut} read as a grid"
+        assert got.geotransform == full.geotransform and got.nodata == full.nodata
+        np.testing.assert_array_equal(got.data.ravel()[:-1], full.data.ravel()[:-1])
+        want_last = np.float32(float(SMALL[start:cut].replace(b",", b".")))
+        assert got.data.ravel()[-1] == want_last
+
+
+# --- big and explosive inputs, generated here --------------------------------------------
+
+HEADER_4x3 = b"ncols 4\nnrows 3\nxllcorner 0\nyllcorner 0\ncellsize 1\n"
+ROWS_4x3 = b"1 2 3 4\n5 6 7 8\n9 10 11 12\n"
+MB = 1 << 20
+
+
+class Peak(NamedTuple):
+    seconds: float
+    extra_bytes: int | None
+    """How far the process's resident memory rose above where it started (Linux only)."""
+
+
+def _status(field: str) -> int:
+    text = Path("/proc/self/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    assert match is not None
+    return int(match.group(1)) * 1024
+
+
+@contextmanager
+def measured() -> Iterator[list[Peak]]:
+    """Time and peak memory of the block (``clear_refs`` resets the peak, Linux ≥ 4.0)."""
+    out: list[Peak] = []
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        base: int | None = _status("VmRSS")
+    except OSError:
+        base = None
+    start = time.perf_counter()
+    yield out
+    took = time.perf_counter() - start
+    out.append(Peak(took, None if base is None else _status("VmHWM") - base))
+
+
+def assert_bounded(peak: Peak, seconds: float, megabytes: int) -> None:
+    assert peak.seconds < seconds, f"took {peak.seconds:.1f} s"
+    if peak.extra_bytes is not None:
+        assert peak.extra_bytes < megabytes * MB, f"used {peak.extra_bytes / MB:.0f} MB"
+
+
+def parse_error_of(call: Any, *args: Any, **kwargs: Any) -> asciigrid.ParseError:
+    with pytest.raises(asciigrid.ParseError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+@pytest.fixture
+def big_file(tmp_path: Path) -> Iterator[Path]:
+    """A path for a file of ~100 MB, deleted afterwards (pytest keeps old tmp folders)."""
+    path = tmp_path / "big.asc"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_a_100mb_line_without_a_newline(big_file: Path) -> None:
+    path = big_file
+    path.write_bytes(HEADER_4x3 + b"1 " * (50 * MB))
+    with measured() as m:
+        err = parse_error_of(asciigrid.read, str(path))
+    assert (err.line, err.column) == (6, 25) and "more values" in err.message
+    assert_bounded(m[0], 10, 400)
+    with measured() as m:
+        err = parse_error_of(asciigrid.stats, str(path))
+    assert (err.line, err.column) == (6, 25)
+    assert_bounded(m[0], 10, 100)
+    assert asciigrid.read_header(str(path)).ncols == 4
+
+
+def test_a_100mb_token(big_file: Path) -> None:
+    path = big_file
+    path.write_bytes(HEADER_4x3 + b"1 2 3 4 5 6 7 8 9 10 11 " + b"7" * (100 * MB))
+    with measured() as m:
+        err = parse_error_of(asciigrid.read, str(path))
+    assert (err.line, err.column) == (6, 25) and "int32 range" in err.message.lower()
+    assert len(err.message) < 300
+    assert_bounded(m[0], 10, 400)
+
+
+def test_a_100mb_header_line(big_file: Path) -> None:
+    path = big_file
+    path.write_bytes(b"ncols 4 " + b"x" * (100 * MB))
+    with measured() as m:
+        err = parse_error_of(asciigrid.read, str(path))
+    assert (err.line, err.column) == (1, 9)
+    assert_bounded(m[0], 10, 400)
+    with measured() as m:
+        err = parse_error_of(asciigrid.read_header, str(path))
+    assert err.line == 1
+    assert_bounded(m[0], 10, 100)
+
+
+def gzip_bomb(head: bytes, block: bytes, copies: int) -> bytes:
+    """``head`` then ``copies`` × ``block``, gzipped in a moment: gzip members concatenate,
+    so one compressed block is repeated (4 GiB of text in about 4 MB)."""
+    member = gzip.compress(block, 9)
+    return gzip.compress(head, 9) + member * copies
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    made = {
+        # 12 values, then 4 GiB of blanks.
+        "blanks": gzip_bomb(HEADER_4x3 + ROWS_4x3, b" " * (4 * MB), 1024),
+        # 4 GiB of values for a grid of 12.
+        "values": gzip_bomb(HEADER_4x3, b"0 " * (2 * MB), 1024),
+        # A header that claims 10^10 values, then 4 GiB of blanks.
+        "claims": gzip_bomb(
+            HEADER_4x3.replace(b"4", b"100000").replace(b"3", b"100000"), b" " * (4 * MB), 1024
+        ),
+        # A header that never ends: 4 GiB of blank lines.
+        "header": gzip_bomb(b"ncols 4\n", b"\n" * (4 * MB), 1024),
+    }
+    paths = {}
+    for name, data in made.items():
+        assert len(data) < 8 * MB
+        paths[name] = folder / f"{name}.asc.gz"
+        paths[name].write_bytes(data)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("bomb", "where", "words"),
+    [
+        ("blanks", (9, 12 * 512 + MB - len(ROWS_4x3) + 1), "decompression bomb"),
+        ("values", (6, 25), "more values than"),
+        ("claims", (6, 1 + MB), "decompression bomb"),
+        ("header", (16 * MB - 7 + 1, 1), "mib of header"),
+    ],
+)
+def test_gzip_bomb_is_refused_after_reading_what_the_header_needs(
+    bombs: dict[str, Path], bomb: str, where: tuple[int, int], words: str
+) -> None:
+    path = str(bombs[bomb])
+    for call in (asciigrid.read, asciigrid.stats, lambda p: asciigrid.mosaic([p])):
+        with measured() as m:
+            err = parse_error_of(call, path)
+        assert err.path == path
+        if call is asciigrid.read or bomb != "header":
+            assert words in err.message.lower(), str(err)
+            assert (err.line, err.column) == where, str(err)
+        else:
+            # (stats and mosaics read the header with read_header: see R4 in ROBUSTNESS.md)
+            assert "header" in err.message, str(err)
+        assert_bounded(m[0], 10, 200)
+
+
+def test_gzip_bomb_as_bytes_and_file_object(bombs: dict[str, Path]) -> None:
+    data = bombs["blanks"].read_bytes()
+    with measured() as m:
+        err = parse_error_of(asciigrid.read, data)
+    assert "decompression bomb" in err.message
+    with open(bombs["blanks"], "rb") as f, measured() as m2:
+        err = parse_error_of(asciigrid.read, f)
+    assert err.path == str(bombs["blanks"])
+    assert_bounded(m[0], 10, 200)
+    assert_bounded(m2[0], 10, 200)
+
+
+CHILD_READS_A_FILE_OBJECT = """
+import gzip, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (640 << 20, 640 << 20))
+import asciigrid
+try:
+    asciigrid.read(gzip.open(sys.argv[1]))
+except asciigrid.ParseError as err:
+    print("ParseError", err.line, err.column)
+except MemoryError:
+    print("MemoryError")
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="R8 in docs/ROBUSTNESS.md: file objects are read whole")
+def test_a_decompressing_file_object_is_read_within_the_budget(bombs: dict[str, Path]) -> None:
+    """A file object that decompresses (gzip.open, ZipFile.open) hands over the bomb's
+    text, not its bytes: the engine must pull it in pieces, within the same budget, instead
+    of `read()`-ing 4 GiB first. (Run in a child limited to 640 MiB of address space.)"""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_READS_A_FILE_OBJECT, str(bombs["blanks"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.split()[:1] == ["ParseError"], out.stdout + out.stderr[-500:]
+
+
+def test_read_header_of_a_bomb_reads_only_the_header(bombs: dict[str, Path]) -> None:
+    with measured() as m:
+        header = asciigrid.read_header(str(bombs["blanks"]))
+    assert header.shape == (3, 4)
+    assert_bounded(m[0], 2, 50)
+
+
+# --- many threads ---------------------------------------------------------------------------
+
+
+def outcome(source: Any, how: str) -> Any:
+    """What one call gives, in a comparable form."""
+    try:
+        if how == "read":
+            g = asciigrid.read(source)
+            return ("grid", g.data.dtype.str, g.data.tobytes(), g.geotransform, repr(g.nodata))
+        if how == "header":
+            return ("header", repr(asciigrid.read_header(source)))
+        return ("stats", repr(asciigrid.stats(source)))
+    except asciigrid.ParseError as err:
+        return ("error", err.path, err.line, err.column, err.message)
+
+
+def test_many_threads_get_what_one_thread_gets(aaigrid_data: Path, big_grid: Path) -> None:
+    sources: list[Any] = [str(p) for p in sorted(aaigrid_data.glob("*.asc"))]
+    sources += [str(BAD_DIR / n) for n in sorted(BAD)]
+    sources += [str(big_grid), gzip.compress(SMALL), SMALL]
+    jobs = [(s, how) for s in sources for how in ("read", "header", "stats")]
+    expected = [outcome(s, how) for s, how in jobs]
+    errors = sum(e[0] == "error" for e in expected)
+    assert 0 < errors < len(expected)
+    barrier = threading.Barrier(8)
+
+    def run(offset: int) -> list[Any]:
+        barrier.wait()
+        order = jobs[offset:] + jobs[:offset]
+        got = [outcome(s, how) for s, how in order]
+        return got[len(jobs) - offset :] + got[: len(jobs) - offset]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(run, [i * len(jobs) // 8 for i in range(8)]))
+    for got in results:
+        assert got == expected
+
+
+# --- line ends GDAL accepts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"ncols 3\rnrows 1\rxllcorner 0\ryllcorner 0\rcellsize 1\r1 5 3\r",
+        b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\rNODATA_value 5\n1 5 3\n",
+        b"ncols 3\r\nnrows 1\nxllcorner 0\r\nyllcorner 0\rcellsize 1\n\r\n1\r5\n3",
+    ],
+    ids=["cr_only", "cr_before_nodata", "all_mixed"],
+)
+def test_lone_cr_line_ends_read_like_gdal(tmp_path: Path, text: bytes) -> None:
+    """A lone CR ends a line, as for GDAL: nothing after it is skipped (R1)."""
+    from gdal_reference import gdal_read
+
+    path = tmp_path / "cr.asc"
+    path.write_bytes(text)
+    ours, ref = asciigrid.read(path), gdal_read(path)
+    np.testing.assert_array_equal(ours.data, ref.array)
+    assert ours.data.dtype == ref.dtype
+    assert ours.geotransform == ref.geotransform
+    assert ours.nodata == ref.nodata
+
+
+# --- what masked() calls nodata --------------------------------------------------------------
+
+
+def test_forced_int32_with_a_fractional_nodata_masks_nothing() -> None:
+    """nodata -9999.5 in a grid read as int32: no cell can equal it (GDAL: none is nodata),
+    and stats agree; masked() cast it to -9999 and hid real data."""
+    text = HEADER_4x3.replace(b"ncols 4", b"ncols 3").replace(b"nrows 3", b"nrows 1")
+    text += b"NODATA_value -9999.5\n-9999 1 2\n"
+    grid = asciigrid.read(text, dtype="int32")
+    stats = asciigrid.stats(text, dtype="int32")
+    assert isinstance(stats, asciigrid.Stats) and stats.nodata_count == 0
+    assert grid.masked().count() == 3
+
+
+# --- values that do not fit the output type ----------------------------------------------------
+
+
+def test_write_refuses_integers_past_int32(tmp_path: Path) -> None:
+    """An int64 array holding 2**40 was cast to int32 and written as 0, silently."""
+    path = tmp_path / "w.asc"
+    data = np.array([[2**40, 5]], dtype=np.int64)
+    try:
+        asciigrid.write(path, data, geotransform=(0, 1, 0, 0, 0, -1))
+    except ValueError:
+        assert not path.exists()
+        return
+    assert asciigrid.read(path, dtype="float64").data.tolist() == [[2.0**40, 5.0]]
+
+
+GAPPED = [
+    b"ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n7\n",
+    b"ncols 1\nnrows 1\nxllcorner 2\nyllcorner 0\ncellsize 1\n8\n",
+]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "nodata"),
+    [(None, float("nan")), (None, 1e20), (None, -9999.5), ("float32", 1e40)],
+)
+def test_mosaic_gaps_are_nodata_whatever_nodata_is_asked_for(
+    dtype: str | None, nodata: float
+) -> None:
+    """The gap between two tiles must read as nodata. With a nodata the mosaic's type cannot
+    hold (NaN, 1e20 or -9999.5 in an int32 mosaic, 1e40 in a float32 one), the gap was
+    filled with 0, 2147483647, -9999 or FLT_MAX while `nodata` said otherwise: the gap read
+    as real values. (Refusing such a nodata with ValueError is a fix too.)"""
+    try:
+        grid = asciigrid.mosaic(GAPPED, dtype=dtype, nodata=nodata)
+    except ValueError:
+        return
+    gap = float(grid.data[0, 1])
+    assert gap == grid.nodata or (np.isnan(gap) and np.isnan(float(grid.nodata)))
+    assert grid.masked().mask.tolist() == [[False, True, False]]
