@@ -192,7 +192,6 @@ def test_killed_plugin_leftover_does_not_look_like_an_output(tmp_path: Path) -> 
     assert [p.name for p in tmp_path.glob("*.tif")] in ([], ["mosaic.tif"])
 
 
-@pytest.mark.xfail(strict=True, reason="R12 in docs/ROBUSTNESS.md: a panic, and a leftover")
 def test_an_absurd_precision_is_a_value_error_and_leaves_nothing(tmp_path: Path) -> None:
     """`precision=100000` made the writer panic in Rust's formatter (a PanicException, which
     `except Exception` does not catch) and, unwinding past the clean-up, leave its

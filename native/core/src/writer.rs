@@ -175,6 +175,9 @@ fn header_text(cells: Cells<'_>, nrows: usize, opts: &WriteOptions) -> String {
     h
 }
 
+/// The most decimals `precision` may ask for (more than any float holds).
+pub const MAX_PRECISION: usize = 100;
+
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A temporary path beside `target`, unique within this process and across processes.
@@ -202,6 +205,11 @@ pub fn write_grid(
             "{} cells do not make whole rows of {} columns",
             cells.len(),
             opts.ncols
+        )));
+    }
+    if let Some(p) = opts.precision.filter(|&p| p > MAX_PRECISION) {
+        return Err(invalid(format!(
+            "precision must be at most {MAX_PRECISION} decimals, got {p}"
         )));
     }
     for (what, v) in [("dx", opts.dx), ("dy", opts.dy)] {
