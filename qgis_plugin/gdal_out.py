@@ -69,8 +69,13 @@ def _remove(paths: Sequence[str]) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(target: str) -> Iterator[str]:
-    """Yield a temporary path (same folder and extension as ``target``) to write to.
+def atomic_output(target: str, *, keep_extension: bool = False) -> Iterator[str]:
+    """Yield a temporary path (hidden, in ``target``'s folder) to write to.
+
+    It ends in ``.partial``, not the output's extension, so a leftover of a killed run is
+    never listed (or opened by extension) as an output; raster writers name their driver.
+    ``keep_extension`` keeps it for the few drivers that read the extension (OGR's CSV
+    driver makes a folder of a path without ``.csv``).
 
     On success it and its sidecars replace ``target`` (stale sidecars of an older
     ``target`` are removed, so old statistics never shadow new ones); on failure they are
@@ -80,7 +85,9 @@ def atomic_output(target: str) -> Iterator[str]:
     folder, name = os.path.split(target)
     os.makedirs(folder, exist_ok=True)
     stem, ext = os.path.splitext(name)
-    tmp = os.path.join(folder, f".{stem}.{uuid.uuid4().hex[:12]}.partial{ext}")
+    token = uuid.uuid4().hex[:12]
+    hidden = f".{stem}.{token}.partial{ext}" if keep_extension else f".{stem}{ext}.{token}.partial"
+    tmp = os.path.join(folder, hidden)
     try:
         yield tmp
     except BaseException:
@@ -450,7 +457,7 @@ def write_table(
     if driver_name is None:
         raise OutputError(f"{target}: unsupported table format {ext!r} (use .csv or .gpkg)")
     layer_name = os.path.splitext(os.path.basename(target))[0]
-    with atomic_output(target) as tmp:
+    with atomic_output(target, keep_extension=True) as tmp:
         gdal.ErrorReset()
         try:
             ds = ogr.GetDriverByName(driver_name).CreateDataSource(tmp)
