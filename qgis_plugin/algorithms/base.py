@@ -10,18 +10,23 @@ from typing import Any
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterCrs,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterString,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..engine import EngineUnavailable, load_engine
 from ..exceptions import Cancelled, OutputError
+from ..sources import DEFAULT_PATTERN
 
 HELP_URL = "https://github.com/asciigrid/asciigrid/blob/main/docs/PLUGIN.md"
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
@@ -107,6 +112,31 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
                 "CRS",
                 self.tr("CRS (default: from the .prj sidecar, else none)"),
                 optional=True,
+            )
+        )
+
+    def add_source_parameters(self, input_label: str) -> None:
+        """INPUT (files and zips), FOLDER (searched recursively) and PATTERN: where the
+        grids come from, for the algorithms that take many."""
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                "INPUT",
+                self.tr(input_label),
+                layerType=QgsProcessing.TypeFile,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "FOLDER",
+                self.tr("Folder (searched recursively)"),
+                behavior=QgsProcessingParameterFile.Folder,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
             )
         )
 

@@ -12,15 +12,12 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterString,
     QgsProcessingUtils,
 )
 
-from ..sources import DEFAULT_PATTERN, Tile, collect_tiles
+from ..sources import Tile, collect_tiles
 from .base import AsciiGridAlgorithm, Progress, describe_error
 
 ON_ERROR_STOP, ON_ERROR_SKIP = 0, 1
@@ -48,27 +45,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
     )
 
     def initAlgorithm(self, config: Any = None) -> None:
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                "INPUT",
-                self.tr("Tiles (.asc files and/or .zip archives)"),
-                layerType=QgsProcessing.TypeFile,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterFile(
-                "FOLDER",
-                self.tr("Folder (searched recursively)"),
-                behavior=QgsProcessingParameterFile.Folder,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
-            )
-        )
+        self.add_source_parameters("Tiles (.asc files and/or .zip archives)")
         self.add_crs_parameter()
         self.add_data_type_parameter()
         self.addParameter(

@@ -15,9 +15,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
     QgsRasterBandStats,
     QgsRasterBlockFeedback,
@@ -27,7 +24,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 
 from ..exceptions import Cancelled
-from ..sources import DEFAULT_PATTERN, Tile, collect_tiles
+from ..sources import Tile, collect_tiles
 from .base import AsciiGridAlgorithm, Progress
 
 # Outputs named as native:rasterlayerstatistics names them, then ours.
@@ -168,27 +165,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
     )
 
     def initAlgorithm(self, config: Any = None) -> None:
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                "INPUT",
-                self.tr("Grids (.asc files and/or .zip archives)"),
-                layerType=QgsProcessing.TypeFile,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterFile(
-                "FOLDER",
-                self.tr("Folder (searched recursively)"),
-                behavior=QgsProcessingParameterFile.Folder,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
-            )
-        )
+        self.add_source_parameters("Grids (.asc files and/or .zip archives)")
         self.add_data_type_parameter()
         self.addParameter(
             QgsProcessingParameterVectorDestination(
