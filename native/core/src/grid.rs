@@ -330,7 +330,6 @@ pub fn read(
 /// Read only the header, reading as few bytes as it needs (64 KiB at a time).
 pub fn read_header(input: Input<'_>, name: &str) -> Result<Header, Error> {
     const STEP: usize = 64 * 1024;
-    const LIMIT: usize = 16 * 1024 * 1024;
     let mut reader = source::open(input, name)?;
     let mut text = Vec::new();
     loop {
@@ -339,7 +338,10 @@ pub fn read_header(input: Input<'_>, name: &str) -> Result<Header, Error> {
         let ended = source::fill_buffer(&mut reader, &mut text, want, name)?;
         match parse_header(&text, ended) {
             Ok(h) => return Ok(h),
-            Err(HeaderError::NeedMore) if !ended && text.len() < LIMIT => continue,
+            Err(HeaderError::NeedMore) if !ended && text.len() < source::MAX_HEADER => continue,
+            Err(HeaderError::NeedMore) if !ended => {
+                return Err(source::header_too_long(name, &text))
+            }
             Err(e) => return Err(header_error(e, name, &text)),
         }
     }

@@ -179,17 +179,9 @@ pub fn fill_buffer(
     want: usize,
     name: &str,
 ) -> Result<bool, Error> {
-    let target = buf.len() + want;
-    let mut block = vec![0u8; want.clamp(1, 1 << 20)];
-    while buf.len() < target {
-        match reader.read(&mut block) {
-            Ok(0) => return Ok(true),
-            Ok(n) => buf.extend_from_slice(&block[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(decompression_error(e, name, buf)),
-        }
-    }
-    Ok(false)
+    // The same reads as every other reader of compressed text: flate2 drops the output of a
+    // read that fails, so where corrupt data is reported depends on how reads are cut.
+    fill_fallible(reader, buf, want).map_err(|e| decompression_error(e, name, buf))
 }
 
 /// The decompressed size a gzip input announces in its trailer (modulo 4 GiB, so only a

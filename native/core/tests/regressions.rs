@@ -157,3 +157,40 @@ fn r10_tiles_far_apart_are_refused_when_planning() {
         }
     }
 }
+
+/// R16. A header that never ends (here `ncols 4` and 32 MiB of blank lines, which GDAL
+/// skips): read_header, and so statistics and mosaics, stop at their limit and said "the
+/// file ends inside the header", at line 32505858, of a file that goes on. A gzipped copy
+/// read whole says `no grid values after 16 MiB of header` (source::header_too_long); the
+/// streaming readers should say that too.
+#[test]
+fn r16_a_header_cut_at_the_limit_is_not_called_the_end_of_the_file() {
+    let mut text = b"ncols 4\n".to_vec();
+    text.resize(32 << 20, b'\n');
+    match read_header(Input::Bytes(&text), "r.asc") {
+        Err(Error::Parse(p)) => {
+            assert!(!p.message.contains("file ends"), "{p}");
+            assert!(p.message.contains("MiB of header"), "{p}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// R17 (fuzzer, `read`). Where a corrupt deflate stream is reported ("the text decompressed
+/// so far ends here") depended on how each reader cut its reads: flate2 drops the output of
+/// the read that fails, so `read` said 4:3355 and `read_header` (and statistics) 1:1 for the
+/// same bytes. Every reader now pulls compressed text the same way.
+#[test]
+fn r17_corrupt_gzip_is_reported_at_one_place_by_every_reader() {
+    let data = include_bytes!("../fuzz/regressions/read-corrupt-gzip-position.bin");
+    let text = &data[1..]; // the fuzz target's selector byte
+    let whole = match grid(text, None) {
+        Err(Error::Parse(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    assert!(whole.message.contains("compressed data"), "{whole}");
+    match read_header(Input::Bytes(text), "r.asc") {
+        Err(Error::Parse(p)) => assert_eq!((p.line, p.column), (whole.line, whole.column)),
+        other => panic!("{other:?}"),
+    }
+}
