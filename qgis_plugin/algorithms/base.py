@@ -140,6 +140,15 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
             )
         )
 
+    def source_parameters(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[list[str], str, str]:
+        """The values of :meth:`add_source_parameters`' INPUT, FOLDER and PATTERN."""
+        inputs = [p for p in self.parameterAsFileList(parameters, "INPUT", context) if p]
+        folder = self.parameterAsFile(parameters, "FOLDER", context)
+        pattern = self.parameterAsString(parameters, "PATTERN", context)
+        return inputs, folder, pattern
+
     def add_data_type_parameter(self) -> None:
         self.addParameter(
             QgsProcessingParameterEnum(

@@ -87,9 +87,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         engine = self.engine()
         from ..gdal_out import geotiff_output, write_text  # numpy and GDAL: only when running
 
-        inputs = [p for p in self.parameterAsFileList(parameters, "INPUT", context) if p]
-        folder = self.parameterAsFile(parameters, "FOLDER", context)
-        pattern = self.parameterAsString(parameters, "PATTERN", context)
+        inputs, folder, pattern = self.source_parameters(parameters, context)
         dtype = self.data_type(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP

@@ -188,9 +188,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         engine = self.engine()
         from ..gdal_out import write_table  # numpy and GDAL: only when running
 
-        inputs = [p for p in self.parameterAsFileList(parameters, "INPUT", context) if p]
-        folder = self.parameterAsFile(parameters, "FOLDER", context)
-        pattern = self.parameterAsString(parameters, "PATTERN", context)
+        inputs, folder, pattern = self.source_parameters(parameters, context)
         dtype = self.data_type(parameters, context)
         table = self.parameterAsOutputLayer(parameters, "OUTPUT_TABLE", context)
         if not inputs and not folder:

@@ -44,7 +44,7 @@ Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, 
 bytes, a binary file object, or :class:`NamedBytes`."""
 
 Progress = Callable[[int, int], Optional[bool]]
-"""``progress(done, total)`` is called from the calling thread about every 0.1 s with the
+"""``progress(done, total)`` is called from the calling thread every 25 ms with the
 bytes processed so far and the total. Return ``False`` to cancel: the call then raises
 :class:`asciigrid.Cancelled` and writes nothing."""
 

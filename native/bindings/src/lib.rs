@@ -87,8 +87,12 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     }
 }
 
+/// How often a progress callback is called: often enough that a cancel is seen even in a
+/// read that takes a tenth of a second, rarely enough that taking the GIL costs nothing.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(25);
+
 /// Run `work` with the GIL released. With a callback, the work runs on a scoped thread while
-/// this thread calls `progress(done, total)` every 0.1 s; a `False` answer (or an exception
+/// this thread calls `progress(done, total)` every [`PROGRESS_INTERVAL`]; a `False` answer (or an exception
 /// in the callback) cancels the work through the core's [`Control`].
 pub(crate) fn run<R: Send>(
     py: Python<'_>,
@@ -109,9 +113,7 @@ pub(crate) fn run<R: Send>(
                 r
             });
             let mut callback_error: Option<PyErr> = None;
-            while let Err(mpsc::RecvTimeoutError::Timeout) =
-                rx.recv_timeout(Duration::from_millis(100))
-            {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(PROGRESS_INTERVAL) {
                 if control.is_cancelled() {
                     continue;
                 }
