@@ -382,15 +382,19 @@ def table(
     return rows
 
 
-def machine_notes(engine: str) -> list[str]:
-    cpu = platform.processor() or "unknown CPU"
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine_notes(engine: str) -> list[str]:
+    cpu = cpu_name()
     versions = []
     for module in ("asciigrid", "numpy", "pandas", "polars", "rasterio", "osgeo.gdal"):
         try:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -41,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus  # noqa: E402
 import qgis_tools  # noqa: E402
+from bench import cpu_name  # noqa: E402
 
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
 SECTION = "## QGIS"
@@ -248,14 +248,7 @@ def prepare_data(data: Path, tiles: int, size: int, big: int) -> tuple[Path, lis
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     qgis = qgis_tools.run_qgis_process(["--version"], None).stdout
     qgis_line = next((x for x in qgis.splitlines() if x.startswith("QGIS ")), "QGIS ?")
     gdal_line = next((x for x in qgis.splitlines() if x.startswith("GDAL")), "GDAL ?")
