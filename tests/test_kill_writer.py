@@ -46,6 +46,23 @@ def temp_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+def kill_while_writing(
+    child: subprocess.Popen[bytes], folder: Path, before: set[str], delay: float
+) -> None:
+    """SIGKILL ``child`` ``delay`` seconds after a new temporary file shows up in ``folder``
+    (so the kill lands while it writes)."""
+    try:
+        deadline = time.monotonic() + 60
+        while not set(temp_files(folder)) - before:
+            assert child.poll() is None, "the writer died on its own"
+            assert time.monotonic() < deadline, "no temporary file appeared"
+            time.sleep(0.002)
+        time.sleep(delay)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+
+
 def kill_mid_write(target: Path, version: float, delay: float) -> None:
     """Start a process rewriting ``target`` in a loop; SIGKILL it ``delay`` s after its
     temporary file appears (that is, mid-write)."""
@@ -54,16 +71,7 @@ def kill_mid_write(target: Path, version: float, delay: float) -> None:
         [sys.executable, "-c", CHILD, str(target), str(version)],
         stdout=subprocess.DEVNULL,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not set(temp_files(target.parent)) - before:
-            assert child.poll() is None, "the writer died on its own"
-            assert time.monotonic() < deadline, "no temporary file appeared"
-            time.sleep(0.002)
-        time.sleep(delay)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+    kill_while_writing(child, target.parent, before, delay)
     assert child.returncode == -signal.SIGKILL
 
 
@@ -153,16 +161,7 @@ def test_killed_plugin_output_is_the_old_or_the_new_geotiff(tmp_path: Path, dela
     )
     before = set(temp_files(tmp_path))
     child = subprocess.Popen([sys.executable, "-c", PLUGIN_CHILD, str(target), "2.0"])
-    try:
-        deadline = time.monotonic() + 60
-        while not set(temp_files(tmp_path)) - before:
-            assert child.poll() is None, "the writer died on its own"
-            assert time.monotonic() < deadline, "no temporary file appeared"
-            time.sleep(0.002)
-        time.sleep(delay)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+    kill_while_writing(child, tmp_path, before, delay)
     ds = gdal.Open(str(target))
     band = ds.GetRasterBand(1)
     data = band.ReadAsArray()
