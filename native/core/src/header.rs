@@ -356,15 +356,7 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         let number = if key == Key::Nodata && value == b"null" {
             f64::NAN
         } else {
-            parse_f64(value).ok_or_else(|| {
-                bad(
-                    value_at,
-                    format!(
-                        "the value of '{key_text}' is not a number: '{}'",
-                        show_token(value)
-                    ),
-                )
-            })?
+            parse_f64(value).ok_or_else(|| bad(value_at, not_a_number_message(&key_text, value)))?
         };
         values[slot] = Some((number, value_at, value));
         lines += 1;
@@ -541,6 +533,21 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
     })
 }
 
+/// Why a header value is not taken: beyond the double range, or not a number at all.
+fn not_a_number_message(key: &str, value: &[u8]) -> String {
+    if crate::value::out_of_range(value) {
+        format!(
+            "the value of '{key}' is out of range: '{}'",
+            show_token(value)
+        )
+    } else {
+        format!(
+            "the value of '{key}' is not a number: '{}'",
+            show_token(value)
+        )
+    }
+}
+
 /// Whether the text starts like a GRASS ASCII grid (`north:` and friends).
 fn is_grass(text: &[u8]) -> bool {
     let start = text
@@ -629,15 +636,8 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         } else if key == "null" && value == b"null" {
             f64::NAN
         } else {
-            parse_f64(value).ok_or_else(|| {
-                bad(
-                    pos + value_start,
-                    format!(
-                        "the value of '{key}' is not a number: '{}'",
-                        show_token(value)
-                    ),
-                )
-            })?
+            parse_f64(value)
+                .ok_or_else(|| bad(pos + value_start, not_a_number_message(&key, value)))?
         };
         seen[slot] = Some((number, pos + value_start, value));
         lines += 1;

@@ -188,6 +188,19 @@ fn names_infinity(token: &[u8]) -> bool {
 }
 
 /// The message for a token that is not a number.
+/// Whether `token` is a well-formed number (decimal comma included) whose value lies beyond
+/// the double range, which [`parse_f64`] refuses.
+pub(crate) fn out_of_range(token: &[u8]) -> bool {
+    if token.len() > 400 || names_infinity(token) {
+        return false;
+    }
+    let normalized: Vec<u8> = token
+        .iter()
+        .map(|&b| if b == b',' { b'.' } else { b })
+        .collect();
+    fast_float2::parse::<f64, _>(&normalized[..]).is_ok_and(f64::is_infinite)
+}
+
 fn not_a_number(token: &[u8], want: &str) -> String {
     if token.contains(&0) {
         return "found a NUL byte: this is not a text grid (binary data, or UTF-16 text?)"
@@ -196,12 +209,8 @@ fn not_a_number(token: &[u8], want: &str) -> String {
     if token.len() > 400 {
         return format!("expected {want}, found a token of {} bytes", token.len());
     }
-    if parse_f64(token).is_none() && fast_float2::parse_partial::<f64, _>(token).is_ok() {
-        if let Ok((v, _)) = fast_float2::parse_partial::<f64, _>(token) {
-            if v.is_infinite() && !names_infinity(token) {
-                return format!("number out of range: '{}'", crate::error::show_token(token));
-            }
-        }
+    if out_of_range(token) {
+        return format!("number out of range: '{}'", crate::error::show_token(token));
     }
     format!(
         "expected {want}, found '{}'",
