@@ -9,8 +9,11 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{Error, Located, ParseError};
-use crate::scan::{after_token, chunk_size, count_tokens, fixed_chunks, is_space, ChunkCount};
+use crate::scan::{
+    after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, ChunkCount,
+};
 use crate::value::Value;
+use crate::window::ChunkText;
 
 /// Where parsed values go.
 pub trait Sink<T> {
@@ -59,6 +62,22 @@ pub enum Stop {
     Extra(u64),
     /// The caller cancelled.
     Cancelled,
+    /// The text could not be read (a file read window by window).
+    Io {
+        /// The operating system's kind of error.
+        kind: std::io::ErrorKind,
+        /// What it said.
+        message: String,
+    },
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Self {
+        Stop::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// The problem of a body that ends after `found` of its `cells` values, at offset `at`.
@@ -73,9 +92,15 @@ pub fn too_few(found: u64, cells: u64, at: u64) -> Located {
 }
 
 impl Stop {
-    /// The caller's error for this stop in a grid of `cells` values; `locate` turns an
-    /// offset into line and column (the whole text, or a stream's current block, knows how).
-    pub fn into_error(self, cells: u64, locate: impl FnOnce(Located) -> ParseError) -> Error {
+    /// The caller's error for this stop in a grid of `cells` values from source `name`;
+    /// `locate` turns an offset into line and column (the whole text, or a stream's current
+    /// block, knows how).
+    pub fn into_error(
+        self,
+        name: &str,
+        cells: u64,
+        locate: impl FnOnce(Located) -> ParseError,
+    ) -> Error {
         match self {
             Stop::Bad(loc) => Error::Parse(locate(loc)),
             Stop::Extra(at) => Error::Parse(locate(Located::new(
@@ -86,14 +111,23 @@ impl Stop {
                 ),
             ))),
             Stop::Cancelled => Error::Cancelled,
+            Stop::Io { kind, message } => Error::Io {
+                path: name.to_owned(),
+                source: std::io::Error::new(kind, message),
+            },
         }
+    }
+
+    /// Whether the problem is in the text (and so needs the text to locate it).
+    pub fn is_in_text(&self) -> bool {
+        matches!(self, Stop::Bad(_) | Stop::Extra(_))
     }
 
     fn offset(&self) -> u64 {
         match self {
             Stop::Bad(e) => e.offset,
             Stop::Extra(at) => *at,
-            Stop::Cancelled => 0,
+            Stop::Cancelled | Stop::Io { .. } => 0,
         }
     }
 }
@@ -101,6 +135,9 @@ impl Stop {
 /// Parse into `sink` every value that starts in `range` of `text` (a value starting there
 /// may run on past the range's end; one that started before it belongs to the previous
 /// chunk). `base` is the offset of `text[0]` in the whole text, for error positions.
+///
+/// Values are found 64 bytes at a time from a mask of the separators, so where the next value
+/// starts never waits for the current one to be parsed: the processor parses several at once.
 #[inline]
 pub fn parse_chunk<T: Value, S: Sink<T>>(
     text: &[u8],
@@ -109,25 +146,69 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
     sink: &mut S,
 ) -> Result<(), Stop> {
     let end = range.end.min(text.len());
-    let mut i = range.start;
-    if i > 0 && !is_space(text[i - 1]) {
-        while i < text.len() && !is_space(text[i]) {
-            i += 1;
+    let mut at = range.start;
+    // Whether the byte before `at` belongs to a token (one that started before the range).
+    let mut inside_before = at > 0 && !is_space(text[at - 1]);
+    while at < end {
+        let Some(block) = text.get(at..at + 64) else {
+            break;
+        };
+        let mut block_bytes = [0u8; 64];
+        block_bytes.copy_from_slice(block);
+        let inside = !space_mask(&block_bytes);
+        let mut starts = inside & !((inside << 1) | u64::from(inside_before));
+        if end - at < 64 {
+            starts &= (1u64 << (end - at)) - 1;
         }
+        while starts != 0 {
+            let pos = at + starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            parse_one(text, pos, base, sink)?;
+        }
+        inside_before = inside >> 63 != 0;
+        at += 64;
     }
-    loop {
-        while i < end && is_space(text[i]) {
-            i += 1;
+    // The last bytes of the text, one by one.
+    while at < end {
+        if is_space(text[at]) {
+            inside_before = false;
+        } else {
+            if !inside_before {
+                parse_one(text, at, base, sink)?;
+            }
+            inside_before = true;
         }
-        if i >= end {
-            return Ok(());
-        }
-        let (value, next) = T::parse_at(text, i)
-            .map_err(|e| Stop::Bad(Located::new(base + e.at as u64, e.message)))?;
-        if !sink.push(value) {
-            return Err(Stop::Extra(base + i as u64));
-        }
-        i = next;
+        at += 1;
+    }
+    Ok(())
+}
+
+/// A value [`Value::parse_short`] does not take (or a bad token), kept out of line so the
+/// hot loop keeps its registers.
+#[cold]
+#[inline(never)]
+fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64) -> Result<T, Stop> {
+    T::parse_at(text, pos)
+        .map(|(value, _)| value)
+        .map_err(|e| Stop::Bad(Located::new(base + e.at as u64, e.message)))
+}
+
+/// Parse the value starting at `text[pos]` into `sink`.
+#[inline(always)]
+fn parse_one<T: Value, S: Sink<T>>(
+    text: &[u8],
+    pos: usize,
+    base: u64,
+    sink: &mut S,
+) -> Result<(), Stop> {
+    let value = match T::parse_short(text, pos) {
+        Some(v) => v,
+        None => parse_long(text, pos, base)?,
+    };
+    if sink.push(value) {
+        Ok(())
+    } else {
+        Err(Stop::Extra(base + pos as u64))
     }
 }
 
@@ -191,7 +272,7 @@ pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Sur
 /// the grid's cells). Returns the number of values written; more values than `out` holds is
 /// [`Stop::Extra`], the earliest problem in the text wins.
 pub fn fill<T: Value>(
-    text: &[u8],
+    text: &impl ChunkText,
     survey: &Survey,
     out: &mut [T],
     control: &Control,
@@ -211,9 +292,18 @@ pub fn fill<T: Value>(
         if control.is_cancelled() {
             return Err(Stop::Cancelled);
         }
+        let want = slice.len();
         let mut sink = SliceSink::new(slice);
-        parse_chunk::<T, _>(text, range.clone(), 0, &mut sink)?;
+        text.with_chunk(range, |text, range, base| {
+            parse_chunk::<T, _>(text, range, base, &mut sink)
+        })?;
         control.advance(parse_share(range.len()));
+        if sink.written() < want {
+            // The survey counted more: only a file that changed between the passes does that.
+            return Err(Stop::from(std::io::Error::other(
+                "the file changed while it was being read; read it again",
+            )));
+        }
         Ok(sink.written())
     };
     let results: Vec<Result<usize, Stop>> = if survey.chunks.len() <= 1 {
@@ -253,6 +343,7 @@ pub fn earliest<V>(results: Vec<Result<V, Stop>>) -> Result<Vec<V>, Stop> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::window::InMemory;
 
     fn parse_all<T: Value>(text: &str, cells: usize, chunk: usize) -> Result<Vec<T>, Stop> {
         let bytes = text.as_bytes();
@@ -263,7 +354,7 @@ mod tests {
             .collect();
         let survey = Survey { chunks, counts };
         let mut out = vec![T::default(); cells];
-        let n = fill(bytes, &survey, &mut out, &Control::new())?;
+        let n = fill(&InMemory::new(bytes), &survey, &mut out, &Control::new())?;
         assert_eq!(n, cells.min(survey.tokens() as usize));
         Ok(out)
     }

@@ -4,9 +4,9 @@ use crate::body::{self, Stop};
 use crate::control::Control;
 use crate::error::{Error, Located};
 use crate::header::{parse_header, Header, HeaderError};
-use crate::scan::{after_token, count_tokens};
 use crate::source::{self, Input};
 use crate::value::{DataType, Value};
+use crate::window::{ChunkText, InMemory, WindowedFile};
 
 /// A grid's cells, row-major, row 0 the northernmost.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,12 +81,14 @@ pub(crate) fn alloc_cells<T: Clone>(n: usize, fill: T, name: &str) -> Result<Vec
     let mut probe: Vec<u8> = Vec::new();
     probe.try_reserve_exact(bytes).map_err(|_| too_big())?;
     drop(probe);
-    Ok(vec![fill; n])
+    let mut cells = vec![fill; n];
+    crate::memory::advise_huge_pages(&mut cells);
+    Ok(cells)
 }
 
 /// Turn a body failure into the caller's error.
 pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Error {
-    stop.into_error(cells, |loc| loc.locate(name, text))
+    stop.into_error(name, cells, |loc| loc.locate(name, text))
 }
 
 /// Refuse, before allocating anything, a header that promises more cells than the body can
@@ -141,170 +143,97 @@ pub fn parse_grid(
     let body = header.body_offset..text.len();
     check_room(&header, body.len() as u64, name, text)?;
     control.add_total(body.len() as u64);
-    let survey = body::survey(text, body, control).map_err(|s| stop_error(s, name, text, 0))?;
-    parse_surveyed(text, name, header, &survey, dtype, control)
-}
-
-/// The second half of a read, once the header is parsed and the body surveyed.
-fn parse_surveyed(
-    text: &[u8],
-    name: &str,
-    header: Header,
-    survey: &body::Survey,
-    dtype: Option<DataType>,
-    control: &Control,
-) -> Result<Grid, Error> {
-    let data_type = resolve_data_type(dtype, &header, survey.float_marker());
-    if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
-        return Err(Error::Invalid(format!(
-            "{name}: nodata 'null' cannot be stored in an int32 grid; read it as float32 or float64"
-        )));
-    }
-    let data = match data_type {
-        DataType::Int32 => GridData::Int32(fill_typed(text, name, &header, survey, control)?),
-        DataType::Float32 => GridData::Float32(fill_typed(text, name, &header, survey, control)?),
-        DataType::Float64 => GridData::Float64(fill_typed(text, name, &header, survey, control)?),
+    let cells = header.cells();
+    let fail = |s| stop_error(s, name, text, cells);
+    let survey = body::survey(text, body, control).map_err(fail)?;
+    let body = Body {
+        text: &InMemory::new(text),
+        end: text.len(),
+        name,
+        survey,
+        fail,
     };
-    Ok(Grid {
-        nodata: header.nodata_as_read(dtype, data_type),
-        header,
-        data,
-    })
+    body.into_grid(header, dtype, control)
 }
 
-/// A whole file in memory, its header parsed and its body surveyed.
-pub(crate) struct Loaded {
-    pub text: Vec<u8>,
-    pub header: Header,
-    pub survey: body::Survey,
-}
-
-/// Read a large plain file and survey it in one parallel pass: each chunk is counted while
-/// it is still in cache from being read.
-fn read_path_surveyed(
+/// Read a large plain file window by window; `None` if it is not one (see [`WindowedFile`]).
+fn read_windowed(
     path: &std::path::Path,
     name: &str,
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Option<Grid>, Error> {
-    let Some(Loaded {
-        text,
-        header,
-        survey,
-    }) = load_surveyed(path, name, control)?
-    else {
+    let Some(file) = WindowedFile::open(path, name, control)? else {
         return Ok(None);
     };
-    parse_surveyed(&text, name, header, &survey, dtype, control).map(Some)
+    let cells = file.header.cells();
+    let fail = |s| file.error(s, name, cells);
+    let survey = file.survey(control).map_err(fail)?;
+    let body = Body {
+        text: &file,
+        end: file.body().end,
+        name,
+        survey,
+        fail,
+    };
+    body.into_grid(file.header.clone(), dtype, control)
+        .map(Some)
 }
 
-/// Load and survey `path`, a large file in one parallel pass. `None` when this does not apply
-/// (gzip, or a header longer than the first read): use the streaming or plain path then.
-pub(crate) fn load_surveyed(
-    path: &std::path::Path,
-    name: &str,
-    control: &Control,
-) -> Result<Option<Loaded>, Error> {
-    use rayon::prelude::*;
-    const HEAD: usize = 1 << 20;
-    let io_err = |e: std::io::Error| Error::Io {
-        path: name.to_owned(),
-        source: e,
-    };
-    let file = std::fs::File::open(path).map_err(io_err)?;
-    let Ok(len) = usize::try_from(file.metadata().map_err(io_err)?.len()) else {
-        return Ok(None);
-    };
-    if len < 4 * HEAD {
-        // Small (a tile): one plain read, then the usual survey.
-        let text = std::fs::read(path).map_err(io_err)?;
-        if text.starts_with(&[0x1f, 0x8b]) {
-            return Ok(None);
+/// A surveyed body, ready for its second pass.
+struct Body<'a, C, F> {
+    text: &'a C,
+    /// Offset just past the body's text.
+    end: usize,
+    /// The source's name, for errors.
+    name: &'a str,
+    survey: body::Survey,
+    /// Turns a stop into the caller's error (locating it in the text).
+    fail: F,
+}
+
+impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
+    /// Parse the cells, in the type the caller, the header or the survey says.
+    fn into_grid(
+        self,
+        header: Header,
+        dtype: Option<DataType>,
+        control: &Control,
+    ) -> Result<Grid, Error> {
+        let data_type = resolve_data_type(dtype, &header, self.survey.float_marker());
+        if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
+            return Err(Error::Invalid(format!(
+                "{}: nodata 'null' cannot be stored in an int32 grid; read it as float32 or \
+                 float64",
+                self.name
+            )));
         }
-        let header = parse_header(&text, true).map_err(|e| header_error(e, name, &text))?;
-        let body = header.body_offset..text.len();
-        check_room(&header, body.len() as u64, name, &text)?;
-        control.add_total(body.len() as u64);
-        let survey =
-            body::survey(&text, body, control).map_err(|s| stop_error(s, name, &text, 0))?;
-        return Ok(Some(Loaded {
-            text,
+        let cells = header.cells();
+        let data = match data_type {
+            DataType::Int32 => GridData::Int32(self.fill(cells, control)?),
+            DataType::Float32 => GridData::Float32(self.fill(cells, control)?),
+            DataType::Float64 => GridData::Float64(self.fill(cells, control)?),
+        };
+        Ok(Grid {
+            nodata: header.nodata_as_read(dtype, data_type),
             header,
-            survey,
-        }));
-    }
-    let mut text = vec![0u8; len];
-    source::read_exact_at(&file, &mut text[..HEAD], 0).map_err(io_err)?;
-    if text.starts_with(&[0x1f, 0x8b]) {
-        return Ok(None);
-    }
-    let header = match parse_header(&text[..HEAD], false) {
-        Ok(h) => h,
-        Err(HeaderError::NeedMore) => return Ok(None),
-        Err(e) => return Err(header_error(e, name, &text[..HEAD])),
-    };
-    let body = header.body_offset..len;
-    check_room(&header, body.len() as u64, name, &text[..HEAD])?;
-    control.add_total(body.len() as u64);
-    let size = crate::scan::chunk_size(body.len());
-    let chunks = crate::scan::fixed_chunks(body.clone(), size);
-    let body_start = body.start;
-    let counted: Vec<(crate::scan::ChunkCount, bool)> = text[body.clone()]
-        .par_chunks_mut(size)
-        .enumerate()
-        .map(|(i, piece)| {
-            if control.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let start = body_start + i * size;
-            let unread = HEAD.saturating_sub(start).min(piece.len());
-            source::read_exact_at(&file, &mut piece[unread..], (start + unread) as u64)
-                .map_err(io_err)?;
-            control.advance(body::survey_share(piece.len()));
-            // The byte before the piece may not be read yet: count as if it were a
-            // separator, and correct once every piece is in.
-            Ok((
-                count_tokens(piece, false),
-                piece.first().is_some_and(|&b| b > 0x20),
-            ))
+            data,
         })
-        .collect::<Result<_, _>>()?;
-    let counts = chunks
-        .iter()
-        .zip(counted)
-        .map(|(range, (mut count, starts_inside))| {
-            if starts_inside && after_token(&text, range.start) {
-                count.tokens -= 1;
-            }
-            count
-        })
-        .collect();
-    let survey = body::Survey { chunks, counts };
-    Ok(Some(Loaded {
-        text,
-        header,
-        survey,
-    }))
-}
+    }
 
-fn fill_typed<T: Value>(
-    text: &[u8],
-    name: &str,
-    header: &Header,
-    survey: &body::Survey,
-    control: &Control,
-) -> Result<Vec<T>, Error> {
-    let cells = header.cells();
-    let len = usize::try_from(cells)
-        .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
-    let mut out = alloc_cells(len, T::default(), name)?;
-    let written = body::fill(text, survey, &mut out, control)
-        .map_err(|s| stop_error(s, name, text, cells))?;
-    if (written as u64) < cells {
-        let problem = body::too_few(written as u64, cells, text.len() as u64);
-        return Err(Error::Parse(problem.locate(name, text)));
+    /// Parse all `cells` values into a new vector of `T`.
+    fn fill<T: Value>(&self, cells: u64, control: &Control) -> Result<Vec<T>, Error> {
+        let name = self.name;
+        let len = usize::try_from(cells)
+            .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
+        let mut out = alloc_cells(len, T::default(), name)?;
+        let written = body::fill(self.text, &self.survey, &mut out, control).map_err(&self.fail)?;
+        if (written as u64) < cells {
+            let problem = body::too_few(written as u64, cells, self.end as u64);
+            return Err((self.fail)(Stop::Bad(problem)));
+        }
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// Read a whole grid from a file or bytes.
@@ -315,7 +244,7 @@ pub fn read(
     control: &Control,
 ) -> Result<Grid, Error> {
     if let Input::Path(path) = input {
-        if let Some(grid) = read_path_surveyed(path, name, dtype, control)? {
+        if let Some(grid) = read_windowed(path, name, dtype, control)? {
             return Ok(grid);
         }
     }

@@ -22,12 +22,14 @@ pub mod control;
 pub mod error;
 pub mod grid;
 pub mod header;
+pub mod memory;
 pub mod mosaic;
 pub mod scan;
 pub mod source;
 pub mod stats;
 pub mod stream;
 pub mod value;
+pub mod window;
 pub mod writer;
 
 pub use control::Control;

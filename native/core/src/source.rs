@@ -40,6 +40,11 @@ impl OwnedInput {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// Whether `bytes` start like gzip data.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC)
+}
+
 fn io_error(name: &str, source: io::Error) -> Error {
     Error::Io {
         path: name.to_owned(),
@@ -107,7 +112,9 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
                 )?))
             } else {
                 drop(file);
-                Ok(Cow::Owned(read_file(path).map_err(|e| io_error(name, e))?))
+                Ok(Cow::Owned(
+                    std::fs::read(path).map_err(|e| io_error(name, e))?,
+                ))
             }
         }
         Input::Bytes(bytes) => Ok(Cow::Owned(load_bounded(
@@ -115,31 +122,6 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
             name,
         )?)),
     }
-}
-
-/// Read a whole file, in parallel pieces: the copy out of the page cache and the page faults
-/// of the new buffer are a large share of a fast parse, and they spread over cores well.
-fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    use rayon::prelude::*;
-    const PIECE: usize = 4 << 20;
-    let file = File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file too large for memory"))?;
-    if len < 2 * PIECE {
-        return std::fs::read(path);
-    }
-    let mut buf = vec![0u8; len];
-    buf.par_chunks_mut(PIECE)
-        .enumerate()
-        .try_for_each(|(i, piece)| read_exact_at(&file, piece, (i * PIECE) as u64))?;
-    // The file may have grown since its length was taken: read what follows, as a plain
-    // sequential read would.
-    let mut rest = Vec::new();
-    let mut tail = File::open(path)?;
-    io::Seek::seek(&mut tail, io::SeekFrom::Start(len as u64))?;
-    tail.read_to_end(&mut rest)?;
-    buf.extend_from_slice(&rest);
-    Ok(buf)
 }
 
 #[cfg(unix)]

@@ -8,12 +8,14 @@ use rayon::prelude::*;
 use crate::body::{self, parse_chunk, Sink, Stop};
 use crate::control::Control;
 use crate::error::Error;
-use crate::grid::resolve_data_type;
+use crate::grid::{check_room, header_error, resolve_data_type, stop_error};
+use crate::header::parse_header;
 use crate::header::Header;
 use crate::scan::count_tokens;
 use crate::source::Input;
 use crate::stream::BlockStream;
 use crate::value::{DataType, Value};
+use crate::window::{ChunkText, InMemory, WindowedFile, WINDOWED_MIN};
 
 /// Histogram bins: `bins` equal-width bins over `[low, high]`, the last bin closed, values
 /// outside ignored (numpy's `histogram` on the values as float64).
@@ -246,10 +248,6 @@ pub fn data_type_of(
     Ok(resolve_data_type(None, header, false))
 }
 
-/// Files up to this size (256 MiB) are read whole (in parallel, counted as they arrive) rather than
-/// streamed block by block: the text takes memory, never the grid.
-const WHOLE_FILE_LIMIT: u64 = 256 << 20;
-
 /// Statistics of one source.
 pub fn summarize(
     input: Input<'_>,
@@ -259,9 +257,46 @@ pub fn summarize(
     control: &Control,
 ) -> Result<Summary, Error> {
     if let Input::Path(path) = input {
-        if crate::source::size_hint(input) <= WHOLE_FILE_LIMIT {
-            if let Some(loaded) = crate::grid::load_surveyed(path, name, control)? {
-                return summarize_loaded(&loaded, name, forced, histogram, control);
+        if let Some(file) = WindowedFile::open(path, name, control)? {
+            let cells = file.header.cells();
+            let fail = |s| file.error(s, name, cells);
+            let survey = file.survey(control).map_err(fail)?;
+            let end = file.body().end;
+            return summarize_surveyed(
+                &file,
+                end,
+                &file.header,
+                &survey,
+                forced,
+                histogram,
+                control,
+                fail,
+            );
+        }
+        if crate::source::size_hint(input) < WINDOWED_MIN {
+            // A tile: one plain read (gzip goes the streaming way, within its budget).
+            let text = std::fs::read(path).map_err(|e| Error::Io {
+                path: name.to_owned(),
+                source: e,
+            })?;
+            if !crate::source::is_gzip(&text) {
+                let header = parse_header(&text, true).map_err(|e| header_error(e, name, &text))?;
+                let body = header.body_offset..text.len();
+                check_room(&header, body.len() as u64, name, &text)?;
+                control.add_total(body.len() as u64);
+                let fail = |s| stop_error(s, name, &text, header.cells());
+                let survey = body::survey(&text, body, control).map_err(fail)?;
+                let whole = InMemory::new(&text);
+                return summarize_surveyed(
+                    &whole,
+                    text.len(),
+                    &header,
+                    &survey,
+                    forced,
+                    histogram,
+                    control,
+                    fail,
+                );
             }
         }
     }
@@ -279,11 +314,9 @@ pub fn summarize(
 }
 
 /// What the chunks of one stretch of text share.
-struct ChunkJob<'a> {
-    text: &'a [u8],
+struct ChunkJob<'a, C: ?Sized> {
+    text: &'a C,
     survey: &'a body::Survey,
-    /// Offset of `text[0]` in the whole text.
-    base: u64,
     /// Values the grid still expects.
     left: u64,
     nodata: Option<f64>,
@@ -293,7 +326,10 @@ struct ChunkJob<'a> {
 
 /// Statistics of every chunk of a surveyed stretch of text, in parallel, each chunk taking
 /// (in order) only the values the grid still expects.
-fn summarize_chunks<T: Value>(job: &ChunkJob<'_>, control: &Control) -> Result<Vec<Summary>, Stop> {
+fn summarize_chunks<T: Value, C: ChunkText>(
+    job: &ChunkJob<'_, C>,
+    control: &Control,
+) -> Result<Vec<Summary>, Stop> {
     let mut budgets = Vec::with_capacity(job.survey.counts.len());
     let mut left = job.left;
     for c in &job.survey.counts {
@@ -306,7 +342,9 @@ fn summarize_chunks<T: Value>(job: &ChunkJob<'_>, control: &Control) -> Result<V
             return Err(Stop::Cancelled);
         }
         let mut acc = ChunkStats::new(budget, job.nodata, job.histogram);
-        parse_chunk::<T, _>(job.text, range.clone(), job.base, &mut acc)?;
+        job.text.with_chunk(range, |text, range, base| {
+            parse_chunk::<T, _>(text, range, base, &mut acc)
+        })?;
         control.advance(body::parse_share(range.len()));
         Ok(acc.finish(job.data_type))
     };
@@ -324,31 +362,35 @@ fn summarize_chunks<T: Value>(job: &ChunkJob<'_>, control: &Control) -> Result<V
     body::earliest(results)
 }
 
-fn summarize_loaded(
-    loaded: &crate::grid::Loaded,
-    name: &str,
+/// Statistics of a whole surveyed body whose text ends at offset `end`; `fail` turns a stop
+/// into the caller's error.
+#[allow(clippy::too_many_arguments)]
+fn summarize_surveyed(
+    text: &impl ChunkText,
+    end: usize,
+    header: &Header,
+    survey: &body::Survey,
     forced: Option<DataType>,
     histogram: Option<&HistogramSpec>,
     control: &Control,
+    fail: impl Fn(Stop) -> Error,
 ) -> Result<Summary, Error> {
-    let header = &loaded.header;
-    let data_type = resolve_data_type(forced, header, loaded.survey.float_marker());
+    let data_type = resolve_data_type(forced, header, survey.float_marker());
     let edges = histogram.map(HistogramSpec::edges);
     let job = ChunkJob {
-        text: &loaded.text,
-        survey: &loaded.survey,
-        base: 0,
+        text,
+        survey,
         left: header.cells(),
         nodata: header.nodata_as_read(forced, data_type),
         histogram: histogram.zip(edges.as_deref()),
         data_type,
     };
     let parts = match data_type {
-        DataType::Int32 => summarize_chunks::<i32>(&job, control),
-        DataType::Float32 => summarize_chunks::<f32>(&job, control),
-        DataType::Float64 => summarize_chunks::<f64>(&job, control),
+        DataType::Int32 => summarize_chunks::<i32, _>(&job, control),
+        DataType::Float32 => summarize_chunks::<f32, _>(&job, control),
+        DataType::Float64 => summarize_chunks::<f64, _>(&job, control),
     }
-    .map_err(|s| crate::grid::stop_error(s, name, &loaded.text, header.cells()))?;
+    .map_err(&fail)?;
     let total = parts.iter().fold(
         Summary {
             data_type: Some(data_type),
@@ -358,9 +400,11 @@ fn summarize_loaded(
     );
     let seen = total.count + total.nodata_count;
     if seen < header.cells() {
-        let at = loaded.text.len() as u64;
-        let problem = body::too_few(seen, header.cells(), at);
-        return Err(Error::Parse(problem.locate(name, &loaded.text)));
+        return Err(fail(Stop::Bad(body::too_few(
+            seen,
+            header.cells(),
+            end as u64,
+        ))));
     }
     Ok(total)
 }
@@ -387,15 +431,14 @@ fn summarize_as<T: Value>(
         let survey =
             body::survey(block, 0..block.len(), control).map_err(|s| stop(s, &stream, cells))?;
         let job = ChunkJob {
-            text: block,
+            text: &InMemory { text: block, base },
             survey: &survey,
-            base,
             left: cells.saturating_sub(seen),
             nodata,
             histogram: histogram.zip(edges.as_deref()),
             data_type,
         };
-        let parts = summarize_chunks::<T>(&job, control).map_err(|s| stop(s, &stream, cells))?;
+        let parts = summarize_chunks::<T, _>(&job, control).map_err(|s| stop(s, &stream, cells))?;
         for part in &parts {
             seen += part.count + part.nodata_count;
             total = total.merge(part);
@@ -409,7 +452,7 @@ fn summarize_as<T: Value>(
 }
 
 fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64) -> Error {
-    s.into_error(cells, |loc| stream.locate(loc))
+    s.into_error(stream.name(), cells, |loc| stream.locate(loc))
 }
 
 /// The most histogram bins one call may ask for (each bin is a counter per chunk).
