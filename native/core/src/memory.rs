@@ -16,7 +16,7 @@ pub fn advise_huge_pages<T>(buf: &mut [T]) {
         // the buffer does not own.
         let first = start.next_multiple_of(HUGE);
         let last = end - end % HUGE;
-        if last > first && std::env::var_os("AG_NO_THP").is_none() {
+        if last > first {
             // SAFETY: [first, last) lies inside `buf`, which this function borrows mutably,
             // so it is mapped memory no one else uses meanwhile; MADV_HUGEPAGE only changes
             // how the kernel backs those pages, never their contents. A failure (THP not

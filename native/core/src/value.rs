@@ -82,8 +82,8 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// The powers of ten a short token can need, all exact in f32.
-const POW10_F32: [f32; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
+/// 10^-k for the decimals a short token can have, each the double nearest to it.
+const INV_POW10: [f64; 8] = [1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
 
 /// End of the token that starts at `pos`.
 #[inline]
@@ -358,12 +358,16 @@ impl Value for f32 {
 
     #[inline(always)]
     fn parse_short(text: &[u8], pos: usize) -> Option<Self> {
-        // GDAL's value is the double quotient rounded to f32. With at most seven digits both
-        // `digits` and `10^decimals` are exact in f32, and f64 has more than 2 × 24 + 2
-        // bits: so (Figueroa, "When is double rounding innocuous?", 1995) rounding the exact
-        // quotient once to f32, which the f32 division does, gives that same value.
+        // GDAL's value is the double quotient rounded to f32. With at most seven digits
+        // (below 2^24) and 10^decimals both exact in f32, and f64 having more than 2 × 24 + 2
+        // bits, that equals the exact quotient rounded once to f32 (Figueroa, "When is double
+        // rounding innocuous?", 1995). The exact quotient m / 10^k is never within 2^-48 (in
+        // relative terms) of a midpoint between two f32 values, as |m·2^e − M·10^k| ≥ 1 for
+        // the 25-bit midpoint M / 2^e; and `m × 10^-k` in f64 (two roundings) is within 2^-52
+        // of it: so this product rounds to that same f32, and a multiplication is cheaper
+        // than a division. `f32_product_equals_double_rounding` checks every case.
         short_decimal(text, pos).map(|(negative, digits, decimals, _)| {
-            let magnitude = digits as i32 as f32 / POW10_F32[decimals];
+            let magnitude = (digits as i64 as f64 * INV_POW10[decimals]) as f32;
             if negative {
                 -magnitude
             } else {
@@ -587,16 +591,21 @@ mod tests {
         }
     }
 
-    /// `parse_short` for f32 divides in f32; that must equal GDAL's double quotient rounded
-    /// to f32 for every short token: all seven-digit mantissas, every number of decimals.
+    /// `parse_short` for f32 multiplies by 10^-k in f64; that must equal GDAL's double
+    /// quotient rounded to f32 for every short token: all mantissas of up to seven digits,
+    /// every number of decimals a short token can have.
     #[test]
-    fn f32_division_equals_double_rounding() {
-        for decimals in 0..POW10_F32.len() {
-            let (p32, p64) = (POW10_F32[decimals], POW10[decimals]);
+    fn f32_product_equals_double_rounding() {
+        for decimals in 0..INV_POW10.len() {
+            let (inverse, power) = (INV_POW10[decimals], POW10[decimals]);
             for digits in 0..10_000_000u32 {
-                let once = digits as f32 / p32;
-                let twice = (f64::from(digits) / p64) as f32;
-                assert_eq!(once.to_bits(), twice.to_bits(), "{digits} / 10^{decimals}");
+                let product = (f64::from(digits) * inverse) as f32;
+                let gdal = (f64::from(digits) / power) as f32;
+                assert_eq!(
+                    product.to_bits(),
+                    gdal.to_bits(),
+                    "{digits} / 10^{decimals}"
+                );
             }
         }
     }
