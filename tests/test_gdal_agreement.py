@@ -674,3 +674,44 @@ def test_damaged_files_are_refused_or_read_like_gdal(
             else:
                 damaged[p] = byte
     assert_refused_or_like_gdal(write_case(tmp_path, bytes(damaged)))
+
+
+# --- large files: read window by window (4 MiB and more), not whole ------------------------
+
+
+def _big_text(rng: np.random.Generator, rows: int, cols: int, floats: bool) -> str:
+    """A grid of about 5 MB whose values take every shape the fast and slow paths handle."""
+    values = rng.normal(300.0, 400.0, size=(rows, cols))
+    shapes = rng.integers(0, 6, size=(rows, cols))
+    out = [
+        f"ncols {cols}\r\nnrows {rows}\r\nxllcorner 1000.5\r\nyllcorner 2000\r\n"
+        "cellsize 2.5\r\nNODATA_value -9999\r\n"
+    ]
+    for r in range(rows):
+        cells = []
+        for v, shape in zip(values[r], shapes[r]):
+            if not floats or shape == 0:
+                cells.append(str(int(v)))
+            elif shape == 1:
+                cells.append("-9999")
+            elif shape == 2:
+                cells.append(f"{v:.2f}")
+            elif shape == 3:
+                cells.append(f"{v:.6E}")
+            elif shape == 4:
+                cells.append(f"{v:.12f}")
+            else:
+                cells.append(f"{v:.1f}")
+        out.append(" ".join(cells) + ("\r\n" if r % 2 else "\n"))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("floats", [True, False], ids=["float", "int"])
+def test_large_files_read_in_windows_agree_with_gdal(tmp_path: Path, floats: bool) -> None:
+    rows = 700 if floats else 1500
+    text = _big_text(np.random.default_rng(7), rows=rows, cols=1000, floats=floats)
+    path = write_case(tmp_path, text)
+    assert path.stat().st_size >= 4 << 20, "too small to be read window by window"
+    grid = assert_agrees(path)
+    assert grid.data.dtype == (np.float32 if floats else np.int32)
+    assert_agrees(path, dtype="float64")

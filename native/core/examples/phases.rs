@@ -2,7 +2,8 @@
 //! With `--read`, one whole read only, as a fresh process sees it.
 use std::time::Instant;
 
-use asciigrid_core::{body, window::WindowedFile, Control, Input};
+use asciigrid_core::window::{Opened, WindowedFile};
+use asciigrid_core::{body, Control, Input};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
@@ -17,7 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for _ in 0..3 {
         let t = Instant::now();
-        let file = WindowedFile::open(path.as_ref(), &path, &c)?.ok_or("not a large plain file")?;
+        let Opened::Windowed(file) = WindowedFile::open(path.as_ref(), &path, &c)? else {
+            return Err("not a large plain file".into());
+        };
         let survey = file.survey(&c).map_err(|e| format!("{e:?}"))?;
         let t_survey = t.elapsed();
         let t = Instant::now();

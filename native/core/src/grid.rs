@@ -6,7 +6,7 @@ use crate::error::{Error, Located};
 use crate::header::{parse_header, Header, HeaderError};
 use crate::source::{self, Input};
 use crate::value::{DataType, Value};
-use crate::window::{ChunkText, InMemory, WindowedFile};
+use crate::window::{ChunkText, InMemory, Opened, WindowedFile};
 
 /// A grid's cells, row-major, row 0 the northernmost.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,28 +156,24 @@ pub fn parse_grid(
     body.into_grid(header, dtype, control)
 }
 
-/// Read a large plain file window by window; `None` if it is not one (see [`WindowedFile`]).
+/// Read a large plain file window by window.
 fn read_windowed(
-    path: &std::path::Path,
+    file: &WindowedFile,
     name: &str,
     dtype: Option<DataType>,
     control: &Control,
-) -> Result<Option<Grid>, Error> {
-    let Some(file) = WindowedFile::open(path, name, control)? else {
-        return Ok(None);
-    };
+) -> Result<Grid, Error> {
     let cells = file.header.cells();
     let fail = |s| file.error(s, name, cells);
     let survey = file.survey(control).map_err(fail)?;
     let body = Body {
-        text: &file,
+        text: file,
         end: file.body().end,
         name,
         survey,
         fail,
     };
     body.into_grid(file.header.clone(), dtype, control)
-        .map(Some)
 }
 
 /// A surveyed body, ready for its second pass.
@@ -244,8 +240,10 @@ pub fn read(
     control: &Control,
 ) -> Result<Grid, Error> {
     if let Input::Path(path) = input {
-        if let Some(grid) = read_windowed(path, name, dtype, control)? {
-            return Ok(grid);
+        match WindowedFile::open(path, name, control)? {
+            Opened::Windowed(file) => return read_windowed(&file, name, dtype, control),
+            Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
+            Opened::Stream => {}
         }
     }
     if let Some(size) = source::gzip_size_hint(input) {

@@ -15,7 +15,7 @@ use crate::scan::count_tokens;
 use crate::source::Input;
 use crate::stream::BlockStream;
 use crate::value::{DataType, Value};
-use crate::window::{ChunkText, InMemory, WindowedFile, WINDOWED_MIN};
+use crate::window::{ChunkText, InMemory, Opened, WindowedFile};
 
 /// Histogram bins: `bins` equal-width bins over `[low, high]`, the last bin closed, values
 /// outside ignored (numpy's `histogram` on the values as float64).
@@ -257,47 +257,42 @@ pub fn summarize(
     control: &Control,
 ) -> Result<Summary, Error> {
     if let Input::Path(path) = input {
-        if let Some(file) = WindowedFile::open(path, name, control)? {
-            let cells = file.header.cells();
-            let fail = |s| file.error(s, name, cells);
-            let survey = file.survey(control).map_err(fail)?;
-            let end = file.body().end;
+        match WindowedFile::open(path, name, control)? {
+            Opened::Windowed(file) => {
+                let cells = file.header.cells();
+                let fail = |s| file.error(s, name, cells);
+                let survey = file.survey(control).map_err(fail)?;
+                let end = file.body().end;
+                let header = &file.header;
+                return summarize_surveyed(
+                    &file, end, header, &survey, forced, histogram, control, fail,
+                );
+            }
+            Opened::Whole(bytes) => {
+                return summarize(Input::Bytes(&bytes), name, forced, histogram, control)
+            }
+            Opened::Stream => {}
+        }
+    }
+    if let Input::Bytes(text) = input {
+        if !crate::source::is_gzip(text) {
+            let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
+            let body = header.body_offset..text.len();
+            check_room(&header, body.len() as u64, name, text)?;
+            control.add_total(body.len() as u64);
+            let fail = |s| stop_error(s, name, text, header.cells());
+            let survey = body::survey(text, body, control).map_err(fail)?;
+            let whole = InMemory::new(text);
             return summarize_surveyed(
-                &file,
-                end,
-                &file.header,
+                &whole,
+                text.len(),
+                &header,
                 &survey,
                 forced,
                 histogram,
                 control,
                 fail,
             );
-        }
-        if crate::source::size_hint(input) < WINDOWED_MIN {
-            // A tile: one plain read (gzip goes the streaming way, within its budget).
-            let text = std::fs::read(path).map_err(|e| Error::Io {
-                path: name.to_owned(),
-                source: e,
-            })?;
-            if !crate::source::is_gzip(&text) {
-                let header = parse_header(&text, true).map_err(|e| header_error(e, name, &text))?;
-                let body = header.body_offset..text.len();
-                check_room(&header, body.len() as u64, name, &text)?;
-                control.add_total(body.len() as u64);
-                let fail = |s| stop_error(s, name, &text, header.cells());
-                let survey = body::survey(&text, body, control).map_err(fail)?;
-                let whole = InMemory::new(&text);
-                return summarize_surveyed(
-                    &whole,
-                    text.len(),
-                    &header,
-                    &survey,
-                    forced,
-                    histogram,
-                    control,
-                    fail,
-                );
-            }
         }
     }
     let header = crate::grid::read_header(input, name)?;

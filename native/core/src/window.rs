@@ -80,6 +80,16 @@ thread_local! {
     static WINDOW_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// A file, opened by [`WindowedFile::open`].
+pub enum Opened {
+    /// A large plain file, to be read window by window.
+    Windowed(WindowedFile),
+    /// A small file's bytes (plain or gzip), read in one call.
+    Whole(Vec<u8>),
+    /// A large gzip file, or one whose header runs past its first MiB: read it as a stream.
+    Stream,
+}
+
 /// A large plain file whose header is parsed and whose body is read window by window.
 pub struct WindowedFile {
     file: File,
@@ -89,33 +99,36 @@ pub struct WindowedFile {
 }
 
 impl WindowedFile {
-    /// Open `path` if it is a plain (not gzip) file of at least [`WINDOWED_MIN`] bytes whose
-    /// header fits its first MiB; `None` otherwise (read it whole then). A bad header, or a
-    /// header promising more values than the body can hold, is an error.
-    pub fn open(path: &Path, name: &str, control: &Control) -> Result<Option<Self>, Error> {
+    /// Open `path` with one `open` call, whatever it turns out to be: a plain file of at
+    /// least [`WINDOWED_MIN`] bytes whose header fits its first MiB is windowed (a bad header,
+    /// or one promising more values than the body can hold, is an error right here); a
+    /// smaller file is read whole; anything else is left to a stream.
+    pub fn open(path: &Path, name: &str, control: &Control) -> Result<Opened, Error> {
         let io_err = |e: io::Error| io_error(name, e);
-        let file = File::open(path).map_err(io_err)?;
+        let mut file = File::open(path).map_err(io_err)?;
         let size = file.metadata().map_err(io_err)?.len();
         let Ok(len) = usize::try_from(size) else {
-            return Ok(None);
+            return Ok(Opened::Stream);
         };
         if size < WINDOWED_MIN {
-            return Ok(None);
+            let mut bytes = Vec::with_capacity(len + 1);
+            io::Read::read_to_end(&mut file, &mut bytes).map_err(io_err)?;
+            return Ok(Opened::Whole(bytes));
         }
         let mut head = vec![0u8; HEAD];
         source::read_exact_at(&file, &mut head, 0).map_err(io_err)?;
         if source::is_gzip(&head) {
-            return Ok(None);
+            return Ok(Opened::Stream);
         }
         let header = match parse_header(&head, false) {
             Ok(h) => h,
-            Err(HeaderError::NeedMore) => return Ok(None),
+            Err(HeaderError::NeedMore) => return Ok(Opened::Stream),
             Err(e) => return Err(header_error(e, name, &head)),
         };
         let body_len = (len - header.body_offset) as u64;
         check_room(&header, body_len, name, &head)?;
         control.add_total(body_len);
-        Ok(Some(WindowedFile { file, len, header }))
+        Ok(Opened::Windowed(WindowedFile { file, len, header }))
     }
 
     /// The caller's error for a stop of this file's body (a grid of `cells` values).
@@ -167,7 +180,16 @@ impl WindowedFile {
                 buf.resize(span.len(), 0);
             }
             let text = &mut buf[..span.len()];
-            source::read_exact_at(&self.file, text, span.start as u64).map_err(Stop::from)?;
+            source::read_exact_at(&self.file, text, span.start as u64).map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    Stop::from(io::Error::new(
+                        e.kind(),
+                        "the file got shorter while it was being read; read it again",
+                    ))
+                } else {
+                    Stop::from(e)
+                }
+            })?;
             let result = f(text);
             // A window grown for one freak token does not stay with the thread.
             if buf.len() > 4 * (WINDOW + TAIL) {
