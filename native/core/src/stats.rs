@@ -560,7 +560,8 @@ mod tests {
 
     #[test]
     fn truncated_and_extra() {
-        let short = b"ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4 5\n";
+        // Room for six values (so not refused before reading), but only five.
+        let short = b"ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4 5   \n";
         match summarize(Input::Bytes(short), "t", None, None, &Control::new()) {
             Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (8, 1), "{e}"),
             other => panic!("{other:?}"),
