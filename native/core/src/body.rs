@@ -12,7 +12,7 @@ use crate::error::{Error, Located, ParseError};
 use crate::scan::{
     after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, ChunkCount,
 };
-use crate::value::Value;
+use crate::value::{Shape, Value};
 use crate::window::ChunkText;
 
 /// Where parsed values go.
@@ -149,6 +149,7 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
     let mut at = range.start;
     // Whether the byte before `at` belongs to a token (one that started before the range).
     let mut inside_before = at > 0 && !is_space(text[at - 1]);
+    let mut shape = Shape::default();
     while at < end {
         let Some(block) = text.get(at..at + 64) else {
             break;
@@ -163,7 +164,7 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
         while starts != 0 {
             let pos = at + starts.trailing_zeros() as usize;
             starts &= starts - 1;
-            parse_one(text, pos, base, sink)?;
+            parse_one(text, pos, base, sink, &mut shape)?;
         }
         inside_before = inside >> 63 != 0;
         at += 64;
@@ -174,7 +175,7 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
             inside_before = false;
         } else {
             if !inside_before {
-                parse_one(text, at, base, sink)?;
+                parse_one(text, at, base, sink, &mut shape)?;
             }
             inside_before = true;
         }
@@ -193,15 +194,17 @@ fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64) -> Result<T, Stop> {
         .map_err(|e| Stop::Bad(Located::new(base + e.at as u64, e.message)))
 }
 
-/// Parse the value starting at `text[pos]` into `sink`.
+/// Parse the value starting at `text[pos]` into `sink`; `shape` is the layout of the
+/// previous short token (see [`Value::parse_short`]).
 #[inline(always)]
 fn parse_one<T: Value, S: Sink<T>>(
     text: &[u8],
     pos: usize,
     base: u64,
     sink: &mut S,
+    shape: &mut Shape,
 ) -> Result<(), Stop> {
-    let value = match T::parse_short(text, pos) {
+    let value = match T::parse_short(text, pos, shape) {
         Some(v) => v,
         None => parse_long(text, pos, base)?,
     };

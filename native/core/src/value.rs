@@ -65,7 +65,9 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
 
     /// The value of a short plain token starting at `text[pos]` (see [`short_decimal`]), or
     /// `None`: then [`Value::parse_at`] decides. Equal to `parse_at` wherever it answers.
-    fn parse_short(text: &[u8], pos: usize) -> Option<Self>;
+    /// `shape` carries the layout of the previous token of the same text (start with
+    /// `Shape::default()`), which makes a token laid out the same way cheaper to read.
+    fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self>;
 
     /// The value as f64 (exact for all three types).
     fn to_f64(self) -> f64;
@@ -94,30 +96,41 @@ pub fn token_end(text: &[u8], pos: usize) -> usize {
         .map_or(text.len(), |n| pos + n)
 }
 
-/// The common form `[+-]digits[.digits]` followed by whitespace or the end, correctly
-/// rounded: when the digits fit in 53 bits and there are at most 22 decimals,
-/// `digits / 10^decimals` is one correctly rounded IEEE division of two exact doubles
-/// (Clinger's fast path). Returns `(negative, digits, decimals, end)`, or `None` for
-/// anything else. Short tokens, nearly all of a real grid's, are read eight bytes at once
-/// by [`short_decimal`]; the rest byte by byte.
-#[inline(always)]
-fn plain_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
-    match short_decimal(text, pos) {
-        Some(hit) => Some(hit),
-        None => long_decimal(text, pos),
-    }
-}
-
 const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// [`plain_decimal`] for a token of at most seven digits (and a `.`, and a `-`) whose end is
-/// within its first eight bytes (seven after a `-`): the eight bytes are taken as one word, the digit
-/// runs found with bit masks and the digits combined with three multiplications. Nearly
-/// branch-free, so the processor can work on several values at once.
+/// Where the last short token's non-digits were and what they were: the next token of the
+/// same layout (nearly every one, in a real grid) is checked against it with two masked
+/// compares instead of being taken apart again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    /// The bytes that decide: the token and the separator after it (0: no shape yet).
+    care: u64,
+    /// The high bit of each non-digit byte among them.
+    not_digit: u64,
+    /// 0xff at the `.` (if any) and at the separator.
+    marks: u64,
+    /// The bytes found there.
+    mark_bytes: u64,
+    /// The bytes before the `.` (all when there is none).
+    int_mask: u64,
+    /// 64 − 8 × the number of digits.
+    shift: u32,
+    /// Digits after the `.`.
+    decimals: usize,
+    /// The separator's offset in the word.
+    end: usize,
+}
+
+/// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
+/// first eight bytes (seven after a `-`), read as one 64-bit word; the non-digits are found
+/// with bit masks and the digits combined with three multiplications. `shape` is the previous
+/// token's layout: a token laid out the same way (nearly every one, in a real grid) is only
+/// checked against it, any other is taken apart and `shape` updated. Returns what
+/// [`plain_decimal`] returns, or `None` for any other token: the general parsers decide then.
 #[inline(always)]
-fn short_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
+fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u64, usize, usize)> {
     let bytes: [u8; 8] = text.get(pos..pos + 8)?.try_into().ok()?;
     let word = u64::from_le_bytes(bytes);
     // A sign is shifted out rather than read past (no second load to wait for); the zero
@@ -129,6 +142,28 @@ fn short_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
     let x = word ^ ASCII_ZEROS;
     // High bit of every byte that is not a digit ((b & 0x7f) + 0x76 cannot carry).
     let not_digit = (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS;
+    let same = not_digit & shape.care == shape.not_digit
+        && word & shape.marks == shape.mark_bytes
+        && shape.care != 0;
+    if !same {
+        *shape = take_apart(word, not_digit)?;
+    }
+    // Close the gap the dot leaves (the fraction's digits move down one byte), right-align
+    // the digits (the first is the most significant; what lies beyond them shifts out), then
+    // pairs, fours, eights: each step multiplies the higher half by 10, 100 or 10^4 and adds
+    // the lower.
+    let digits = (x & shape.int_mask) | ((x >> 8) & !shape.int_mask);
+    let v = digits << shape.shift;
+    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
+    let mantissa = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32;
+    Some((negative, mantissa, shape.decimals, start + shape.end))
+}
+
+/// The layout of the short token in `word` (its sign already shifted out), or `None` if it
+/// is not one.
+#[inline(never)]
+fn take_apart(word: u64, not_digit: u64) -> Option<Shape> {
     // The first non-digit, and the one after it.
     let first = (not_digit.trailing_zeros() / 8) as usize;
     let second = ((not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8) as usize;
@@ -137,31 +172,38 @@ fn short_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
     }
     let byte_at = |k: usize| (word >> (8 * (k & 7))) as u8;
     let dot = byte_at(first) == b'.';
-    let (end, decimals, digits) = if dot {
-        // Close the gap the dot leaves: the fraction's digits move down one byte.
-        let int_mask = u64::MAX >> (64 - 8 * first);
-        let joined = (x & int_mask) | ((x >> 8) & !int_mask);
-        (second, second.wrapping_sub(first + 1), joined)
+    let (end, int_mask) = if dot {
+        (second, u64::MAX >> (64 - 8 * first))
     } else {
-        (first, 0, x)
+        (first, u64::MAX)
     };
     if end >= 8 || !is_space(byte_at(end)) {
         return None;
     }
-    // Right-align the digits (the first digit is the most significant; what lies beyond
-    // them shifts out), then pairs, fours, eights: each step multiplies the higher half by
-    // 10, 100 or 10^4 and adds the lower.
+    let care = u64::MAX >> (56 - 8 * end);
+    let dot_mark = if dot { 0xff << (8 * first) } else { 0 };
+    let marks = (0xff << (8 * end)) | dot_mark;
     let count = end - usize::from(dot);
-    let v = digits << (64 - 8 * count);
-    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
-    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
-    let mantissa = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32;
-    Some((negative, mantissa, decimals, start + end))
+    Some(Shape {
+        care,
+        not_digit: not_digit & care,
+        marks,
+        mark_bytes: word & marks,
+        int_mask,
+        shift: (64 - 8 * count) as u32,
+        decimals: if dot { end - first - 1 } else { 0 },
+        end,
+    })
 }
 
-/// [`plain_decimal`] byte by byte, for tokens of any length.
-#[inline(always)]
-fn long_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
+/// The common form `[+-]digits[.digits]` followed by whitespace or the end, correctly
+/// rounded: when the digits fit in 53 bits and there are at most 22 decimals,
+/// `digits / 10^decimals` is one correctly rounded IEEE division of two exact doubles
+/// (Clinger's fast path). Returns `(negative, digits, decimals, end)`, or `None` for
+/// anything else. Read byte by byte: the hot loop reads short tokens, nearly all of a real
+/// grid's, eight bytes at once with [`short_decimal`] first.
+#[inline]
+fn plain_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
     let mut i = pos;
     let negative = match text.get(i) {
         Some(b'-') => {
@@ -314,8 +356,8 @@ impl Value for f64 {
     const DATA_TYPE: DataType = DataType::Float64;
 
     #[inline(always)]
-    fn parse_short(text: &[u8], pos: usize) -> Option<Self> {
-        short_decimal(text, pos).map(|(neg, m, d, _)| decimal_value(neg, m, d))
+    fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
+        short_decimal(text, pos, shape).map(|(neg, m, d, _)| decimal_value(neg, m, d))
     }
 
     #[inline(always)]
@@ -357,7 +399,7 @@ impl Value for f32 {
     const DATA_TYPE: DataType = DataType::Float32;
 
     #[inline(always)]
-    fn parse_short(text: &[u8], pos: usize) -> Option<Self> {
+    fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
         // GDAL's value is the double quotient rounded to f32. With at most seven digits
         // (below 2^24) and 10^decimals both exact in f32, and f64 having more than 2 × 24 + 2
         // bits, that equals the exact quotient rounded once to f32 (Figueroa, "When is double
@@ -366,7 +408,7 @@ impl Value for f32 {
         // the 25-bit midpoint M / 2^e; and `m × 10^-k` in f64 (two roundings) is within 2^-52
         // of it: so this product rounds to that same f32, and a multiplication is cheaper
         // than a division. `f32_product_equals_double_rounding` checks every case.
-        short_decimal(text, pos).map(|(negative, digits, decimals, _)| {
+        short_decimal(text, pos, shape).map(|(negative, digits, decimals, _)| {
             let magnitude = (digits as i64 as f64 * INV_POW10[decimals]) as f32;
             if negative {
                 -magnitude
@@ -410,9 +452,9 @@ impl Value for i32 {
     const DATA_TYPE: DataType = DataType::Int32;
 
     #[inline(always)]
-    fn parse_short(text: &[u8], pos: usize) -> Option<Self> {
+    fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
         // At most seven digits always fit; `5.` is not an integer (see `parse_at`).
-        match short_decimal(text, pos) {
+        match short_decimal(text, pos, shape) {
             Some((neg, m, 0, end)) if text[end - 1] != b'.' => {
                 let v = m as i32;
                 Some(if neg { -v } else { v })
@@ -566,7 +608,7 @@ mod tests {
             let mut text = (token + &sep).into_bytes();
             text.extend_from_slice(&after);
             fn check<T: Value>(text: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
-                if let Some(v) = T::parse_short(text, 0) {
+                if let Some(v) = T::parse_short(text, 0, &mut Shape::default()) {
                     let want = general::<T>(text);
                     proptest::prop_assert_eq!(Some(v.to_f64().to_bits()), want.map(f64::to_bits));
                 }
@@ -587,7 +629,44 @@ mod tests {
             // Up to seven characters, six after a sign, then the separator in the first eight.
             proptest::prop_assume!(body.len() + usize::from(negative) <= 7);
             let text = format!("{}{body}{sep}{pad}", if negative { "-" } else { "" });
-            proptest::prop_assert!(f32::parse_short(text.as_bytes(), 0).is_some(), "{}", text);
+            let mut shape = Shape::default();
+            proptest::prop_assert!(f32::parse_short(text.as_bytes(), 0, &mut shape).is_some(), "{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// A run of tokens read with one shared `Shape` (so most reads check the previous
+        /// token's layout instead of taking the token apart) gives what the general parsers
+        /// give, token by token.
+        #[test]
+        fn shared_shape_equals_the_general_parser(
+            tokens in proptest::collection::vec(
+                ("[-]?[0-9]{1,3}([.][0-9]{0,3})?|[0-9]{1,3}[.:x/,][0-9]?|-?[0-9]{4,8}", "[ \t\n\r]{1,2}"),
+                1..40,
+            ),
+        ) {
+            let text: String = tokens.iter().map(|(t, sep)| format!("{t}{sep}")).collect::<String>()
+                + "        ";
+            let text = text.as_bytes();
+            fn check<T: Value>(text: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+                let mut shape = Shape::default();
+                let mut pos = 0;
+                while pos < text.len() {
+                    if is_space(text[pos]) {
+                        pos += 1;
+                        continue;
+                    }
+                    if let Some(v) = T::parse_short(text, pos, &mut shape) {
+                        let want = general::<T>(&text[pos..]).map(f64::to_bits);
+                        proptest::prop_assert_eq!(Some(v.to_f64().to_bits()), want, "at {}", pos);
+                    }
+                    pos = token_end(text, pos);
+                }
+                Ok(())
+            }
+            check::<f32>(text)?;
+            check::<f64>(text)?;
+            check::<i32>(text)?;
         }
     }
 
