@@ -363,6 +363,28 @@ def big_file(tmp_path: Path) -> Iterator[Path]:
     path.unlink(missing_ok=True)
 
 
+def test_a_large_read_needs_memory_for_its_cells_not_its_text(big_file: Path) -> None:
+    """Files of 4 MiB and more are read window by window: a read's memory is its cells (plus
+    a window per thread), statistics need next to nothing, whatever the size of the text."""
+    rows, cols = 3000, 3000
+    row = b" ".join(b"%d.%02d" % (100 + (c * 7) % 900, c % 100) for c in range(cols)) + b"\n"
+    header = b"ncols %d\nnrows %d\nxllcorner 0\nyllcorner 0\ncellsize 1\n" % (cols, rows)
+    big_file.write_bytes(header + row * rows)
+    text_bytes = big_file.stat().st_size
+    cells_bytes = rows * cols * 4
+    assert text_bytes > 60 * MB
+    with measured() as m:
+        grid = asciigrid.read(big_file)
+    assert grid.shape == (rows, cols) and grid.data.dtype == np.float32
+    assert grid.data[-1, -1] == np.float32(float(row.split()[-1]))
+    assert_bounded(m[0], 30, (cells_bytes >> 20) + 16)
+    del grid
+    with measured() as m2:
+        stats = asciigrid.stats(big_file)
+    assert stats.count == rows * cols
+    assert_bounded(m2[0], 30, 16)
+
+
 def test_a_100mb_line_without_a_newline(big_file: Path) -> None:
     path = big_file
     path.write_bytes(HEADER_4x3 + b"1 " * (50 * MB))

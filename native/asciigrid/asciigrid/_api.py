@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -120,9 +121,14 @@ class Grid:
     header: Header
     prj: str | None = None
     """The raw text of the ``.prj`` sidecar, if there is one."""
-    crs_wkt: str | None = None
-    """The CRS as WKT (converted from ESRI forms through GDAL's osr when available)."""
     path: str | None = None
+
+    @functools.cached_property
+    def crs_wkt(self) -> str | None:
+        """The CRS as WKT, converted from :attr:`prj` (ESRI forms through GDAL's osr when
+        available) the first time it is asked for: the first conversion in a process loads
+        GDAL's projection database, which costs more than reading a large grid."""
+        return esri_to_wkt(self.prj)
 
     @property
     def nodata(self) -> float | int | None:
@@ -272,7 +278,6 @@ def read(source: Source, *, dtype: DTypeLike = None, progress: Progress | None =
         data=data,
         header=Header._from_native(raw_header),
         prj=prj,
-        crs_wkt=esri_to_wkt(prj),
         path=raw_source if isinstance(raw_source, str) else None,
     )
 
