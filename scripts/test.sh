@@ -50,6 +50,8 @@ run_pytest() {
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test --workspace
+# The fuzz targets live outside the workspace (they need libFuzzer): at least keep them compiling.
+step "cargo check (fuzz targets)" cargo check --manifest-path native/core/fuzz/Cargo.toml --all-targets
 built=0
 step "maturin develop --release" "$VENV/bin/maturin" develop --release && built=1
 step "ruff check" "$VENV/bin/ruff" check "$ROOT"

@@ -348,8 +348,12 @@ mod tests {
     use super::*;
     use crate::window::InMemory;
 
-    fn parse_all<T: Value>(text: &str, cells: usize, chunk: usize) -> Result<Vec<T>, Stop> {
-        let bytes = text.as_bytes();
+    fn parse_all<T: Value>(
+        text: impl AsRef<[u8]>,
+        cells: usize,
+        chunk: usize,
+    ) -> Result<Vec<T>, Stop> {
+        let bytes = text.as_ref();
         let chunks = fixed_chunks(0..bytes.len(), chunk);
         let counts = chunks
             .iter()
@@ -373,6 +377,21 @@ mod tests {
                     parse_all::<i32>(text, 6, chunk).unwrap(),
                     vec![1, 2, 3, 4, 5, 6]
                 );
+            }
+        }
+    }
+
+    /// R18 (fuzzing, native/core/fuzz/regressions/body-nul-between-chunks.bin): the count
+    /// took bytes up to 0x20 for separators, the parser only C's isspace; with a NUL before
+    /// a chunk boundary the counts and the parse disagreed, and the read said "the file
+    /// changed while it was being read" instead of naming the NUL.
+    #[test]
+    fn control_bytes_are_token_bytes_for_the_count_too() {
+        let text = b"\r\0\xe8\0\0\n1E\0\0 !";
+        for chunk in 1..=text.len() {
+            match parse_all::<f32>(text, 4, chunk) {
+                Err(Stop::Bad(e)) => assert!(e.message.contains("NUL"), "{chunk}: {e:?}"),
+                other => panic!("chunk {chunk}: {other:?}"),
             }
         }
     }

@@ -161,7 +161,7 @@ impl WindowedFile {
                 }
                 // The chunk and the byte before it: whether a token runs into the chunk.
                 let count = self.read_window(range.start - 1..range.end, |text| {
-                    count_tokens(&text[1..], text[0] > 0x20)
+                    count_tokens(&text[1..], !crate::scan::is_space(text[0]))
                 })?;
                 control.advance(body::survey_share(range.len()));
                 Ok(count)
