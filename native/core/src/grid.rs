@@ -132,6 +132,21 @@ pub fn resolve_data_type(
         })
 }
 
+/// The header of a whole text in memory, and its body's survey (the first pass).
+pub(crate) fn survey_text(
+    text: &[u8],
+    name: &str,
+    control: &Control,
+) -> Result<(Header, body::Survey), Error> {
+    let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
+    let body = header.body_offset..text.len();
+    check_room(&header, body.len() as u64, name, text)?;
+    control.add_total(body.len() as u64);
+    let survey =
+        body::survey(text, body, control).map_err(|s| stop_error(s, name, text, header.cells()))?;
+    Ok((header, survey))
+}
+
 /// Parse a whole grid from its text. `name` is used in error messages.
 pub fn parse_grid(
     text: &[u8],
@@ -139,13 +154,9 @@ pub fn parse_grid(
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Grid, Error> {
-    let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
-    let body = header.body_offset..text.len();
-    check_room(&header, body.len() as u64, name, text)?;
-    control.add_total(body.len() as u64);
+    let (header, survey) = survey_text(text, name, control)?;
     let cells = header.cells();
     let fail = |s| stop_error(s, name, text, cells);
-    let survey = body::survey(text, body, control).map_err(fail)?;
     let body = Body {
         text: &InMemory::new(text),
         end: text.len(),

@@ -8,8 +8,7 @@ use rayon::prelude::*;
 use crate::body::{self, parse_chunk, Sink, Stop};
 use crate::control::Control;
 use crate::error::Error;
-use crate::grid::{check_room, header_error, resolve_data_type, stop_error};
-use crate::header::parse_header;
+use crate::grid::{resolve_data_type, stop_error};
 use crate::header::Header;
 use crate::scan::count_tokens;
 use crate::source::Input;
@@ -276,12 +275,8 @@ pub fn summarize(
     }
     if let Input::Bytes(text) = input {
         if !crate::source::is_gzip(text) {
-            let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
-            let body = header.body_offset..text.len();
-            check_room(&header, body.len() as u64, name, text)?;
-            control.add_total(body.len() as u64);
+            let (header, survey) = crate::grid::survey_text(text, name, control)?;
             let fail = |s| stop_error(s, name, text, header.cells());
-            let survey = body::survey(text, body, control).map_err(fail)?;
             let whole = InMemory::new(text);
             return summarize_surveyed(
                 &whole,
