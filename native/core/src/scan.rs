@@ -94,8 +94,14 @@ fn has_float_marker(block: &[u8; 64]) -> bool {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        block.iter().any(|&b| is_float_marker(b))
+        has_float_marker_portable(block)
     }
+}
+
+/// [`has_float_marker`] on any CPU (compiled everywhere, so x86 tests check it too).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn has_float_marker_portable(block: &[u8; 64]) -> bool {
+    block.iter().any(|&b| is_float_marker(b))
 }
 
 /// Bit `k` set where `block[k]` separates values ([`is_space`]: space, `\t`, `\n`, `\v`,
@@ -128,11 +134,17 @@ pub fn space_mask(block: &[u8; 64]) -> u64 {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        block
-            .iter()
-            .enumerate()
-            .fold(0u64, |m, (k, &b)| m | (u64::from(is_space(b)) << k))
+        space_mask_portable(block)
     }
+}
+
+/// [`space_mask`] on any CPU (compiled everywhere, so x86 tests check it too).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn space_mask_portable(block: &[u8; 64]) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (k, &b)| m | (u64::from(is_space(b)) << k))
 }
 
 /// Cut `range` into consecutive pieces of `size` bytes (the last one shorter).
@@ -209,17 +221,29 @@ mod tests {
     }
 
     #[test]
-    fn space_mask_is_is_space() {
+    fn block_masks_equal_their_portable_forms() {
         let mut block = [0u8; 64];
-        for first in (0..=255u8).step_by(64) {
+        for first in 0..=255u8 {
             for (k, b) in block.iter_mut().enumerate() {
-                *b = first.wrapping_add(k as u8);
+                *b = first.wrapping_add((k as u8).wrapping_mul(37));
             }
             let want = block
                 .iter()
                 .enumerate()
                 .fold(0u64, |m, (k, &b)| m | (u64::from(is_space(b)) << k));
             assert_eq!(space_mask(&block), want);
+            assert_eq!(space_mask_portable(&block), want);
+            let marker = block.iter().any(|&b| is_float_marker(b));
+            assert_eq!(has_float_marker(&block), marker);
+            assert_eq!(has_float_marker_portable(&block), marker);
+        }
+        // One marker alone, at every place, of each kind.
+        for at in 0..64 {
+            for m in [b'.', b',', b'e', b'E'] {
+                let mut block = [b'1'; 64];
+                block[at] = m;
+                assert!(has_float_marker(&block) && has_float_marker_portable(&block));
+            }
         }
     }
 
