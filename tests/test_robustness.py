@@ -15,6 +15,7 @@ through every reader: path, bytes, gzip, read_header, stats, mosaic.)
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import threading
 import time
@@ -503,11 +504,10 @@ except MemoryError:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="R8 in docs/ROBUSTNESS.md: file objects are read whole")
 def test_a_decompressing_file_object_is_read_within_the_budget(bombs: dict[str, Path]) -> None:
-    """A file object that decompresses (gzip.open, ZipFile.open) hands over the bomb's
-    text, not its bytes: the engine must pull it in pieces, within the same budget, instead
-    of `read()`-ing 4 GiB first. (Run in a child limited to 640 MiB of address space.)"""
+    """R8: a file object that decompresses (gzip.open, ZipFile.open) hands over the bomb's
+    text, not its bytes: the engine pulls it in pieces, within the same budget, instead of
+    `read()`-ing 4 GiB first. (Run in a child limited to 640 MiB of address space.)"""
     import subprocess
     import sys
 
@@ -518,6 +518,66 @@ def test_a_decompressing_file_object_is_read_within_the_budget(bombs: dict[str, 
         timeout=60,
     )
     assert out.stdout.split()[:1] == ["ParseError"], out.stdout + out.stderr[-500:]
+
+
+def test_a_zip_member_bomb_is_refused_within_the_budget(tmp_path: Path) -> None:
+    """R8 again, through ``ZipFile.open``: 12 values, then 1 GiB of blanks, deflated."""
+    import zipfile
+
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("tile.asc", "w", force_zip64=True) as member:
+            member.write(HEADER_4x3 + ROWS_4x3)
+            blanks = b" " * (4 * MB)
+            for _ in range(256):
+                member.write(blanks)
+    assert path.stat().st_size < 8 * MB
+    with zipfile.ZipFile(path) as archive, archive.open("tile.asc") as member, measured() as m:
+        err = parse_error_of(asciigrid.read, member)
+    assert "decompression bomb" in err.message
+    assert_bounded(m[0], 20, 200)
+
+
+class _Chunky:
+    """A file object that ignores the size asked for and hands over `step` bytes a call."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.at = data, step, 0
+
+    def read(self, n: int = -1) -> bytes:
+        piece = self.data[self.at : self.at + self.step]
+        self.at += len(piece)
+        return piece
+
+
+@pytest.mark.parametrize("step", [1, 7, 100_000])
+def test_file_objects_that_answer_any_size_read_like_the_bytes(step: int) -> None:
+    text = HEADER_4x3 + ROWS_4x3
+    want = asciigrid.read(text)
+    got = asciigrid.read(_Chunky(text, step))
+    assert np.array_equal(got.data, want.data) and got.header == want.header
+    packed = gzip.compress(text)
+    assert np.array_equal(asciigrid.read(_Chunky(packed, step)).data, want.data)
+
+
+def test_an_exception_from_a_file_object_is_raised_as_it_is() -> None:
+    class Failing:
+        def read(self, n: int = -1) -> bytes:
+            raise ConnectionResetError("the stream broke")
+
+    with pytest.raises(ConnectionResetError, match="the stream broke"):
+        asciigrid.read(Failing())
+    # What gzip itself raises on a corrupt stream reaches the caller unchanged.
+    corrupt = gzip.compress(HEADER_4x3 + ROWS_4x3)[:-12] + b"\xff" * 12
+
+    def opened() -> gzip.GzipFile:
+        return gzip.GzipFile(fileobj=io.BytesIO(corrupt))
+
+    with pytest.raises(Exception) as direct:
+        opened().read()
+    with pytest.raises(type(direct.value)) as through:
+        asciigrid.read(opened())
+    assert type(through.value) is type(direct.value)
 
 
 def test_read_header_of_a_bomb_reads_only_the_header(bombs: dict[str, Path]) -> None:

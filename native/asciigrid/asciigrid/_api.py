@@ -235,7 +235,9 @@ def _native_source(source: Source) -> tuple[str | bytes, str]:
         return path, path
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
-        return source.read(), name if isinstance(name, str) else "<file>"
+        name = name if isinstance(name, str) else "<file>"
+        # Pulled in pieces within the decompression budget: the object may be decompressing.
+        return _native.load_file(source, name), name
     raise TypeError(f"expected a path, bytes or a binary file object, got {type(source).__name__}")
 
 

@@ -1,7 +1,7 @@
 """Stubs of the native engine (Rust, PyO3). Use the typed wrappers in ``asciigrid`` instead."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,10 @@ def read(
 
 def read_header(source: str | bytes, name: str) -> dict[str, Any]:
     """Parse only the header."""
+
+def load_file(file: BinaryIO, name: str) -> bytes:
+    """The text of a binary file object, pulled with ``read(n)`` within the decompression
+    budget (gzip data decompressed); a Python exception from ``read`` propagates as it is."""
 
 def stats(
     sources: _Sources,

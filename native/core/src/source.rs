@@ -152,6 +152,20 @@ pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Res
     f.read_exact(buf)
 }
 
+/// The text a stream hands over (a Python file object, say), gzip or not, always read within
+/// a [`BodyBudget`]: such a stream may itself be decompressing (`gzip.open`, a zip member),
+/// so nothing about its size is known up front.
+pub fn load_reader(reader: &mut impl Read, name: &str) -> Result<Vec<u8>, Error> {
+    let mut magic = [0u8; 2];
+    let got = read_full(reader, &mut magic).map_err(|e| io_error(name, e))?;
+    let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(reader);
+    if got == 2 && magic == GZIP_MAGIC {
+        load_bounded(&mut MultiGzDecoder::new(chained), name)
+    } else {
+        load_bounded(&mut chained, name)
+    }
+}
+
 /// Read from `reader` until `buf` holds at least `want` more bytes or the input ends.
 /// Returns whether the input ended. `buf` must hold the text from its start: corrupt
 /// compressed data is reported as a parse error where the decompressed text stops.
