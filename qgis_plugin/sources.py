@@ -2,8 +2,9 @@
 
 ``.zip`` archives (given or found) are read in place, zips nested in zips included: members
 are handed to the engine as ``asciigrid.NamedBytes`` named ``delivery.zip/inner.zip/tile.asc``
-so every message points at the member. Nothing is extracted to disk. Pure Python (zipfile,
-io), no QGIS import.
+so every message points at the member. Nothing is extracted to disk. A member's text is
+pulled through ``load`` (the plugin passes the engine's budgeted loader, so a zip bomb is a
+reported tile, not a ``MemoryError``). Pure Python (zipfile, io), no QGIS import.
 """
 
 from __future__ import annotations
@@ -16,11 +17,31 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
-__all__ = ["Collected", "Tile", "collect_tiles", "split_patterns"]
+__all__ = ["Collected", "Tile", "collect_tiles", "split_patterns", "zip_member_loader"]
 
 DEFAULT_PATTERN = "*.asc"
+
+Load = Callable[[IO[bytes], str], bytes]
+"""``load(member_file, name)``: the text of an open zip member (raises ``ValueError`` for one
+that cannot be a grid, e.g. a decompression bomb)."""
+
+
+def _read_whole(member: IO[bytes], name: str) -> bytes:
+    return member.read()
+
+
+def zip_member_loader(engine: ModuleType) -> Load:
+    """The engine's budgeted loader (``asciigrid.NamedBytes.from_file``) as a ``Load``."""
+    from_file = getattr(engine.NamedBytes, "from_file", None)
+    if from_file is None:  # an engine older than the loader
+        return _read_whole
+
+    def load(member: IO[bytes], name: str) -> bytes:
+        return bytes(from_file(member, name).data)
+
+    return load
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,7 @@ def _walk_zip(
     patterns: list[str],
     out: Collected,
     cancelled: Callable[[], bool],
+    load: Load,
 ) -> None:
     members = [i for i in archive.infolist() if not i.is_dir()]
     lower_names = {i.filename.lower(): i.filename for i in members}
@@ -101,7 +123,7 @@ def _walk_zip(
             if _is_zip_name(info.filename):
                 inner = io.BytesIO(archive.read(info))
                 with zipfile.ZipFile(inner) as nested:
-                    _walk_zip(nested, name, patterns, out, cancelled)
+                    _walk_zip(nested, name, patterns, out, cancelled, load)
             elif _matches(info.filename, patterns):
                 prj_member = _sibling_prj(lower_names, info.filename)
                 prj = (
@@ -109,16 +131,23 @@ def _walk_zip(
                     if prj_member
                     else None
                 )
-                out.tiles.append(Tile(name=name, data=archive.read(info), prj_text=prj))
+                with archive.open(info) as member:
+                    data = load(member, name)
+                out.tiles.append(Tile(name=name, data=data, prj_text=prj))
+        except ValueError as err:
+            # From `load`: not a grid that can be read (a decompression bomb, a bad header).
+            out.problems.append((name, str(err)))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError) as err:
             # RuntimeError: encrypted member; OSError/BadZipFile: damaged archive.
             out.problems.append((name, f"cannot read this zip member: {err}"))
 
 
-def _add_zip(path: str, patterns: list[str], out: Collected, cancelled: Callable[[], bool]) -> None:
+def _add_zip(
+    path: str, patterns: list[str], out: Collected, cancelled: Callable[[], bool], load: Load
+) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
-            _walk_zip(archive, path, patterns, out, cancelled)
+            _walk_zip(archive, path, patterns, out, cancelled, load)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as err:
         out.problems.append((path, f"cannot open this zip archive: {err}"))
 
@@ -128,10 +157,12 @@ def collect_tiles(
     folder: str | None,
     pattern: str = DEFAULT_PATTERN,
     cancelled: Callable[[], bool] = lambda: False,
+    load: Load = _read_whole,
 ) -> Collected:
     """Every tile, in a stable order: INPUT in the order given, then FOLDER (searched
     recursively, sorted by path). A file given in INPUT is taken whatever its name; zips
-    (given or found) contribute the members that match ``pattern``. Duplicates are dropped.
+    (given or found) contribute the members that match ``pattern``, their text pulled
+    through ``load``. Duplicates are dropped.
     """
     patterns = split_patterns(pattern)
     out = Collected(tiles=[], problems=[])
@@ -161,7 +192,7 @@ def collect_tiles(
         if not os.path.isfile(path):
             out.problems.append((path, "file not found"))
         elif _is_zip_name(path):
-            _add_zip(path, patterns, out, cancelled)
+            _add_zip(path, patterns, out, cancelled, load)
         else:
             out.tiles.append(Tile(name=path, path=path))
     return out

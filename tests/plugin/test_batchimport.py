@@ -255,3 +255,36 @@ def test_cancel_leaves_no_file(provider, tiles: Path, tmp_path: Path, cancel_at)
     assert canceller.cancelled_at is not None
     assert time.monotonic() - canceller.cancelled_at < 0.5
     assert leftovers(out) == []
+
+
+def test_a_zip_bomb_member_is_a_skipped_tile(provider, tiles: Path, tmp_path: Path) -> None:
+    """A member that inflates to 1 GiB of blanks after a 2 x 2 grid is refused after little
+    more than its header allows (the engine's decompression budget), reported by name, and
+    the other tiles go on."""
+    folder = tmp_path / "tiles"
+    folder.mkdir()
+    for loose in sorted(tiles.glob("*.asc"))[:2]:
+        shutil.copy(loose, folder)
+    header = gdal_open(folder / sorted(p.name for p in folder.glob("*.asc"))[0])
+    gt = header.GetGeoTransform()
+    bomb = folder / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("bomb.asc", "w", force_zip64=True) as member:
+            member.write(
+                b"ncols 2\nnrows 2\nxllcorner %r\nyllcorner %r\ncellsize %r\n1 2\n3 4\n"
+                % (gt[0], gt[3] + 2 * gt[5], gt[1])
+            )
+            blanks = b" " * (4 << 20)
+            for _ in range(256):
+                member.write(blanks)
+    assert bomb.stat().st_size < 8 << 20
+    out, report = tmp_path / "out.tif", tmp_path / "report.txt"
+    start = time.perf_counter()
+    results = assert_run(
+        ALG, {"FOLDER": str(folder), "ON_ERROR": 1, "OUTPUT": str(out), "REPORT": str(report)}
+    )
+    assert time.perf_counter() - start < 60
+    assert results["TILE_COUNT"] == 2
+    assert results["SKIPPED_COUNT"] == 1
+    text = report.read_text()
+    assert f"{bomb}/bomb.asc" in text and "decompression bomb" in text

@@ -39,6 +39,13 @@ class NamedBytes(NamedTuple):
     name: str
     data: bytes
 
+    @classmethod
+    def from_file(cls, file: BinaryIO, name: str) -> NamedBytes:
+        """The text of a binary file object (a ``ZipFile.open`` member, say) under ``name``,
+        pulled in pieces within the decompression budget: a bomb raises :class:`ParseError`
+        early instead of filling memory. Gzip data is decompressed on the way."""
+        return cls(name, _native.load_file(file, name))
+
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, NamedBytes]
 """What every reader accepts: a path (any extension; ``.gz`` is decompressed), the file's
