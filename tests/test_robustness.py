@@ -212,14 +212,7 @@ except asciigrid.AsciiGridError as err:
     "origin",
     [
         ("1e15", "0"),
-        pytest.param(
-            ("100000", "100000"),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="R10: a 10^10-cell union within 2^31 a side is refused for memory "
-                "(ValueError), not as a MosaicError naming the far tile",
-            ),
-        ),
+        ("100000", "100000"),
         ("3000000000", "0"),
     ],
 )

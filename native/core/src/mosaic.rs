@@ -274,6 +274,33 @@ impl Plan {
         })
     }
 
+    /// `err` (memory for `rows` rows of the mosaic could not be had) as the likelier story:
+    /// one tile's origin is wrong (a typo puts it far away and stretches the union), so the
+    /// tile farthest from the first one is named.
+    fn too_big(&self, err: Error, rows: usize) -> Error {
+        let Some(first) = self.tiles.first() else {
+            return err;
+        };
+        let far = self
+            .tiles
+            .iter()
+            .max_by_key(|t| t.row.abs_diff(first.row).max(t.col.abs_diff(first.col)));
+        let Some(far) = far else {
+            return err;
+        };
+        let (ncols, nrows) = (self.header.ncols, self.header.nrows);
+        let gigabytes = (rows as f64) * (ncols as f64) * self.data_type.size() as f64 / 1e9;
+        Error::Mosaic {
+            path: far.name.clone(),
+            message: format!(
+                "the tiles span {ncols} × {nrows} cells: {gigabytes:.1} GB as {}, more than \
+                 memory holds; is this tile's origin right? (a mosaic larger than memory is \
+                 written strip by strip by iter_mosaic_strips or asciigrid:batchimport)",
+                self.data_type.name()
+            ),
+        }
+    }
+
     /// Rows `start..start + count` of the mosaic, and the tiles (by index into
     /// [`Plan::tiles`]) whose body failed, when `skip_errors`; otherwise the first failure
     /// (in input order) is returned as the error.
@@ -321,7 +348,8 @@ impl Plan {
         );
         let fill = T::from_f64(self.nodata);
         let cells = count.saturating_mul(ncols);
-        let mut out = grid::alloc_cells(cells, fill, "mosaic")?;
+        let mut out =
+            grid::alloc_cells(cells, fill, "mosaic").map_err(|e| self.too_big(e, count))?;
         let mut failed = Vec::new();
         // One band at a time bounds the tiles held in memory at once.
         for &(band_start, band_rows) in &self.bands {
