@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use crate::control::Control;
 use crate::error::{Error, Located, ParseError};
 use crate::scan::{
-    after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, ChunkCount,
+    after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, worth_parallel,
+    ChunkCount,
 };
 use crate::value::{Shape, Value};
 use crate::window::ChunkText;
@@ -258,9 +259,9 @@ pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Sur
         control.advance(survey_share(r.len()));
         Ok(c)
     };
-    // One chunk (a small tile) is counted right here: handing it to the thread pool costs
-    // more than the work.
-    let counts = if chunks.len() <= 1 {
+    // A small text (a tile) is counted right here: handing it to the thread pool costs more
+    // than the work.
+    let counts = if !worth_parallel(&chunks) {
         chunks.iter().map(count).collect::<Result<Vec<_>, _>>()?
     } else {
         chunks
@@ -309,7 +310,7 @@ pub fn fill<T: Value>(
         }
         Ok(sink.written())
     };
-    let results: Vec<Result<usize, Stop>> = if survey.chunks.len() <= 1 {
+    let results: Vec<Result<usize, Stop>> = if !worth_parallel(&survey.chunks) {
         survey.chunks.iter().zip(slices).map(parse).collect()
     } else {
         survey

@@ -162,6 +162,14 @@ pub fn after_token(text: &[u8], at: usize) -> bool {
     at > 0 && text.get(at - 1).is_some_and(|&b| !is_space(b))
 }
 
+/// Whether `chunks` are worth handing to the thread pool: below 256 KiB of text in all
+/// (a tile) waking the other threads costs more than they save.
+pub fn worth_parallel(chunks: &[Range<usize>]) -> bool {
+    const PARALLEL_MIN: usize = 256 * 1024;
+    let bytes: usize = chunks.iter().map(|r| r.len()).sum();
+    chunks.len() > 1 && bytes >= PARALLEL_MIN
+}
+
 /// Chunk size for parallel work: small enough to balance load and to notice a cancel
 /// within milliseconds, large enough that per-chunk overhead does not show.
 pub fn chunk_size(len: usize) -> usize {

@@ -338,9 +338,9 @@ fn summarize_chunks<T: Value, C: ChunkText>(
         control.advance(body::parse_share(range.len()));
         Ok(acc.finish(job.data_type))
     };
-    // One chunk (a small tile) runs right here, as in `body::survey`.
+    // A small text (a tile) runs right here, as in `body::survey`.
     let chunks = &job.survey.chunks;
-    let results: Vec<Result<Summary, Stop>> = if chunks.len() <= 1 {
+    let results: Vec<Result<Summary, Stop>> = if !crate::scan::worth_parallel(chunks) {
         chunks.iter().zip(&budgets).map(summarize).collect()
     } else {
         chunks
