@@ -119,11 +119,6 @@ impl Stop {
         }
     }
 
-    /// Whether the problem is in the text (and so needs the text to locate it).
-    pub fn is_in_text(&self) -> bool {
-        matches!(self, Stop::Bad(_) | Stop::Extra(_))
-    }
-
     fn offset(&self) -> u64 {
         match self {
             Stop::Bad(e) => e.offset,
