@@ -105,11 +105,8 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
             let mut magic = [0u8; 2];
             let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
             if got == 2 && magic == GZIP_MAGIC {
-                let chained = io::Cursor::new(magic).chain(file);
-                Ok(Cow::Owned(load_bounded(
-                    &mut MultiGzDecoder::new(chained),
-                    name,
-                )?))
+                let mut chained = io::Cursor::new(magic).chain(file);
+                Ok(Cow::Owned(load_reader(&mut chained, name)?))
             } else {
                 drop(file);
                 Ok(Cow::Owned(
@@ -117,10 +114,7 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
                 ))
             }
         }
-        Input::Bytes(bytes) => Ok(Cow::Owned(load_bounded(
-            &mut MultiGzDecoder::new(bytes),
-            name,
-        )?)),
+        Input::Bytes(mut bytes) => Ok(Cow::Owned(load_reader(&mut bytes, name)?)),
     }
 }
 
