@@ -27,10 +27,17 @@ from asciigrid._api import (
     write,
 )
 from asciigrid._native import __version__
-from asciigrid.errors import AsciiGridError, Cancelled, MosaicError, ParseError
+from asciigrid.errors import (
+    AsciiGridError,
+    AsciiGridWarning,
+    Cancelled,
+    MosaicError,
+    ParseError,
+)
 
 __all__ = [
     "AsciiGridError",
+    "AsciiGridWarning",
     "Cancelled",
     "Grid",
     "Header",

@@ -238,14 +238,25 @@ def _native_source(source: Source) -> tuple[str | bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "<bytes>"
     if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        return path, path
+        path = os.fsdecode(source)
+        return path, _display_name(path)
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
         name = name if isinstance(name, str) else "<file>"
         # Pulled in pieces within the decompression budget: the object may be decompressing.
         return _native.load_file(source, name), name
     raise TypeError(f"expected a path, bytes or a binary file object, got {type(source).__name__}")
+
+
+def _display_name(path: str) -> str:
+    """``path`` for messages: a name that is not valid UTF-8 (``os.fsdecode`` keeps its bytes
+    as surrogates, which no message can carry) gets U+FFFD for each undecodable byte; the file
+    itself is still opened by its exact name."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="replace")
+    return path
 
 
 def _native_sources(sources: Source | Iterable[Source]) -> tuple[list[str | bytes], list[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 
 __all__ = ["esri_to_wkt", "prj_path", "read_prj", "write_prj"]
@@ -28,7 +29,20 @@ def read_prj(grid_path: str | os.PathLike[str]) -> str | None:
     path = prj_path(grid_path)
     if path is None:
         return None
-    return path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        # GDAL reads such a grid without a CRS; losing the grid over its sidecar would be worse.
+        from asciigrid.errors import AsciiGridWarning
+
+        reason = err.strerror or str(err)
+        warnings.warn(
+            f"{path}: the .prj sidecar cannot be read ({reason}); the grid is read without a CRS",
+            AsciiGridWarning,
+            stacklevel=3,
+        )
+        return None
+    return raw.decode("utf-8", errors="replace")
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,11 +6,17 @@ type they can catch, never a bare string or a panic.
 
 from __future__ import annotations
 
-__all__ = ["AsciiGridError", "Cancelled", "MosaicError", "ParseError"]
+__all__ = ["AsciiGridError", "AsciiGridWarning", "Cancelled", "MosaicError", "ParseError"]
 
 
 class AsciiGridError(Exception):
     """Base class of every error raised by asciigrid itself."""
+
+
+class AsciiGridWarning(UserWarning):
+    """Something was read, but not all of it: e.g. a ``.prj`` sidecar that cannot be opened
+    (the grid is then read without a CRS, as GDAL does). Filter it with the ``warnings``
+    module like any other warning."""
 
 
 class ParseError(AsciiGridError, ValueError):

@@ -37,6 +37,16 @@ impl Source {
         }
     }
 
+    /// Whether reading it is quick enough to run inline (see [`run_inline`]): a plain tile
+    /// in memory, or a regular file the size of a tile.
+    fn is_small(&self) -> bool {
+        const SMALL: u64 = 256 << 10;
+        match self {
+            Source::Bytes(b) => (b.len() as u64) < SMALL && !core::source::is_gzip(b),
+            Source::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < SMALL),
+        }
+    }
+
     pub(crate) fn to_owned_input(&self) -> core::OwnedInput {
         match self {
             Source::Bytes(b) => core::OwnedInput::Bytes(std::sync::Arc::from(&b[..])),
@@ -88,23 +98,24 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     }
 }
 
-/// How often a progress callback is called: often enough that a cancel is seen even in a
-/// read that takes a tenth of a second, rarely enough that taking the GIL costs nothing.
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(25);
+/// How often the calling thread looks up from waiting: to call the progress callback and
+/// to let Python run its signal handlers (Ctrl-C). Often enough that a cancel or an interrupt
+/// is acted on well within half a second, rarely enough that taking the GIL costs nothing.
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
-/// Run `work` with the GIL released. With a callback, the work runs on a scoped thread while
-/// this thread calls `progress(done, total)` every [`PROGRESS_INTERVAL`]; a `False` answer (or an exception
-/// in the callback) cancels the work through the core's [`Control`].
+/// Run `work` with the GIL released, on a scoped thread, while the calling thread polls every
+/// [`POLL_INTERVAL`]: Python's signal handlers run only on the main thread and only while it
+/// holds the GIL, so without this a Ctrl-C would wait for the whole read. An exception from
+/// a signal handler (`KeyboardInterrupt`) cancels the work through the core's [`Control`]
+/// and is raised once the work has stopped. With a callback, `progress(done, total)` is also
+/// called; a `False` answer (or an exception in the callback) cancels the work the same way.
 pub(crate) fn run<R: Send>(
     py: Python<'_>,
     progress: Option<Py<PyAny>>,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
     let control = Control::new();
-    let Some(callback) = progress else {
-        return py.detach(|| work(&control)).map_err(|e| to_py_err(py, e));
-    };
-    let (result, callback_error) = py.detach(|| {
+    let (result, interruption) = py.detach(|| {
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel::<()>();
             let control = &control;
@@ -113,22 +124,26 @@ pub(crate) fn run<R: Send>(
                 let _ = tx.send(());
                 r
             });
-            let mut callback_error: Option<PyErr> = None;
-            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(PROGRESS_INTERVAL) {
-                if control.is_cancelled() {
+            let mut interruption: Option<PyErr> = None;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(POLL_INTERVAL) {
+                if interruption.is_some() {
                     continue;
                 }
-                let (done, total) = control.progress();
-                let keep_going = Python::attach(|py| -> PyResult<bool> {
+                let polled = Python::attach(|py| -> PyResult<bool> {
+                    py.check_signals()?;
+                    let Some(callback) = &progress else {
+                        return Ok(true);
+                    };
+                    let (done, total) = control.progress();
                     let answer = callback.call1(py, (done, total))?;
                     let answer = answer.bind(py);
                     Ok(answer.is_none() || answer.is_truthy()?)
                 });
-                match keep_going {
+                match polled {
                     Ok(true) => {}
                     Ok(false) => control.cancel(),
                     Err(e) => {
-                        callback_error = Some(e);
+                        interruption = Some(e);
                         control.cancel();
                     }
                 }
@@ -137,13 +152,23 @@ pub(crate) fn run<R: Send>(
                 Ok(r) => r,
                 Err(_) => Err(Error::Invalid("internal error: the engine panicked".into())),
             };
-            (result, callback_error)
+            (result, interruption)
         })
     });
-    if let Some(e) = callback_error {
+    if let Some(e) = interruption {
         return Err(e);
     }
     result.map_err(|e| to_py_err(py, e))
+}
+
+/// [`run`] for work too small to be worth a thread of its own (a tile: well under a
+/// millisecond, so a Ctrl-C is seen as soon as it returns): inline, GIL released.
+pub(crate) fn run_inline<R: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&Control) -> Result<R, Error> + Send,
+) -> PyResult<R> {
+    py.detach(|| work(&Control::new()))
+        .map_err(|e| to_py_err(py, e))
 }
 
 pub(crate) fn parse_dtype(dtype: Option<&str>) -> PyResult<Option<DataType>> {
@@ -228,9 +253,12 @@ fn read<'py>(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
     let dtype = parse_dtype(dtype)?;
-    let grid = run(py, progress, |control| {
-        core::read(source.input(), &name, dtype, control)
-    })?;
+    let work = |control: &Control| core::read(source.input(), &name, dtype, control);
+    let grid = if progress.is_none() && source.is_small() {
+        run_inline(py, work)?
+    } else {
+        run(py, progress, work)?
+    };
     let data_type = grid.data.data_type();
     let header = header_dict(py, &grid.header, Some(data_type), grid.nodata)?;
     let array = grid_array(py, grid.data, grid.header.nrows, grid.header.ncols)?;
@@ -298,6 +326,9 @@ fn write(
 /// The `asciigrid._native` module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // rust-numpy imports numpy's C API on first use; done inside a read, a Ctrl-C arriving
+    // during that import would surface as a panic instead of a KeyboardInterrupt.
+    numpy::PyArray1::<f64>::zeros(m.py(), 0, false);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(read, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
