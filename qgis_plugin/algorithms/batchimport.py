@@ -92,12 +92,15 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         crs_wkt = self.crs_wkt(parameters, context)
         skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.check_destination(
+            "OUTPUT", self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        )
         # The report is always written (a temporary file when REPORT is not given), so the
         # output is there for the modeler and for scripts.
         report_path = self.parameterAsFileOutput(
             parameters, "REPORT", context
         ) or QgsProcessingUtils.generateTempFilename("batchimport_report.txt")
+        self.check_destination("REPORT", report_path)
         if not inputs and not folder:
             raise QgsProcessingException("Give tiles in INPUT, or a FOLDER to search.")
 

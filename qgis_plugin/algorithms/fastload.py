@@ -68,7 +68,9 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         dtype = self.data_type(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.check_destination(
+            "OUTPUT", self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        )
 
         with self.errors(engine, feedback):
             if not os.path.isfile(path):

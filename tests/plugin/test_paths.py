@@ -1,0 +1,78 @@
+"""Paths the algorithms are given that they cannot use: an OUTPUT that is a folder or not a
+GeoTIFF name (issue #10, findings 10 and 15)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+from plugin_helpers import assert_run, leftovers, run
+
+ALGORITHMS = ("asciigrid:fastload", "asciigrid:batchimport")
+
+
+def _inputs(algorithm: str, grid: Path) -> dict[str, object]:
+    return {"INPUT": str(grid)} if algorithm.endswith("fastload") else {"INPUT": [str(grid)]}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_output_that_is_a_folder_is_refused_before_any_work(
+    provider, small_grid: Path, tmp_path: Path, algorithm: str
+) -> None:
+    """Finding 10: the finished GeoTIFF failed to be renamed onto the folder ("Is a
+    directory", naming the hidden temporary file) and stayed behind as ``.…partial``."""
+    from qgis.core import QgsProcessingException
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(QgsProcessingException) as err:
+        run(algorithm, {**_inputs(algorithm, small_grid), "OUTPUT": str(folder)})
+    assert f"OUTPUT: {folder} is a folder" in str(err.value)
+    assert leftovers(tmp_path) == ["out", "small.asc"]
+    assert leftovers(folder) == []
+
+
+@pytest.mark.parametrize("where", ["target", "sidecar"])
+def test_a_failed_rename_leaves_nothing_behind(
+    plugin_package: str, tmp_path: Path, where: str
+) -> None:
+    """Finding 10, the clean-up itself: whichever rename fails (the output's or a sidecar's,
+    here because a folder holds that name), the error names the target and no temporary
+    file survives."""
+    gdal_out = importlib.import_module(f"{plugin_package}.gdal_out")
+    target = tmp_path / "m.tif"
+    blocker = target if where == "target" else tmp_path / "m.tif.aux.xml"
+    with pytest.raises(gdal_out.OutputError, match=f"^{target}: .*nothing was written"):
+        with gdal_out.atomic_output(str(target)) as tmp:
+            Path(tmp).write_text("data")
+            Path(f"{tmp}.aux.xml").write_text("statistics")
+            blocker.mkdir()  # appears while the output is written
+    assert leftovers(tmp_path) == [blocker.name]
+    assert leftovers(blocker) == []
+
+
+@pytest.mark.parametrize("name", ["x.asc", "x.vrt", "x.nc", "x.tif.gz", "x"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_output_name_that_is_not_a_geotiff_is_refused(
+    provider, small_grid: Path, tmp_path: Path, algorithm: str, name: str
+) -> None:
+    """Finding 15: any OUTPUT name received a GeoTIFF (``x.asc`` then refused by stats)."""
+    from qgis.core import QgsProcessingException
+
+    out = tmp_path / "out" / name
+    with pytest.raises(QgsProcessingException) as err:
+        run(algorithm, {**_inputs(algorithm, small_grid), "OUTPUT": str(out)})
+    assert f"OUTPUT: {out}: asciigrid writes GeoTIFF only" in str(err.value)
+    assert ".tif or .tiff" in str(err.value)
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("name", ["x.tif", "x.TIFF", "my.mosaic.tif"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_geotiff_output_names_are_accepted(
+    provider, small_grid: Path, tmp_path: Path, algorithm: str, name: str
+) -> None:
+    out = tmp_path / name
+    results = assert_run(algorithm, {**_inputs(algorithm, small_grid), "OUTPUT": str(out)})
+    assert results["OUTPUT"] == str(out)
