@@ -13,13 +13,21 @@ import fnmatch
 import io
 import os
 import posixpath
+import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import IO, Any, Callable
 
-__all__ = ["Collected", "Tile", "collect_tiles", "split_patterns", "zip_member_loader"]
+__all__ = [
+    "Collected",
+    "Tile",
+    "collect_tiles",
+    "not_a_regular_file",
+    "split_patterns",
+    "zip_member_loader",
+]
 
 DEFAULT_PATTERN = "*.asc"
 
@@ -42,6 +50,29 @@ def zip_member_loader(engine: ModuleType) -> Load:
         return bytes(from_file(member, name).data)
 
     return load
+
+
+def not_a_regular_file(path: str) -> str | None:
+    """Why ``path`` cannot be read as a grid or an archive (``None`` for a regular file):
+    "file not found", "is a folder", "is a character device (not a regular file)"..."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "is a broken symbolic link" if os.path.islink(path) else "file not found"
+    except OSError as err:
+        return err.strerror or str(err)
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"is {kind}, not a regular file"
 
 
 @dataclass(frozen=True)
@@ -189,8 +220,9 @@ def collect_tiles(
         if key in seen:
             continue
         seen.add(key)
-        if not os.path.isfile(path):
-            out.problems.append((path, "file not found"))
+        problem = not_a_regular_file(path)
+        if problem is not None:
+            out.problems.append((path, problem))
         elif _is_zip_name(path):
             _add_zip(path, patterns, out, cancelled, load)
         else:

@@ -7,12 +7,14 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
 )
 
+from ..sources import not_a_regular_file
 from .base import AsciiGridAlgorithm, Progress
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
@@ -73,8 +75,9 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         )
 
         with self.errors(engine, feedback):
-            if not os.path.isfile(path):
-                raise FileNotFoundError(2, "file not found", path)
+            problem = not_a_regular_file(path)
+            if problem is not None:
+                raise QgsProcessingException(f"{path}: {problem}")
             grid = engine.read(path, dtype=dtype, progress=Progress(feedback, 0, _READ))
             feedback.pushInfo(
                 f"{path}: {grid.header.ncols} x {grid.header.nrows} {grid.data.dtype.name}, "

@@ -1,9 +1,10 @@
 """Paths the algorithms are given that they cannot use: an OUTPUT that is a folder or not a
-GeoTIFF name (issue #10, findings 10 and 15)."""
+GeoTIFF name, an input that is not a regular file (issue #10, findings 10, 15 and 19)."""
 
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,39 @@ def test_geotiff_output_names_are_accepted(
     out = tmp_path / name
     results = assert_run(algorithm, {**_inputs(algorithm, small_grid), "OUTPUT": str(out)})
     assert results["OUTPUT"] == str(out)
+
+
+def _fifo(tmp_path: Path) -> str:
+    path = tmp_path / "pipe.asc"
+    os.mkfifo(path)
+    return str(path)
+
+
+def _folder(tmp_path: Path) -> str:
+    path = tmp_path / "folder.asc"
+    path.mkdir()
+    return str(path)
+
+
+NOT_FILES = {
+    "/dev/zero": (lambda tmp_path: "/dev/zero", "is a character device, not a regular file"),
+    "fifo": (_fifo, "is a named pipe (FIFO), not a regular file"),
+    "folder": (_folder, "is a folder, not a file"),
+    "missing": (lambda tmp_path: str(tmp_path / "missing.asc"), "file not found"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_FILES))
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_input_that_is_not_a_regular_file_is_named_for_what_it_is(
+    provider, tmp_path: Path, algorithm: str, kind: str
+) -> None:
+    """Finding 19: ``/dev/zero``, a FIFO and a folder were all "file not found"."""
+    from qgis.core import QgsProcessingException
+
+    make, reason = NOT_FILES[kind]
+    path = Path(make(tmp_path))
+    with pytest.raises(QgsProcessingException) as err:
+        run(algorithm, {**_inputs(algorithm, path), "OUTPUT": str(tmp_path / "o.tif")})
+    assert str(err.value).startswith(f"{path}: {reason}")
+    assert not (tmp_path / "o.tif").exists()
