@@ -288,3 +288,72 @@ def test_a_zip_bomb_member_is_a_skipped_tile(provider, tiles: Path, tmp_path: Pa
     assert results["SKIPPED_COUNT"] == 1
     text = report.read_text()
     assert f"{bomb}/bomb.asc" in text and "decompression bomb" in text
+
+
+# --- issue #10 -------------------------------------------------------------------------------
+
+GRID_2X2 = "ncols 2\nnrows 2\nxllcorner {x}\nyllcorner 0\ncellsize 1\n1 2\n3 4\n"
+
+
+def _write_tiles(folder: Path, texts: dict[str, str]) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+    return [str(folder / name) for name in texts]
+
+
+# Two bad tiles, bad in each way a batch can meet them: the file cannot be opened, the header
+# cannot be planned, or the body cannot be read (found only while writing the mosaic).
+ALL_BAD = {
+    "missing": {},
+    "header": {"a.asc": "ncols 2\nnrows x\n", "b.asc": "hello\n"},
+    "body": {
+        "a.asc": GRID_2X2.format(x=0).replace("3 4", "3 x4"),
+        "b.asc": GRID_2X2.format(x=2).replace("1 2", "1 2 5"),
+    },
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ALL_BAD))
+def test_an_all_bad_batch_names_every_tile_and_writes_the_report(
+    provider, tmp_path: Path, kind: str
+) -> None:
+    """Finding 17: not "none of the 2 tiles could be read", but each tile and its reason, in
+    the error and in the log, and REPORT written all the same; no mosaic."""
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    inputs = _write_tiles(tmp_path / "in", ALL_BAD[kind])
+    if kind == "missing":
+        inputs = [str(tmp_path / "in" / "a.asc"), str(tmp_path / "in" / "b.asc")]
+    out, report = tmp_path / "out" / "m.tif", tmp_path / "out" / "report.txt"
+    feedback = QgsProcessingFeedback()
+    with pytest.raises(QgsProcessingException) as err:
+        run(
+            ALG,
+            {"INPUT": inputs, "ON_ERROR": 1, "OUTPUT": str(out), "REPORT": str(report)},
+            feedback,
+        )
+    message, log = str(err.value), feedback.textLog()
+    lines = report.read_text().splitlines()
+    assert "# tiles skipped: 2" in lines
+    for name in inputs:
+        reason = next(line for line in lines if line.startswith(f"{name}:"))
+        assert len(reason) > len(name) + 5, reason  # a reason, not just the name
+        assert reason in message
+        assert reason in log
+    assert leftovers(out.parent) == ["report.txt"]
+
+
+@pytest.mark.xfail(strict=True, reason="needs engine planning-time size check")
+def test_a_tile_claiming_an_absurd_size_is_a_skipped_tile(provider, tmp_path: Path) -> None:
+    """Finding 17: a 60-byte tile claiming 100000 × 100000 cells forced one 40 GB strip, and
+    the whole ON_ERROR=1 batch failed. It is a skipped tile, named in REPORT."""
+    huge = "ncols 100000\nnrows 100000\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n"
+    inputs = _write_tiles(tmp_path / "in", {"good.asc": GRID_2X2.format(x=0), "huge.asc": huge})
+    out, report = tmp_path / "m.tif", tmp_path / "report.txt"
+    results = assert_run(
+        ALG, {"INPUT": inputs, "ON_ERROR": 1, "OUTPUT": str(out), "REPORT": str(report)}
+    )
+    assert (results["TILE_COUNT"], results["SKIPPED_COUNT"]) == (1, 1)
+    assert any(line.startswith(f"{inputs[1]}:") for line in report.read_text().splitlines())
+    assert gdal.Open(str(out)).RasterXSize == 2
