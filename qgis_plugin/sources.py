@@ -10,6 +10,7 @@ reported tile, not a ``MemoryError``). Pure Python (zipfile, io), no QGIS import
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import io
 import os
 import posixpath
@@ -31,23 +32,37 @@ __all__ = [
 
 DEFAULT_PATTERN = "*.asc"
 
-Load = Callable[[IO[bytes], str], bytes]
-"""``load(member_file, name)``: the text of an open zip member (raises ``ValueError`` for one
-that cannot be a grid, e.g. a decompression bomb)."""
+Load = Callable[[IO[bytes], str, int], bytes]
+"""``load(member_file, name, compressed_size)``: the text of an open zip member (raises
+``ValueError`` for one that cannot be a grid, e.g. a decompression bomb)."""
 
 
-def _read_whole(member: IO[bytes], name: str) -> bytes:
+def _read_whole(member: IO[bytes], name: str, compressed_size: int) -> bytes:
     return member.read()
 
 
+def _accepts_keyword(function: Callable[..., Any], keyword: str) -> bool:
+    try:
+        return keyword in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # no signature to inspect: assume the older form
+        return False
+
+
 def zip_member_loader(engine: ModuleType) -> Load:
-    """The engine's budgeted loader (``asciigrid.NamedBytes.from_file``) as a ``Load``."""
+    """The engine's budgeted loader (``asciigrid.NamedBytes.from_file``) as a ``Load``.
+
+    Engines that take the member's ``compressed_size`` refuse a member whose header claims
+    more than its compressed bytes can hold before inflating it (a 3 MB member claiming
+    2147483647² cells); older engines only get the name.
+    """
     from_file = getattr(engine.NamedBytes, "from_file", None)
     if from_file is None:  # an engine older than the loader
         return _read_whole
+    if not _accepts_keyword(from_file, "compressed_size"):
+        return lambda member, name, compressed_size: bytes(from_file(member, name).data)
 
-    def load(member: IO[bytes], name: str) -> bytes:
-        return bytes(from_file(member, name).data)
+    def load(member: IO[bytes], name: str, compressed_size: int) -> bytes:
+        return bytes(from_file(member, name, compressed_size=compressed_size).data)
 
     return load
 
@@ -87,9 +102,13 @@ class Tile:
     """For zip members: the text of the sibling ``.prj`` member, if any."""
 
     def source(self, engine: ModuleType) -> str | Any:
-        """What :mod:`asciigrid` reads: the path, or ``NamedBytes(name, data)``."""
+        """What :mod:`asciigrid` reads: the path, or ``NamedBytes(name, data)`` (with the
+        ``.prj`` text too when the engine's ``NamedBytes`` has a ``prj`` field, so it can
+        compare the tiles' CRSs)."""
         if self.path is not None:
             return self.path
+        if "prj" in getattr(engine.NamedBytes, "_fields", ()):
+            return engine.NamedBytes(self.name, self.data, self.prj_text)
         return engine.NamedBytes(self.name, self.data)
 
     def prj(self, engine: ModuleType) -> str | None:
@@ -163,11 +182,13 @@ def _walk_zip(
                     else None
                 )
                 with archive.open(info) as member:
-                    data = load(member, name)
+                    data = load(member, name, info.compress_size)
                 out.tiles.append(Tile(name=name, data=data, prj_text=prj))
         except ValueError as err:
             # From `load`: not a grid that can be read (a decompression bomb, a bad header).
             out.problems.append((name, str(err)))
+        except MemoryError:
+            out.problems.append((name, "not enough memory to read this zip member"))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError) as err:
             # RuntimeError: encrypted member; OSError/BadZipFile: damaged archive.
             out.problems.append((name, f"cannot read this zip member: {err}"))

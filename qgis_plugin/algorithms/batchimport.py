@@ -154,9 +154,14 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 raise all_skipped()
             header = layout.header
             if crs_wkt is None:
-                crs_wkt = _first_crs(engine, tiles, {t[0] for t in layout.tiles})
+                # The engine's CRS (it refuses tiles in another CRS); older engines have
+                # none, so the first usable tile's .prj.
+                if hasattr(layout, "crs_wkt"):
+                    crs_wkt = layout.crs_wkt
+                else:
+                    crs_wkt = _first_crs(engine, tiles, {t[0] for t in layout.tiles})
                 if crs_wkt is None:
-                    feedback.pushWarning("The first tile has no usable .prj; no CRS set.")
+                    feedback.pushWarning("The tiles have no usable .prj; no CRS set.")
             feedback.pushInfo(
                 f"Mosaic: {header.ncols} x {header.nrows} {header.dtype.name}, "
                 f"nodata {header.nodata}, geotransform {header.geotransform}"
