@@ -36,12 +36,13 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         "INPUT: tile files and/or .zip archives. FOLDER: a folder searched recursively for "
         "files matching PATTERN (default *.asc; several patterns separated by ';') and for "
         ".zip archives. Zips — zips nested in zips too — are read in place, never extracted. "
-        "CRS: default from the first tile's .prj (inside zips too). DATA_TYPE: Automatic "
+        "CRS: default from the tiles' .prj (inside zips too). DATA_TYPE: Automatic "
         "follows GDAL's rule. ON_ERROR: stop at the first bad tile, or skip bad tiles and "
-        "list them (file:line:column: reason) in the log and in REPORT.\n\n"
+        "list them (file:line:column: reason) in the log and in REPORT; when no tile is "
+        "usable the run fails, listing every tile and why (REPORT is still written).\n\n"
         "Tiles must share cell size and alignment; a tile that does not is an error naming "
-        "it.\n\nOutputs: OUTPUT (GeoTIFF), TILE_COUNT (tiles in the mosaic), SKIPPED_COUNT, "
-        "REPORT (text file listing skipped tiles)."
+        "it.\n\nOutputs: OUTPUT (GeoTIFF: a name ending in .tif or .tiff), TILE_COUNT "
+        "(tiles in the mosaic), SKIPPED_COUNT, REPORT (text file listing skipped tiles)."
     )
 
     def initAlgorithm(self, config: Any = None) -> None:

@@ -34,7 +34,8 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         "INPUT: the grid. CRS: overrides the CRS (default: the .prj beside the grid, else "
         "none). DATA_TYPE: Automatic follows GDAL's rule (Int32 unless the file has "
         "decimals), or force Int32/Float32/Float64. BUILD_OVERVIEWS: internal overviews for "
-        "fast display at small scales. OUTPUT: the GeoTIFF.\n\n"
+        "fast display at small scales. OUTPUT: the GeoTIFF (a name ending in .tif or "
+        ".tiff).\n\n"
         "A grid GDAL would misread (a garbage value, too few or too many values, a bad "
         "header) is an error naming file, line and column; nothing is written."
     )
