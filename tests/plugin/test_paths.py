@@ -14,12 +14,21 @@ ALGORITHMS = ("asciigrid:fastload", "asciigrid:batchimport")
 
 
 def _inputs(algorithm: str, grid: Path) -> dict[str, object]:
+    """INPUT: one file for fastload, a list of them for batchimport and stats."""
     return {"INPUT": str(grid)} if algorithm.endswith("fastload") else {"INPUT": [str(grid)]}
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(
+    ("algorithm", "parameter"),
+    [
+        ("asciigrid:fastload", "OUTPUT"),
+        ("asciigrid:batchimport", "OUTPUT"),
+        ("asciigrid:batchimport", "REPORT"),
+        ("asciigrid:stats", "OUTPUT_TABLE"),
+    ],
+)
 def test_an_output_that_is_a_folder_is_refused_before_any_work(
-    provider, small_grid: Path, tmp_path: Path, algorithm: str
+    provider, small_grid: Path, tmp_path: Path, algorithm: str, parameter: str
 ) -> None:
     """Finding 10: the finished GeoTIFF failed to be renamed onto the folder ("Is a
     directory", naming the hidden temporary file) and stayed behind as ``.…partial``."""
@@ -27,9 +36,12 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(
 
     folder = tmp_path / "out"
     folder.mkdir()
+    outputs = {parameter: str(folder)}
+    if parameter != "OUTPUT" and algorithm != "asciigrid:stats":
+        outputs["OUTPUT"] = str(tmp_path / "m.tif")
     with pytest.raises(QgsProcessingException) as err:
-        run(algorithm, {**_inputs(algorithm, small_grid), "OUTPUT": str(folder)})
-    assert f"OUTPUT: {folder} is a folder" in str(err.value)
+        run(algorithm, {**_inputs(algorithm, small_grid), **outputs})
+    assert f"{parameter}: {folder} is a folder" in str(err.value)
     assert leftovers(tmp_path) == ["out", "small.asc"]
     assert leftovers(folder) == []
 
