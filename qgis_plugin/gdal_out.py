@@ -78,8 +78,8 @@ def atomic_output(target: str, *, keep_extension: bool = False) -> Iterator[str]
     driver makes a folder of a path without ``.csv``).
 
     On success it and its sidecars replace ``target`` (stale sidecars of an older
-    ``target`` are removed, so old statistics never shadow new ones); on failure they are
-    deleted and ``target`` is untouched.
+    ``target`` are removed, so old statistics never shadow new ones); on failure, the
+    renames included, they are deleted and ``target`` is untouched.
     """
     target = os.path.abspath(target)
     folder, name = os.path.split(target)
@@ -88,19 +88,30 @@ def atomic_output(target: str, *, keep_extension: bool = False) -> Iterator[str]
     token = uuid.uuid4().hex[:12]
     hidden = f".{stem}.{token}.partial{ext}" if keep_extension else f".{stem}{ext}.{token}.partial"
     tmp = os.path.join(folder, hidden)
+    moved: list[str] = []
     try:
         yield tmp
+        if not os.path.exists(tmp):
+            raise OutputError(f"{target}: nothing was written")
+        if os.path.isdir(target):  # checked before any sidecar replaces the old ones
+            raise OutputError(f"{target}: is a folder; give a file name; nothing was written")
+        try:
+            for made, final in zip(_sidecars(tmp), _sidecars(target)):
+                if os.path.exists(made):
+                    os.replace(made, final)
+                    moved.append(final)
+                elif final.startswith(target):  # a stale .aux.xml/.ovr of an older target
+                    _remove([final])
+            os.replace(tmp, target)
+        except OSError as err:
+            raise OutputError(
+                f"{target}: could not put the new file in place: {err.strerror or err}; "
+                "nothing was written"
+            ) from err
     except BaseException:
-        _remove([tmp, *_sidecars(tmp)])
+        # Sidecars already moved describe a file that never arrived: drop them too.
+        _remove([tmp, *_sidecars(tmp), *moved])
         raise
-    if not os.path.exists(tmp):
-        raise OutputError(f"{target}: nothing was written")
-    for made, final in zip(_sidecars(tmp), _sidecars(target)):
-        if os.path.exists(made):
-            os.replace(made, final)
-        elif final.startswith(target):  # a stale .aux.xml/.ovr of an older target
-            _remove([final])
-    os.replace(tmp, target)
 
 
 def _check(what: str, path: str, status: Any = 0) -> None:

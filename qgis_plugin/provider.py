@@ -6,7 +6,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .algorithms import ALGORITHMS
-from .algorithms.base import ICON
+from .algorithms.base import ICON, RASTER_EXTENSIONS, TABLE_EXTENSIONS
 from .engine import engine_status
 from .metadata import plugin_version
 
@@ -41,13 +41,13 @@ class AsciiGridProvider(QgsProcessingProvider):
             self.addAlgorithm(algorithm())
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:
-        return ["tif", "tiff"]
+        return list(RASTER_EXTENSIONS)
 
     def supportedOutputVectorLayerExtensions(self) -> list[str]:
-        return ["csv", "gpkg", "xlsx", "ods"]
+        return list(TABLE_EXTENSIONS)
 
     def supportedOutputTableExtensions(self) -> list[str]:
-        return ["csv", "gpkg", "xlsx", "ods"]
+        return list(TABLE_EXTENSIONS)
 
     def defaultVectorFileExtension(self, hasGeometry: bool = True) -> str:  # noqa: N803
         return "gpkg" if hasGeometry else "csv"

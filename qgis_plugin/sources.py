@@ -10,38 +10,84 @@ reported tile, not a ``MemoryError``). Pure Python (zipfile, io), no QGIS import
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import io
 import os
 import posixpath
+import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import IO, Any, Callable
 
-__all__ = ["Collected", "Tile", "collect_tiles", "split_patterns", "zip_member_loader"]
+__all__ = [
+    "Collected",
+    "Tile",
+    "collect_tiles",
+    "not_a_regular_file",
+    "split_patterns",
+    "zip_member_loader",
+]
 
 DEFAULT_PATTERN = "*.asc"
 
-Load = Callable[[IO[bytes], str], bytes]
-"""``load(member_file, name)``: the text of an open zip member (raises ``ValueError`` for one
-that cannot be a grid, e.g. a decompression bomb)."""
+Load = Callable[[IO[bytes], str, int], bytes]
+"""``load(member_file, name, compressed_size)``: the text of an open zip member (raises
+``ValueError`` for one that cannot be a grid, e.g. a decompression bomb)."""
 
 
-def _read_whole(member: IO[bytes], name: str) -> bytes:
+def _read_whole(member: IO[bytes], name: str, compressed_size: int) -> bytes:
     return member.read()
 
 
+def _accepts_keyword(function: Callable[..., Any], keyword: str) -> bool:
+    try:
+        return keyword in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # no signature to inspect: assume the older form
+        return False
+
+
 def zip_member_loader(engine: ModuleType) -> Load:
-    """The engine's budgeted loader (``asciigrid.NamedBytes.from_file``) as a ``Load``."""
+    """The engine's budgeted loader (``asciigrid.NamedBytes.from_file``) as a ``Load``.
+
+    Engines that take the member's ``compressed_size`` refuse a member whose header claims
+    more than its compressed bytes can hold before inflating it (a 3 MB member claiming
+    2147483647² cells); older engines only get the name.
+    """
     from_file = getattr(engine.NamedBytes, "from_file", None)
     if from_file is None:  # an engine older than the loader
         return _read_whole
+    if not _accepts_keyword(from_file, "compressed_size"):
+        return lambda member, name, compressed_size: bytes(from_file(member, name).data)
 
-    def load(member: IO[bytes], name: str) -> bytes:
-        return bytes(from_file(member, name).data)
+    def load(member: IO[bytes], name: str, compressed_size: int) -> bytes:
+        return bytes(from_file(member, name, compressed_size=compressed_size).data)
 
     return load
+
+
+def not_a_regular_file(path: str) -> str | None:
+    """Why ``path`` cannot be read as a grid or an archive (``None`` for a regular file):
+    "file not found", "is a folder", "is a character device (not a regular file)"..."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "is a broken symbolic link" if os.path.islink(path) else "file not found"
+    except OSError as err:
+        return err.strerror or str(err)
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"is {kind}, not a regular file"
 
 
 @dataclass(frozen=True)
@@ -56,9 +102,13 @@ class Tile:
     """For zip members: the text of the sibling ``.prj`` member, if any."""
 
     def source(self, engine: ModuleType) -> str | Any:
-        """What :mod:`asciigrid` reads: the path, or ``NamedBytes(name, data)``."""
+        """What :mod:`asciigrid` reads: the path, or ``NamedBytes(name, data)`` (with the
+        ``.prj`` text too when the engine's ``NamedBytes`` has a ``prj`` field, so it can
+        compare the tiles' CRSs)."""
         if self.path is not None:
             return self.path
+        if "prj" in getattr(engine.NamedBytes, "_fields", ()):
+            return engine.NamedBytes(self.name, self.data, self.prj_text)
         return engine.NamedBytes(self.name, self.data)
 
     def prj(self, engine: ModuleType) -> str | None:
@@ -132,11 +182,13 @@ def _walk_zip(
                     else None
                 )
                 with archive.open(info) as member:
-                    data = load(member, name)
+                    data = load(member, name, info.compress_size)
                 out.tiles.append(Tile(name=name, data=data, prj_text=prj))
         except ValueError as err:
             # From `load`: not a grid that can be read (a decompression bomb, a bad header).
             out.problems.append((name, str(err)))
+        except MemoryError:
+            out.problems.append((name, "not enough memory to read this zip member"))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError) as err:
             # RuntimeError: encrypted member; OSError/BadZipFile: damaged archive.
             out.problems.append((name, f"cannot read this zip member: {err}"))
@@ -189,8 +241,9 @@ def collect_tiles(
         if key in seen:
             continue
         seen.add(key)
-        if not os.path.isfile(path):
-            out.problems.append((path, "file not found"))
+        problem = not_a_regular_file(path)
+        if problem is not None:
+            out.problems.append((path, problem))
         elif _is_zip_name(path):
             _add_zip(path, patterns, out, cancelled, load)
         else:

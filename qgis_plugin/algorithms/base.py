@@ -15,11 +15,14 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterCrs,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
+    QgsProperty,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
@@ -39,6 +42,52 @@ DATA_TYPES: tuple[tuple[str, str | None], ...] = (
 )
 
 CANCELLED = "Cancelled: nothing was written."
+
+# What the writers in gdal_out.py can produce, by destination type (the provider offers the
+# same lists to QGIS's file dialogs).
+RASTER_EXTENSIONS = ("tif", "tiff")
+TABLE_EXTENSIONS = ("csv", "gpkg", "xlsx", "ods")
+_FORMATS = {
+    "rasterDestination": ("GeoTIFF", RASTER_EXTENSIONS),
+    "vectorDestination": ("tables", TABLE_EXTENSIONS),
+}
+
+
+def destination_problem(definition: QgsProcessingParameterDefinition, path: str) -> str | None:
+    """Why ``path`` cannot receive the output of ``definition`` (``None`` if it can).
+
+    Checked before any work: GDAL would otherwise write a GeoTIFF under any name (``x.asc``
+    that no reader then opens as a grid), and a folder is only found out at the final rename.
+    """
+    name = definition.name()
+    if os.path.isdir(path):
+        return f"{name}: {path} is a folder; give a file name, e.g. {os.path.join(path, name)}"
+    fmt = _FORMATS.get(definition.type())
+    if fmt is None:
+        return None
+    kind, extensions = fmt
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix[1:] in extensions:
+        return None
+    allowed = " or ".join(f".{e}" for e in extensions)
+    given = f"'{suffix}'" if suffix else "no extension"
+    return (
+        f"{name}: {path}: asciigrid writes {kind} only, a name ending in {allowed} "
+        f"(this one has {given})"
+    )
+
+
+def _given_path(value: Any, context: QgsProcessingContext) -> str | None:
+    """The file a destination parameter's raw value names, without resolving it (resolving
+    a temporary output would create a name and queue a layer to load)."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink
+    if isinstance(value, QgsProperty):
+        value = value.valueAsString(context.expressionContext(), "")
+        value = value[0] if isinstance(value, tuple) else value
+    if not isinstance(value, str) or not value or value == QgsProcessing.TEMPORARY_OUTPUT:
+        return None
+    return value
 
 
 class Progress:
@@ -103,6 +152,30 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self) -> QgsProcessingAlgorithm:
         return type(self)()
+
+    def checkParameterValues(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[bool, str]:
+        """QGIS's checks, then the destinations (run by the dialog, processing.run and
+        qgis_process before the algorithm starts)."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        for definition in self.destinationParameterDefinitions():
+            path = _given_path(parameters.get(definition.name()), context)
+            problem = destination_problem(definition, path) if path else None
+            if problem:
+                return False, problem
+        return True, ""
+
+    def check_destination(self, name: str, path: str) -> str:
+        """``path`` (resolved from parameter ``name``), or a QgsProcessingException saying
+        why it cannot be written; for callers that skip checkParameterValues (models)."""
+        definition = self.parameterDefinition(name)
+        problem = destination_problem(definition, path) if definition and path else None
+        if problem:
+            raise QgsProcessingException(problem)
+        return path
 
     # --- shared parameters -----------------------------------------------------------------
 

@@ -36,12 +36,13 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         "INPUT: tile files and/or .zip archives. FOLDER: a folder searched recursively for "
         "files matching PATTERN (default *.asc; several patterns separated by ';') and for "
         ".zip archives. Zips — zips nested in zips too — are read in place, never extracted. "
-        "CRS: default from the first tile's .prj (inside zips too). DATA_TYPE: Automatic "
+        "CRS: default from the tiles' .prj (inside zips too). DATA_TYPE: Automatic "
         "follows GDAL's rule. ON_ERROR: stop at the first bad tile, or skip bad tiles and "
-        "list them (file:line:column: reason) in the log and in REPORT.\n\n"
+        "list them (file:line:column: reason) in the log and in REPORT; when no tile is "
+        "usable the run fails, listing every tile and why (REPORT is still written).\n\n"
         "Tiles must share cell size and alignment; a tile that does not is an error naming "
-        "it.\n\nOutputs: OUTPUT (GeoTIFF), TILE_COUNT (tiles in the mosaic), SKIPPED_COUNT, "
-        "REPORT (text file listing skipped tiles)."
+        "it.\n\nOutputs: OUTPUT (GeoTIFF: a name ending in .tif or .tiff), TILE_COUNT "
+        "(tiles in the mosaic), SKIPPED_COUNT, REPORT (text file listing skipped tiles)."
     )
 
     def initAlgorithm(self, config: Any = None) -> None:
@@ -92,12 +93,15 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         crs_wkt = self.crs_wkt(parameters, context)
         skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.check_destination(
+            "OUTPUT", self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        )
         # The report is always written (a temporary file when REPORT is not given), so the
         # output is there for the modeler and for scripts.
         report_path = self.parameterAsFileOutput(
             parameters, "REPORT", context
         ) or QgsProcessingUtils.generateTempFilename("batchimport_report.txt")
+        self.check_destination("REPORT", report_path)
         if not inputs and not folder:
             raise QgsProcessingException("Give tiles in INPUT, or a FOLDER to search.")
 
@@ -110,6 +114,14 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
             skipped.append(line)
             feedback.reportError(f"Skipped {line}", fatalError=False)
 
+        def all_skipped() -> QgsProcessingException:
+            """Every tile was bad: the report still lists them, and so does the error."""
+            write_text(report_path, _report(0, skipped))
+            return QgsProcessingException(
+                f"None of the {len(skipped)} tiles could be read; no mosaic was written. "
+                f"Each tile and why (also in {report_path}):\n" + "\n".join(skipped)
+            )
+
         with self.errors(engine, feedback):
             collected = collect_tiles(
                 inputs, folder, pattern, feedback.isCanceled, load=zip_member_loader(engine)
@@ -119,22 +131,38 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 skip_tile(name, reason)
             tiles = collected.tiles
             if not tiles:
+                if skipped:
+                    raise all_skipped()
                 where = f" in {folder}" if folder else ""
                 raise QgsProcessingException(f"No tiles matching {pattern!r} found{where}.")
             feedback.pushInfo(f"{len(tiles)} tiles")
             feedback.setProgress(_COLLECT)
 
             sources = [t.source(engine) for t in tiles]
-            layout = engine.mosaic_layout(sources, dtype=dtype, skip_errors=skip)
-            for name, err in layout.skipped:
-                skip_tile(name, describe_error(err))
-            if not layout.tiles:
-                raise QgsProcessingException("No usable tile: every tile was skipped.")
+            try:
+                layout = engine.mosaic_layout(sources, dtype=dtype, skip_errors=skip)
+            except ValueError:
+                reasons = _tile_errors(engine, tiles, sources, dtype) if skip else None
+                if not reasons:
+                    raise
+                layout = None  # every tile is bad: the engine only said how many
+                for name, reason in reasons:
+                    skip_tile(name, reason)
+            if layout is not None:
+                for name, err in layout.skipped:
+                    skip_tile(name, describe_error(err))
+            if layout is None or not layout.tiles:
+                raise all_skipped()
             header = layout.header
             if crs_wkt is None:
-                crs_wkt = _first_crs(engine, tiles, {t[0] for t in layout.tiles})
+                # The engine's CRS (it refuses tiles in another CRS); older engines have
+                # none, so the first usable tile's .prj.
+                if hasattr(layout, "crs_wkt"):
+                    crs_wkt = layout.crs_wkt
+                else:
+                    crs_wkt = _first_crs(engine, tiles, {t[0] for t in layout.tiles})
                 if crs_wkt is None:
-                    feedback.pushWarning("The first tile has no usable .prj; no CRS set.")
+                    feedback.pushWarning("The tiles have no usable .prj; no CRS set.")
             feedback.pushInfo(
                 f"Mosaic: {header.ncols} x {header.nrows} {header.dtype.name}, "
                 f"nodata {header.nodata}, geotransform {header.geotransform}"
@@ -159,6 +187,8 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                     for name, err in failed:
                         body_failures += 1
                         skip_tile(name, describe_error(err))
+                if body_failures == len(layout.tiles):
+                    raise all_skipped()  # an all-nodata mosaic is not a result
                 tif.finish(overviews=overviews, progress=Progress(feedback, _MOSAIC, 100).fraction)
             tile_count = len(layout.tiles) - body_failures
             write_text(report_path, _report(tile_count, skipped))
@@ -202,6 +232,23 @@ class _StripProgress(Progress):
         self.rows_done += rows
         self.index += 1
         self.fraction(self.rows_done / self.nrows)
+
+
+def _tile_errors(
+    engine: Any, tiles: list[Tile], sources: list[Any], dtype: str | None
+) -> list[tuple[str, str]] | None:
+    """``(name, reason)`` of every tile when each one alone fails to plan (what the engine's
+    "none of the N tiles could be read" leaves out), else ``None``: the failure was about
+    the tiles together (extent, cell size), and the engine's error says which."""
+    reasons: list[tuple[str, str]] = []
+    for tile, source in zip(tiles, sources):
+        try:
+            engine.mosaic_layout([source], dtype=dtype)
+        except ValueError as err:
+            reasons.append((tile.name, describe_error(err)))
+        else:
+            return None
+    return reasons
 
 
 def _first_crs(engine: Any, tiles: list[Tile], usable: set[str]) -> str | None:

@@ -7,12 +7,14 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
 )
 
+from ..sources import not_a_regular_file
 from .base import AsciiGridAlgorithm, Progress
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
@@ -32,7 +34,8 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         "INPUT: the grid. CRS: overrides the CRS (default: the .prj beside the grid, else "
         "none). DATA_TYPE: Automatic follows GDAL's rule (Int32 unless the file has "
         "decimals), or force Int32/Float32/Float64. BUILD_OVERVIEWS: internal overviews for "
-        "fast display at small scales. OUTPUT: the GeoTIFF.\n\n"
+        "fast display at small scales. OUTPUT: the GeoTIFF (a name ending in .tif or "
+        ".tiff).\n\n"
         "A grid GDAL would misread (a garbage value, too few or too many values, a bad "
         "header) is an error naming file, line and column; nothing is written."
     )
@@ -68,11 +71,14 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         dtype = self.data_type(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.check_destination(
+            "OUTPUT", self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        )
 
         with self.errors(engine, feedback):
-            if not os.path.isfile(path):
-                raise FileNotFoundError(2, "file not found", path)
+            problem = not_a_regular_file(path)
+            if problem is not None:
+                raise QgsProcessingException(f"{path}: {problem}")
             grid = engine.read(path, dtype=dtype, progress=Progress(feedback, 0, _READ))
             feedback.pushInfo(
                 f"{path}: {grid.header.ncols} x {grid.header.nrows} {grid.data.dtype.name}, "

@@ -191,6 +191,8 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         inputs, folder, pattern = self.source_parameters(parameters, context)
         dtype = self.data_type(parameters, context)
         table = self.parameterAsOutputLayer(parameters, "OUTPUT_TABLE", context)
+        if table:
+            self.check_destination("OUTPUT_TABLE", table)
         if not inputs and not folder:
             raise QgsProcessingException("Give grids in INPUT, or a FOLDER to search.")
 

@@ -76,3 +76,51 @@ def assert_run(
 def leftovers(folder: Path) -> list[str]:
     """Files in ``folder`` (temporary outputs included)."""
     return sorted(p.name for p in folder.iterdir())
+
+
+_CHILD = r"""
+import json, os, resource, sys
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+
+app = QgsApplication([], False)
+app.initQgis()
+sys.path.append(os.path.join(QgsApplication.pkgDataPath(), "python", "plugins"))
+from processing.core.Processing import Processing
+
+Processing.initialize()
+plugins, package, algorithm, parameters, headroom = json.loads(sys.argv[1])
+sys.path.insert(0, plugins)
+plugin = __import__(package).classFactory(None)  # kept: it owns the provider
+plugin.initProcessing()
+import processing, asciigrid._native  # everything loaded before the limit
+
+with open("/proc/self/status") as status:
+    vm = next(int(l.split()[1]) << 10 for l in status if l.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, resource.RLIM_INFINITY))
+try:
+    out = {"results": processing.run(algorithm, parameters, feedback=QgsProcessingFeedback())}
+except QgsProcessingException as err:
+    out = {"error": str(err)}
+print(json.dumps(out, default=str))
+"""
+
+
+def run_in_child(
+    plugin_package: str, algorithm_id: str, parameters: dict[str, Any], headroom: int
+) -> dict[str, Any]:
+    """Run an algorithm in a fresh QGIS process whose address space may grow by only
+    ``headroom`` bytes once QGIS, the plugin and the engine are loaded: a run that needs
+    more fails (``MemoryError`` or a crash) instead of swapping the machine. Returns
+    ``{"results": ...}`` or ``{"error": message}``; a crash fails the calling test."""
+    import importlib
+    import json
+    import subprocess
+
+    plugins = str(Path(importlib.import_module(plugin_package).__path__[0]).parent)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MALLOC_ARENA_MAX": "2"}
+    args = json.dumps([plugins, plugin_package, algorithm_id, parameters, headroom])
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert child.returncode == 0, f"the QGIS process died ({child.returncode}): {child.stderr}"
+    return json.loads(child.stdout.strip().splitlines()[-1])

@@ -147,3 +147,17 @@ def test_without_engine_other_providers_still_work(tmp_path: Path, small_grid: P
         "native:rasterlayerstatistics", [f"INPUT={small_grid}", "BAND=1"], config
     )
     assert native["results"]["MAX"] == 12
+
+
+@pytest.mark.parametrize("algorithm", ["fastload", "batchimport"])
+def test_an_output_that_is_not_a_geotiff_is_refused(
+    profile: Path, small_grid: Path, tmp_path: Path, algorithm: str
+) -> None:
+    """Issue #10, finding 15: ``OUTPUT=x.asc`` received a GeoTIFF."""
+    out = tmp_path / "x.asc"
+    with pytest.raises(RuntimeError) as err:
+        qgis_tools.run_json(
+            f"asciigrid:{algorithm}", [f"INPUT={small_grid}", f"OUTPUT={out}"], profile
+        )
+    assert f"OUTPUT: {out}: asciigrid writes GeoTIFF only" in str(err.value)
+    assert not out.exists()
