@@ -72,6 +72,24 @@ def test_links_planted_at_temporary_names_are_not_followed(tmp_path: Path) -> No
     assert_same_values(asciigrid.read(folder / "g.asc").data, np.ones((2, 2), np.int32))
 
 
+def test_a_link_at_the_chosen_temporary_name_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """7: even a link planted at exactly the name the .prj writer picks is not followed: the
+    file is created exclusively, and another name is drawn."""
+    import secrets
+
+    tokens = iter(["planted", "fresh"])
+    monkeypatch.setattr(secrets, "token_hex", lambda _n: next(tokens))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / ".g.prj.planted.tmp").symlink_to(victim)
+    asciigrid.crs.write_prj(tmp_path / "g.asc", wkt(4326))
+    assert victim.read_text() == "precious\n"
+    assert stat.S_ISREG(os.lstat(tmp_path / "g.prj").st_mode)
+    assert same_crs(asciigrid.crs.esri_to_wkt((tmp_path / "g.prj").read_text()), wkt(4326))
+
+
 # --- 8: permissions --------------------------------------------------------------------------
 
 
