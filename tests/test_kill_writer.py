@@ -4,7 +4,7 @@ leaves the old file or no file, never a partial one.
 ``write`` writes to a hidden temporary file in the target's folder and renames it over the
 target only once it is complete and flushed; a rename is atomic, so at every instant the
 target is the old grid or the new one. A killed process cannot clean up, so its temporary
-file stays behind: hidden (``.name.<pid>.<n>.tmp``), never taken for a grid.
+file stays behind: hidden (``.name.<random>.tmp``), never taken for a grid.
 """
 
 from __future__ import annotations

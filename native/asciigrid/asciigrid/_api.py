@@ -6,14 +6,14 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
 
 from asciigrid import _native
-from asciigrid.crs import esri_to_wkt, read_prj
+from asciigrid._atomic import atomic_files
+from asciigrid.crs import esri_to_wkt, read_prj, stage_prj
 
 __all__ = [
     "Grid",
@@ -397,11 +397,23 @@ def write(
     """Write an ESRI ASCII grid atomically (temp file in the same folder, then rename).
 
     Float values are written in the shortest form that reads back to the same value
-    (or with ``precision`` decimals). A ``.prj`` is written beside it when ``crs_wkt`` is given.
+    (or with ``precision`` decimals). A ``.prj`` is written beside it when ``crs_wkt`` is
+    given; without it an old ``.prj`` of the grid is removed. The grid and its ``.prj``
+    are replaced together or not at all, and a replaced grid keeps its permissions. Masked
+    cells of a masked array are written as ``nodata``. Raises ``ValueError`` for anything
+    that would not read back as given (±inf float32 cells, an int32 grid with a fractional
+    nodata, ...).
     """
-    array = np.ascontiguousarray(data)
+    target = os.fspath(path)
+    if not target:
+        raise ValueError("the output path is empty; give the name of the grid file to write")
+    mask = np.ma.getmaskarray(data) if isinstance(data, np.ma.MaskedArray) else None
+    array = np.ascontiguousarray(np.ma.getdata(data))
     if array.ndim != 2:
         raise ValueError(f"data must be 2-D, got shape {array.shape}")
+    if not array.dtype.isnative:
+        # The engine takes the machine's byte order; the values are the same.
+        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
     if array.dtype.name not in ("int32", "float32", "float64"):
         if array.dtype.kind in "iub":
             info = np.iinfo(np.int32)
@@ -415,15 +427,48 @@ def write(
             array = array.astype(np.float64)
         else:
             raise ValueError(f"cannot write {array.dtype} cells; use int32, float32 or float64")
+    if mask is not None and mask.any():
+        array = _fill_masked(array, mask, nodata)
     x0, dx, rx, y0, ry, ndy = (float(v) for v in geotransform)
     if rx != 0 or ry != 0 or ndy >= 0:
         raise ValueError("only north-up geotransforms (0 rotation, negative dy) can be written")
-    target = Path(path)
-    _native.write(str(target), array, x0, y0, dx, -ndy, nodata, precision)
-    if crs_wkt is not None:
-        from asciigrid.crs import write_prj
+    with atomic_files() as files:
+        stage_prj(files, target, crs_wkt)
+        # Added last: the grid's rename is the commit point.
+        temp = _native.write(target, array, x0, y0, dx, -ndy, nodata, precision, True)
+        files.adopt(temp, target)
 
-        write_prj(target, crs_wkt)
+
+def _fill_masked(array: np.ndarray, mask: np.ndarray, nodata: float | None) -> np.ndarray:
+    """``array`` with its masked cells set to ``nodata``, refusing what would not read back
+    with the same mask."""
+    if nodata is None:
+        raise ValueError(
+            "the masked array has masked cells, which are written as the nodata value: "
+            "pass nodata=..."
+        )
+    if array.dtype.kind == "i":
+        info = np.iinfo(array.dtype)
+        fits = float(nodata).is_integer() and info.min <= nodata <= info.max
+    else:
+        with np.errstate(over="ignore"):
+            fits = not (np.isinf(array.dtype.type(nodata)) and not np.isinf(nodata))
+    if not fits:
+        raise ValueError(
+            f"nodata {nodata!r} cannot be stored in {array.dtype} cells, so the masked cells "
+            "cannot be written as nodata; choose a nodata value the array's type holds"
+        )
+    fill = array.dtype.type(nodata)
+    clash = np.argwhere(~mask & (array == fill))
+    if clash.size:
+        r, c = clash[0]
+        raise ValueError(
+            f"cell (row {r}, column {c}) is not masked but holds the nodata value {nodata!r}: "
+            "it would read back as nodata; choose a nodata value no valid cell holds"
+        )
+    filled = array.copy()
+    filled[mask] = fill
+    return filled
 
 
 class _Plan(NamedTuple):

@@ -1,5 +1,6 @@
 """Stubs of the native engine (Rust, PyO3). Use the typed wrappers in ``asciigrid`` instead."""
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
@@ -40,10 +41,13 @@ def write(
     north: float,
     dx: float,
     dy: float,
-    nodata: float | None,
-    precision: int | None,
-) -> None:
-    """Write a grid atomically."""
+    nodata: float | None = None,
+    precision: int | None = None,
+    stage: bool = False,
+) -> os.PathLike[str] | None:
+    """Write a grid atomically. With ``stage=True`` only write it to a hidden temporary file
+    beside ``path`` and return that file's name: the caller renames it into place or removes
+    it."""
 
 class MosaicPlan:
     """Tiles' headers read and placed in one union grid."""

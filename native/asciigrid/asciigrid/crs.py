@@ -7,18 +7,33 @@ import os
 import warnings
 from pathlib import Path
 
-__all__ = ["esri_to_wkt", "prj_path", "read_prj", "write_prj"]
+from asciigrid._atomic import AtomicFiles, atomic_files
+
+__all__ = [
+    "esri_text",
+    "esri_to_wkt",
+    "prj_candidates",
+    "prj_path",
+    "read_prj",
+    "stage_prj",
+    "write_prj",
+]
 
 _WKT_ROOTS = ("PROJCS[", "GEOGCS[", "GEOCCS[", "COMPD_CS[", "PROJCRS[", "GEOGCRS[", "BOUNDCRS[")
 
 
-def prj_path(grid_path: str | os.PathLike[str]) -> Path | None:
-    """The sidecar of ``grid_path``: ``name.prj``, else ``name.PRJ`` (as GDAL looks)."""
+def prj_candidates(grid_path: str | os.PathLike[str]) -> list[Path]:
+    """Where the sidecar of ``grid_path`` may be, in the order GDAL looks: ``name.prj``, then
+    ``name.PRJ`` (a ``.gz`` suffix is dropped first)."""
     path = Path(grid_path)
     if path.suffix.lower() == ".gz":
         path = path.with_suffix("")
-    for suffix in (".prj", ".PRJ"):
-        candidate = path.with_suffix(suffix)
+    return [path.with_suffix(".prj"), path.with_suffix(".PRJ")]
+
+
+def prj_path(grid_path: str | os.PathLike[str]) -> Path | None:
+    """The sidecar of ``grid_path``: ``name.prj``, else ``name.PRJ`` (as GDAL looks)."""
+    for candidate in prj_candidates(grid_path):
         if candidate.is_file():
             return candidate
     return None
@@ -72,18 +87,45 @@ def esri_to_wkt(prj: str | None) -> str | None:
             osr.DontUseExceptions()
 
 
-def write_prj(grid_path: str | os.PathLike[str], crs_wkt: str) -> None:
-    """Write ``crs_wkt`` beside the grid (as ESRI WKT when GDAL is at hand), atomically."""
-    text = crs_wkt
+def esri_text(crs_wkt: str) -> str:
+    """The ``.prj`` text for ``crs_wkt``: ESRI WKT when GDAL's ``osr`` is at hand, else the
+    WKT as given."""
     try:
         from osgeo import osr
-
-        srs = osr.SpatialReference()
-        if srs.ImportFromWkt(crs_wkt) == 0 and srs.MorphToESRI() == 0:
-            text = srs.ExportToWkt()
     except ImportError:
+        return crs_wkt
+    srs = osr.SpatialReference()
+    try:
+        if srs.ImportFromWkt(crs_wkt) == 0 and srs.MorphToESRI() == 0:
+            return str(srs.ExportToWkt())
+    except RuntimeError:  # not WKT osr knows (with osr.UseExceptions() on)
         pass
-    target = Path(grid_path).with_suffix(".prj")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, target)
+    return crs_wkt
+
+
+def stage_prj(files: AtomicFiles, grid_path: str | os.PathLike[str], crs_wkt: str | None) -> None:
+    """Add to ``files`` the grid's new sidecar (``name.prj`` holding ``crs_wkt``), and the
+    removal of any other one (``name.PRJ``; with ``crs_wkt=None`` every one): an old ``.prj``
+    left beside a rewritten grid would give it the old CRS."""
+    new, *others = prj_candidates(grid_path)
+    if crs_wkt is not None:
+        files.write_bytes(new, esri_text(crs_wkt).encode("utf-8"))
+    else:
+        others.insert(0, new)
+    for old in others:
+        if old.is_file() and not (crs_wkt is not None and _same_file(old, new)):
+            files.remove(old)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """On a case-insensitive file system ``name.PRJ`` is ``name.prj``."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+def write_prj(grid_path: str | os.PathLike[str], crs_wkt: str) -> None:
+    """Write ``crs_wkt`` beside the grid (as ESRI WKT when GDAL is at hand), atomically."""
+    with atomic_files() as files:
+        stage_prj(files, grid_path, crs_wkt)

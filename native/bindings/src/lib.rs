@@ -277,9 +277,11 @@ fn read_header<'py>(py: Python<'py>, source: Source, name: String) -> PyResult<B
     header_dict(py, &header, dtype, nodata)
 }
 
-/// Write a grid atomically.
+/// Write a grid atomically. With `stage=True` the grid is only written to a hidden
+/// temporary file beside `path`, whose name is returned: the caller renames it into place
+/// (with the `.prj`, together) or removes it.
 #[pyfunction]
-#[pyo3(signature = (path, data, west, north, dx, dy, nodata=None, precision=None))]
+#[pyo3(signature = (path, data, west, north, dx, dy, nodata=None, precision=None, stage=false))]
 #[allow(clippy::too_many_arguments)]
 fn write(
     py: Python<'_>,
@@ -290,8 +292,19 @@ fn write(
     dx: f64,
     dy: f64,
     nodata: Option<f64>,
-    precision: Option<usize>,
-) -> PyResult<()> {
+    precision: Option<&Bound<'_, PyAny>>,
+    stage: bool,
+) -> PyResult<Option<PathBuf>> {
+    let precision = precision
+        .map(|p| {
+            p.extract::<usize>().map_err(|_| {
+                PyValueError::new_err(format!(
+                    "precision must be a number of decimals from 0 to {}, got {p}",
+                    core::writer::MAX_PRECISION
+                ))
+            })
+        })
+        .transpose()?;
     let opts = |ncols: usize| WriteOptions {
         ncols,
         west,
@@ -303,8 +316,15 @@ fn write(
     };
     let go = |cells: Cells<'_>, ncols: usize| {
         let o = opts(ncols);
-        py.detach(|| core::write_grid(&path, cells, &o, &Control::new()))
-            .map_err(|e| to_py_err(py, e))
+        py.detach(|| {
+            let staged = core::writer::stage_grid(&path, cells, &o, &Control::new())?;
+            if stage {
+                staged.keep().map(Some)
+            } else {
+                staged.commit().map(|()| None)
+            }
+        })
+        .map_err(|e| to_py_err(py, e))
     };
     if let Ok(a) = data.extract::<PyReadonlyArray2<'_, i32>>() {
         let ncols = a.shape()[1];

@@ -39,4 +39,4 @@ pub use grid::{parse_grid, read, read_header, Grid, GridData};
 pub use header::{Header, Nodata, Origin};
 pub use source::{Input, OwnedInput};
 pub use value::DataType;
-pub use writer::{write_grid, Cells, WriteOptions};
+pub use writer::{stage_grid, write_grid, Cells, StagedGrid, WriteOptions};

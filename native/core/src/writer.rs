@@ -1,11 +1,17 @@
 //! Writing an ESRI ASCII grid, atomically: the text goes to a temporary file in the target's
 //! folder, which is renamed over the target only once it is complete and flushed to disk.
+//!
+//! The temporary file has an unpredictable name and is created exclusively (`O_EXCL`), so a
+//! link planted in the folder is never followed; it takes the replaced file's mode (a new
+//! file gets `0666 & ~umask`, as `open(path, "w")` would give it).
 
+use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use tempfile::{NamedTempFile, TempPath};
 
 use rayon::prelude::*;
 
@@ -178,16 +184,75 @@ fn header_text(cells: Cells<'_>, nrows: usize, opts: &WriteOptions) -> String {
 /// The most decimals `precision` may ask for (more than any float holds).
 pub const MAX_PRECISION: usize = 100;
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// How many bytes of the target's name a temporary name keeps: with the random part it stays
+/// far below the 255 bytes most file systems allow, whatever the target's name.
+const TEMP_NAME_KEEP: usize = 100;
 
-/// A temporary path beside `target`, unique within this process and across processes.
-pub fn temp_path_for(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+/// The hidden prefix `.name.` of the target's temporary files (the name cut to
+/// [`TEMP_NAME_KEEP`] bytes), so a leftover of a killed writer shows what it belonged to.
+fn temp_prefix(name: &OsStr) -> OsString {
+    let mut prefix = OsString::from(".");
+    match name.to_str() {
+        Some(s) => {
+            let mut end = s.len().min(TEMP_NAME_KEEP);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            prefix.push(&s[..end]);
+        }
+        None => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStrExt;
+                let bytes = name.as_bytes();
+                prefix.push(OsStr::from_bytes(&bytes[..bytes.len().min(TEMP_NAME_KEEP)]));
+            }
+            #[cfg(not(unix))]
+            prefix.push(
+                name.to_string_lossy()
+                    .chars()
+                    .take(TEMP_NAME_KEEP / 4)
+                    .collect::<String>(),
+            );
+        }
+    }
+    prefix.push(".");
+    prefix
+}
+
+/// A grid written completely (and flushed to disk) to a hidden temporary file beside its
+/// target; [`StagedGrid::commit`] moves it into place. Dropped, it removes the file.
+#[derive(Debug)]
+pub struct StagedGrid {
+    temp: TempPath,
+    target: PathBuf,
+}
+
+impl StagedGrid {
+    /// The temporary file holding the grid.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Rename the temporary file over the target: at every instant the target is the old
+    /// file or the new one. An error names the target.
+    pub fn commit(self) -> Result<(), Error> {
+        let target = self.target;
+        self.temp.persist(&target).map_err(|e| Error::Io {
+            path: target.display().to_string(),
+            source: e.error,
+        })
+    }
+
+    /// Hand the temporary file over to the caller, who then must rename it into place or
+    /// remove it (the Python layer does, to replace a grid and its `.prj` together).
+    pub fn keep(self) -> Result<PathBuf, Error> {
+        let target = self.target;
+        self.temp.keep().map_err(|e| Error::Io {
+            path: target.display().to_string(),
+            source: e.error,
+        })
+    }
 }
 
 /// Write `cells` as an ESRI ASCII grid at `path`, atomically. On any error or cancel the
@@ -198,8 +263,30 @@ pub fn write_grid(
     opts: &WriteOptions,
     control: &Control,
 ) -> Result<(), Error> {
+    stage_grid(path, cells, opts, control)?.commit()
+}
+
+/// Write `cells` as an ESRI ASCII grid to a new temporary file beside `path`, to be moved
+/// into place with [`StagedGrid::commit`]. Refuses (naming `path`) values that would not read
+/// back as written, and a target that `open(path, "w")` could not write either.
+pub fn stage_grid(
+    path: &Path,
+    cells: Cells<'_>,
+    opts: &WriteOptions,
+    control: &Control,
+) -> Result<StagedGrid, Error> {
     let name = path.display().to_string();
     let invalid = |m: String| Error::Invalid(format!("{name}: {m}"));
+    if path.as_os_str().is_empty() {
+        return Err(Error::Invalid(
+            "the output path is empty; give the name of the grid file to write".to_owned(),
+        ));
+    }
+    let Some(file_name) = path.file_name() else {
+        return Err(invalid(
+            "is not a file name; give the name of the grid file to write".to_owned(),
+        ));
+    };
     if opts.ncols == 0 || cells.len() % opts.ncols != 0 || cells.is_empty_grid() {
         return Err(invalid(format!(
             "{} cells do not make whole rows of {} columns",
@@ -237,18 +324,155 @@ pub fn write_grid(
         ));
     }
     let nrows = cells.len() / opts.ncols;
-    control.add_total(cells.len() as u64);
-    let temp = temp_path_for(path);
-    let result = write_to(&temp, cells, nrows, opts, control).and_then(|()| {
-        fs::rename(&temp, path).map_err(|e| Error::Io {
-            path: name.clone(),
-            source: e,
-        })
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+    reads_back(cells, nrows, opts).map_err(invalid)?;
+    let io_err = |e: io::Error| Error::Io {
+        path: name.clone(),
+        source: e,
+    };
+    let replaced = replaced_file(path).map_err(io_err)?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = temp_prefix(file_name);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp").rand_bytes(10);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Passed to open(2), which applies the umask: what `open(path, "w")` creates.
+        builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    result
+    let temp = builder.tempfile_in(folder).map_err(io_err)?;
+    control.add_total(cells.len() as u64);
+    // On an error the temporary file is dropped, which removes it.
+    let temp =
+        write_to(temp, cells, nrows, opts, control, replaced.as_ref()).map_err(|e| match e {
+            WriteError::Io(e) => io_err(e),
+            WriteError::Cancelled => Error::Cancelled,
+        })?;
+    Ok(StagedGrid {
+        temp,
+        target: path.to_path_buf(),
+    })
+}
+
+/// The metadata of the file `path` names, if any, once it is known that `open(path, "w")`
+/// could write it: replacing a file one may not write (0444, say) must fail the same way.
+fn replaced_file(path: &Path) -> io::Result<Option<fs::Metadata>> {
+    match fs::metadata(path) {
+        Ok(meta) => {
+            if meta.is_file() {
+                // Opened without truncating: the kernel's own check (modes, ACLs, root's
+                // override, read-only mounts), with no change to the file.
+                match OpenOptions::new().write(true).open(path) {
+                    Ok(_) => {}
+                    // Removed meanwhile (another writer's commit): a new file.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(Some(meta))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Give the new file the replaced file's permission bits and (where allowed: as root, or a
+/// group the user is in) its owner and group, as rewriting it in place would keep them.
+fn take_over(file: &File, replaced: &fs::Metadata) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mine = file.metadata()?;
+        if (mine.uid(), mine.gid()) != (replaced.uid(), replaced.gid()) {
+            // Best effort: an ordinary user cannot give a file away; the mode still applies.
+            let _ = std::os::unix::fs::fchown(file, Some(replaced.uid()), Some(replaced.gid()));
+        }
+        file.set_permissions(fs::Permissions::from_mode(replaced.mode() & 0o777))?;
+    }
+    #[cfg(not(unix))]
+    file.set_permissions(replaced.permissions())?;
+    Ok(())
+}
+
+/// Why a grid text could not be written (the caller adds the target's name).
+enum WriteError {
+    Io(io::Error),
+    Cancelled,
+}
+
+impl From<io::Error> for WriteError {
+    fn from(e: io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+/// Where (row, column) the first cell failing `bad` is.
+fn first_cell<T: Copy + Send + Sync>(
+    v: &[T],
+    ncols: usize,
+    bad: impl Fn(T) -> bool + Sync,
+) -> Option<(usize, usize, T)> {
+    v.par_iter()
+        .position_first(|&x| bad(x))
+        .map(|i| (i / ncols, i % ncols, v[i]))
+}
+
+/// Refuse what the text would not give back: a reader of the file must get exactly these
+/// cells, this data type and this geotransform.
+fn reads_back(cells: Cells<'_>, nrows: usize, opts: &WriteOptions) -> Result<(), String> {
+    let ncols = opts.ncols;
+    if let (Cells::Int32(_), Some(nd)) = (cells, opts.nodata) {
+        let int32 = nd.fract() == 0.0 && nd >= f64::from(i32::MIN) && nd <= f64::from(i32::MAX);
+        if !int32 {
+            return Err(format!(
+                "nodata {nd} is not an int32 value: readers (GDAL too) would take the grid for \
+                 Float32 and round its values past 2^24 (16777217 reads back as 16777216); \
+                 give an integer nodata, or convert the data to float64"
+            ));
+        }
+    }
+    if let Cells::Float32(v) = cells {
+        if let Some((r, c, x)) = first_cell(v, ncols, |x: f32| x.is_infinite()) {
+            return Err(format!(
+                "float32 cell (row {r}, column {c}) is {x}, which readers (GDAL too) read back \
+                 as {}3.4028235e38; replace infinities with the nodata value or NaN, or write \
+                 float64",
+                if x < 0.0 { "-" } else { "" }
+            ));
+        }
+    }
+    if opts.precision == Some(0) && opts.nodata.is_none() {
+        // No '.' anywhere in the text: readers take it for an Int32 grid.
+        let fits = |x: f64| {
+            let r = x.round();
+            r >= f64::from(i32::MIN) && r <= f64::from(i32::MAX)
+        };
+        let bad = match cells {
+            Cells::Int32(_) => None,
+            Cells::Float32(v) => first_cell(v, ncols, |x: f32| !fits(f64::from(x)))
+                .map(|(r, c, x)| (r, c, f64::from(x))),
+            Cells::Float64(v) => first_cell(v, ncols, |x: f64| !fits(x)),
+        };
+        if let Some((r, c, x)) = bad {
+            return Err(format!(
+                "with precision=0 and no nodata value the text has no decimal point, so \
+                 readers take it for an Int32 grid, which cannot hold cell (row {r}, column \
+                 {c}) = {x}; give precision of 1 or more, or a nodata value"
+            ));
+        }
+    }
+    let south = south_for(opts.north, nrows, opts.dy);
+    let east = opts.west + ncols as f64 * opts.dx;
+    if !(south.is_finite() && east.is_finite()) {
+        return Err(format!(
+            "the grid's extent overflows (south edge {south}, east edge {east}): no reader \
+             could place it; check the geotransform"
+        ));
+    }
+    Ok(())
 }
 
 impl Cells<'_> {
@@ -258,20 +482,16 @@ impl Cells<'_> {
 }
 
 fn write_to(
-    temp: &Path,
+    temp: NamedTempFile,
     cells: Cells<'_>,
     nrows: usize,
     opts: &WriteOptions,
     control: &Control,
-) -> Result<(), Error> {
-    let io_err = |e: io::Error| Error::Io {
-        path: temp.display().to_string(),
-        source: e,
-    };
-    let file = File::create(temp).map_err(io_err)?;
+    replaced: Option<&fs::Metadata>,
+) -> Result<TempPath, WriteError> {
+    let (file, temp) = temp.into_parts();
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    out.write_all(header_text(cells, nrows, opts).as_bytes())
-        .map_err(io_err)?;
+    out.write_all(header_text(cells, nrows, opts).as_bytes())?;
     // Format blocks of rows in parallel, a bounded batch at a time, and write them in order.
     let rows_per_block = (65_536 / opts.ncols).max(1);
     let blocks: Vec<std::ops::Range<usize>> = (0..nrows)
@@ -281,7 +501,7 @@ fn write_to(
     let batch = rayon::current_num_threads().max(1) * 4;
     for group in blocks.chunks(batch) {
         if control.is_cancelled() {
-            return Err(Error::Cancelled);
+            return Err(WriteError::Cancelled);
         }
         let texts: Vec<String> = group
             .par_iter()
@@ -291,15 +511,18 @@ fn write_to(
             // GDAL (before 3.9) takes a first body line starting with a letter (`nan`, `inf`)
             // for a header line; a leading space keeps it body for every reader.
             if rows.start == 0 && text.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
-                out.write_all(b" ").map_err(io_err)?;
+                out.write_all(b" ")?;
             }
-            out.write_all(text.as_bytes()).map_err(io_err)?;
+            out.write_all(text.as_bytes())?;
             control.advance(((rows.end - rows.start) * opts.ncols) as u64);
         }
     }
-    let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)?;
-    Ok(())
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    if let Some(meta) = replaced {
+        take_over(&file, meta)?;
+    }
+    file.sync_all()?;
+    Ok(temp)
 }
 
 #[cfg(test)]
@@ -312,6 +535,16 @@ mod tests {
             let y = south_for(north, n, dy);
             assert_eq!(y + n as f64 * dy, north);
         }
+    }
+
+    #[test]
+    fn temporary_names_stay_short() {
+        let long = "é".repeat(200);
+        let prefix = temp_prefix(OsStr::new(&long));
+        let text = prefix.to_str().expect("cut at a character boundary");
+        assert!(text.len() <= TEMP_NAME_KEEP + 2, "{}", text.len());
+        assert!(text.starts_with(".é") && text.ends_with("é."));
+        assert_eq!(temp_prefix(OsStr::new("dem.asc")), ".dem.asc.");
     }
 
     #[test]
