@@ -3,7 +3,7 @@
 #
 #   MINUTES   how long to run each target (default 5); 0 only replays the seeds and every
 #             input that ever found a bug (native/core/fuzz/regressions/), a quick check
-#   TARGET    header, body, read (default: all three)
+#   TARGET    header, body, read, mosaic (default: all four)
 #
 # Environment:
 #   FUZZ_PARALLEL=1     run the targets at the same time instead of one after another
@@ -24,7 +24,7 @@ minutes="${1:-5}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(header body read)
+    targets=(header body read mosaic)
 fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

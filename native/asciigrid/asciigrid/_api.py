@@ -38,6 +38,9 @@ class NamedBytes(NamedTuple):
 
     name: str
     data: bytes
+    prj: str | None = None
+    """The raw text of the grid's ``.prj`` (e.g. the zip member beside it), if any: what
+    :func:`mosaic` compares and carries as the CRS."""
 
     @classmethod
     def from_file(cls, file: BinaryIO, name: str) -> NamedBytes:
@@ -223,9 +226,18 @@ class MosaicLayout:
     """Tiles left out (only with ``skip_errors=True``) and why."""
     bands: list[tuple[int, int]] = field(default_factory=list)
     """``(row_start, row_count)`` strips in which each tile lies wholly inside one strip."""
+    prj: str | None = None
+    """The raw ``.prj`` text of the tiles' common CRS (the first placed tile that has one),
+    or ``None`` when no tile has one."""
     _native_plan: Any = field(default=None, repr=False, compare=False)
     """The engine's plan, so :func:`iter_mosaic_strips` can reuse it instead of planning
     again."""
+
+    @functools.cached_property
+    def crs_wkt(self) -> str | None:
+        """The tiles' common CRS as WKT, converted from :attr:`prj` when first asked for
+        (as :attr:`Grid.crs_wkt`)."""
+        return esri_to_wkt(self.prj)
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -342,8 +354,19 @@ def mosaic_layout(
 ) -> MosaicLayout:
     """Plan a mosaic from the tiles' headers only: union extent, offsets, strips.
 
-    Tiles must share cell size and alignment, else :class:`MosaicError` names the tile.
-    With ``skip_errors=True`` tiles whose header is bad are listed in ``skipped`` instead.
+    Tiles must share CRS, cell size and alignment, else :class:`MosaicError` names the tile
+    (and, for a CRS, the tile whose CRS it differs from). The CRS is each path's ``.prj``, or
+    :attr:`NamedBytes.prj`; a tile without one takes the others' CRS. A header that promises
+    more values than its file can hold is refused here, before any cells are read. With
+    ``skip_errors=True`` such tiles are listed in ``skipped`` instead (and if none is left,
+    the error lists every tile and why).
+
+    The data type is ``dtype``, else the widest of the tiles' types (float64 rather than
+    float32 when an integer tile holds values beyond 2^24, which float32 would round). The
+    nodata value is ``nodata``, else the first tile's, else -9999; each tile's own nodata
+    cells become it, and a tile holding it as data is refused when its cells are read (a
+    :class:`MosaicError` naming the tile; pass a ``nodata`` no tile holds). Tiles that all
+    share one nodata value (the usual case) cannot collide and cost nothing extra.
     """
     return _plan(sources, dtype, nodata, skip_errors).layout
 
@@ -355,10 +378,14 @@ def mosaic(
     nodata: float | None = None,
     progress: Progress | None = None,
 ) -> Grid:
-    """Read many aligned tiles into one grid (gaps are nodata; later tiles win overlaps)."""
+    """Read many aligned tiles into one grid (gaps are nodata; later tiles win overlaps).
+
+    The rules (CRS, data type, nodata) are those of :func:`mosaic_layout`; the grid's
+    :attr:`Grid.prj` is the tiles' common ``.prj`` text, so :attr:`Grid.crs_wkt` is their CRS.
+    """
     plan = _plan(sources, dtype, nodata, False)
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
-    return Grid(data=data, header=plan.layout.header)
+    return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
 
 
 def iter_mosaic_strips(
@@ -482,14 +509,71 @@ def _plan(
     nodata: float | None,
     skip_errors: bool,
 ) -> _Plan:
+    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, NamedBytes)) or (
+        hasattr(sources, "read")
+    ):
+        sources = [sources]  # type: ignore[list-item]
+    sources = list(sources)
     raw_sources, names = _native_sources(sources)
-    native = _native.MosaicPlan(raw_sources, names, _dtype_name(dtype), nodata, skip_errors)
+    keys, prjs = _crs_keys([_tile_prj(s) for s in sources])
+    native = _native.MosaicPlan(raw_sources, names, _dtype_name(dtype), nodata, skip_errors, keys)
     raw = native.layout()
+    prj = None if raw["crs"] is None else prjs[raw["crs"]]
     layout = MosaicLayout(
         header=Header._from_native(raw["header"]),
         tiles=[tuple(t) for t in raw["tiles"]],  # type: ignore[misc]
         skipped=list(raw["skipped"]),
         bands=[tuple(b) for b in raw["bands"]],  # type: ignore[misc]
+        prj=prj,
         _native_plan=native,
     )
     return _Plan(native, layout)
+
+
+def _tile_prj(source: Source) -> str | None:
+    """The raw ``.prj`` text of a mosaic tile: its sidecar, or what :class:`NamedBytes`
+    carries; ``None`` for bytes and file objects (their CRS is unknown)."""
+    if isinstance(source, NamedBytes):
+        return source.prj
+    if isinstance(source, (str, os.PathLike)):
+        return read_prj(source)
+    return None
+
+
+def _crs_keys(prjs: list[str | None]) -> tuple[list[int | None], list[str]]:
+    """A key per tile (equal keys: the same CRS; ``None``: no ``.prj``, or a blank one) and
+    the ``.prj`` text of each key. Identical texts (a tile set shares one) are matched by
+    text alone; a new text is compared with each key's text by :func:`_same_crs`."""
+    keys: list[int | None] = []
+    texts: list[str] = []
+    by_text: dict[str, int] = {}
+    for prj in prjs:
+        if prj is None or not prj.strip():
+            keys.append(None)
+            continue
+        key = by_text.get(prj)
+        if key is None:
+            key = next((k for k, t in enumerate(texts) if _same_crs(prj, t)), None)
+            if key is None:
+                key = len(texts)
+                texts.append(prj)
+            by_text[prj] = key
+        keys.append(key)
+    return keys, texts
+
+
+def _same_crs(a: str, b: str) -> bool:
+    """Whether two ``.prj`` texts describe one CRS: GDAL's ``IsSame`` when osgeo is at hand
+    (ESRI and OGC WKT of one CRS match), else equal WKT text (ignoring whitespace). A text
+    that cannot be understood matches only itself."""
+    wkt_a, wkt_b = esri_to_wkt(a), esri_to_wkt(b)
+    if wkt_a is None or wkt_b is None:
+        return " ".join(a.split()) == " ".join(b.split())
+    try:
+        from osgeo import osr
+    except ImportError:
+        return " ".join(wkt_a.split()) == " ".join(wkt_b.split())
+    srs_a, srs_b = osr.SpatialReference(), osr.SpatialReference()
+    if srs_a.ImportFromWkt(wkt_a) != 0 or srs_b.ImportFromWkt(wkt_b) != 0:
+        return wkt_a == wkt_b
+    return bool(srs_a.IsSame(srs_b))

@@ -59,10 +59,12 @@ class MosaicPlan:
         dtype: str | None,
         nodata: float | None,
         skip_errors: bool,
-    ) -> None: ...
+        crs: Sequence[int | None] | None = None,
+    ) -> None:
+        """``crs[i]``: a key for tile ``i``'s CRS (equal keys: one CRS), ``None`` if unknown."""
     def layout(self) -> dict[str, Any]:
         """{header, tiles: [(name, row_off, col_off, nrows, ncols)], skipped: [(name, exc)],
-        bands: [(row_start, row_count)]}"""
+        bands: [(row_start, row_count)], crs: the placed tiles' CRS key or None}"""
     def read_rows(
         self, row_start: int, row_count: int, skip_errors: bool, progress: _Progress
     ) -> tuple[npt.NDArray[Any], list[tuple[int, Exception]]]:

@@ -15,7 +15,7 @@ pub struct MosaicPlan {
 #[pymethods]
 impl MosaicPlan {
     #[new]
-    #[pyo3(signature = (sources, names, dtype=None, nodata=None, skip_errors=false))]
+    #[pyo3(signature = (sources, names, dtype=None, nodata=None, skip_errors=false, crs=None))]
     fn new(
         py: Python<'_>,
         sources: Vec<Source>,
@@ -23,7 +23,9 @@ impl MosaicPlan {
         dtype: Option<&str>,
         nodata: Option<f64>,
         skip_errors: bool,
+        crs: Option<Vec<Option<u32>>>,
     ) -> PyResult<Self> {
+        let crs = crs.unwrap_or_default();
         let dtype = parse_dtype(dtype)?;
         let inputs: Vec<_> = sources
             .iter()
@@ -31,13 +33,13 @@ impl MosaicPlan {
             .zip(names)
             .collect();
         let plan = run(py, None, |control| {
-            Plan::new(inputs, dtype, nodata, skip_errors, control)
+            Plan::new(inputs, dtype, nodata, skip_errors, &crs, control)
         })?;
         Ok(MosaicPlan { plan })
     }
 
     /// {header, tiles: [(name, row, col, nrows, ncols)], skipped: [(name, exception)],
-    /// bands: [(row_start, row_count)]}
+    /// bands: [(row_start, row_count)], crs: key of the placed tiles' CRS or None}
     fn layout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let p = &self.plan;
         let d = PyDict::new(py);
@@ -62,6 +64,7 @@ impl MosaicPlan {
         }
         d.set_item("skipped", skipped)?;
         d.set_item("bands", p.bands.clone())?;
+        d.set_item("crs", p.crs)?;
         Ok(d)
     }
 

@@ -91,8 +91,14 @@ pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Err
     stop.into_error(name, cells, |loc| loc.locate(name, text))
 }
 
+/// The fewest body bytes that can hold the header's values: each value takes at least one
+/// byte, and a separator stands between two.
+pub(crate) fn min_body_len(header: &Header) -> u64 {
+    header.cells().saturating_mul(2).saturating_sub(1)
+}
+
 /// Refuse, before allocating anything, a header that promises more cells than the body can
-/// hold (each value takes at least one byte plus a separator).
+/// hold (see [`min_body_len`]).
 pub(crate) fn check_room(
     header: &Header,
     body_len: u64,
@@ -100,7 +106,7 @@ pub(crate) fn check_room(
     text: &[u8],
 ) -> Result<(), Error> {
     let cells = header.cells();
-    let need = cells.saturating_mul(2).saturating_sub(1);
+    let need = min_body_len(header);
     if body_len < need {
         return Err(Error::Parse(
             Located::new(

@@ -22,6 +22,16 @@ const SMALL_TILE: u64 = 4 << 20;
 /// How far (in cells) a tile's edge may sit from the common grid and still be snapped to it.
 const ALIGN_TOLERANCE: f64 = 1e-4;
 
+/// The most deflate can expand its input: a 258-byte match costs at least 2 bits, so a
+/// little over 1032:1. A gzip tile cannot hold more text than this many times its size.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// Integers up to this magnitude are exact in float32; larger ones may be rounded.
+const F32_EXACT_INT: u64 = 1 << 24;
+
+/// How many tiles an error that lists them names before summing up the rest.
+const LISTED_TILES: usize = 20;
+
 /// A tile placed in the mosaic.
 #[derive(Debug, Clone)]
 pub struct Tile {
@@ -52,6 +62,19 @@ pub struct Plan {
     pub nodata: f64,
     /// Row bands `(start, count)` covering every row; each tile lies within one band.
     pub bands: Vec<(usize, usize)>,
+    /// The CRS key (see [`Plan::new`]) of the placed tiles, if any of them has one.
+    pub crs: Option<u32>,
+    /// Where [`Plan::nodata`] comes from, for messages.
+    nodata_origin: String,
+}
+
+/// A tile whose header was read, not yet placed.
+struct Candidate {
+    input: OwnedInput,
+    name: String,
+    header: Header,
+    data_type: DataType,
+    crs: Option<u32>,
 }
 
 fn probe(
@@ -64,14 +87,78 @@ fn probe(
         let text = crate::source::load(input.as_input(), name)?;
         let header = crate::header::parse_header(&text, true)
             .map_err(|e| grid::header_error(e, name, &text))?;
-        let body = &text[header.body_offset..];
+        // A header promising more values than the text holds would make its band (and so
+        // a strip) as large as the lie: refuse it here, before anything is allocated.
+        let body = &text[header.body_offset.min(text.len())..];
+        grid::check_room(&header, body.len() as u64, name, &text)?;
+        check_geometry(&header, name)?;
         let markers = crate::scan::count_tokens(body, false).float_marker;
         let data_type = grid::resolve_data_type(forced, &header, markers);
         return Ok((header, data_type));
     }
     let header = grid::read_header(input.as_input(), name)?;
+    check_size(&header, input, name)?;
+    check_geometry(&header, name)?;
     let data_type = crate::stats::data_type_of(input.as_input(), name, forced, &header)?;
     Ok((header, data_type))
+}
+
+/// [`grid::check_room`] for a tile too large to load while planning: its size on disk (times
+/// [`MAX_DEFLATE_RATIO`] when it is gzip) bounds the text it can hold.
+fn check_size(header: &Header, input: &OwnedInput, name: &str) -> Result<(), Error> {
+    let input = input.as_input();
+    let stored = crate::source::size_hint(input);
+    let gzip = crate::source::gzip_size_hint(input).is_some();
+    let most = if gzip {
+        stored.saturating_mul(MAX_DEFLATE_RATIO)
+    } else {
+        stored
+    };
+    let body = most.saturating_sub(header.body_offset as u64);
+    let need = grid::min_body_len(header);
+    if body >= need {
+        return Ok(());
+    }
+    let held = if gzip {
+        format!("{stored} compressed bytes expand to at most {most}")
+    } else {
+        format!("the file holds only {stored} bytes")
+    };
+    Err(Error::Mosaic {
+        path: name.to_owned(),
+        message: format!(
+            "the header promises {} × {} = {} values, which need at least {need} bytes, but \
+             {held}: the header is wrong or the file is cut short",
+            header.ncols,
+            header.nrows,
+            header.cells()
+        ),
+    })
+}
+
+/// Refuse a tile whose cells double precision cannot tell apart: so far from 0 (or with a
+/// cell size so small) that neighbouring edges round to the same coordinate, its offsets in
+/// the mosaic would be wrong, or its extent empty.
+fn check_geometry(h: &Header, name: &str) -> Result<(), Error> {
+    let gt = h.geotransform();
+    let (w, n) = (gt[0], gt[3]);
+    let (e, s) = (w + h.ncols as f64 * h.dx, n - h.nrows as f64 * h.dy);
+    let far = w.abs().max(e.abs()).max(n.abs()).max(s.abs());
+    let cell = h.dx.min(h.dy);
+    // The spacing of doubles near `far` must be a small fraction of a cell, or alignment
+    // cannot be judged to ALIGN_TOLERANCE.
+    if far.is_finite() && cell > 0.0 && far * f64::EPSILON <= ALIGN_TOLERANCE * cell {
+        return Ok(());
+    }
+    Err(Error::Mosaic {
+        path: name.to_owned(),
+        message: format!(
+            "its extent ({w}, {s}) – ({e}, {n}) cannot be placed with cells of {} × {}: so \
+             far from 0, double precision cannot tell neighbouring cell edges apart; is its \
+             origin (or cell size) right?",
+            h.dx, h.dy
+        ),
+    })
 }
 
 /// A tile that cannot be used: listed in `skipped` when skipping errors (a cancel always
@@ -92,17 +179,104 @@ fn reject(
     }
 }
 
+/// The error when no tile is left: every tile and why, the first [`LISTED_TILES`] of them.
+fn nothing_usable(total: usize, skipped: &[(String, Error)]) -> Error {
+    if skipped.is_empty() {
+        return Error::Invalid("no tiles to mosaic".to_owned());
+    }
+    let mut message = format!("none of the {total} tiles could be used:");
+    for (name, e) in skipped.iter().take(LISTED_TILES) {
+        let why = e.to_string();
+        message.push_str("\n  ");
+        if !why.starts_with(name.as_str()) {
+            message.push_str(name);
+            message.push_str(": ");
+        }
+        message.push_str(&why);
+    }
+    if skipped.len() > LISTED_TILES {
+        message.push_str(&format!("\n  and {} more", skipped.len() - LISTED_TILES));
+    }
+    Error::Invalid(message)
+}
+
+/// Whether an integer tile holds a value float32 cannot store exactly (|v| > 2^24). Read
+/// only when an integer tile meets a float tile; a tile that cannot be read says nothing
+/// here (reading its cells reports the problem).
+fn has_wide_ints(input: &OwnedInput, name: &str, control: &Control) -> bool {
+    let Ok(mut stream) = crate::stream::BlockStream::open(input.as_input(), name) else {
+        return false;
+    };
+    let mut scan = WideInts::default();
+    while let Ok(Some(_)) = stream.next_block() {
+        if control.is_cancelled() || scan.feed(stream.block()) {
+            return scan.found;
+        }
+    }
+    scan.feed(b" ")
+}
+
+/// A streaming search for integer tokens beyond [`F32_EXACT_INT`] (state carries across
+/// blocks, so a token may be cut anywhere).
+#[derive(Default)]
+struct WideInts {
+    /// Magnitude of the current token so far (capped above the limit).
+    value: u64,
+    /// Whether the current token is not a plain integer.
+    other: bool,
+    inside: bool,
+    found: bool,
+}
+
+impl WideInts {
+    /// Account for `bytes`; returns whether a wide integer was found.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &b in bytes {
+            if crate::scan::is_space(b) {
+                if self.inside && !self.other && self.value > F32_EXACT_INT {
+                    self.found = true;
+                    return true;
+                }
+                *self = WideInts::default();
+                continue;
+            }
+            match b {
+                b'0'..=b'9' => {
+                    let digit = u64::from(b - b'0');
+                    self.value = (self.value * 10 + digit).min(F32_EXACT_INT + 1);
+                }
+                b'-' | b'+' if !self.inside => {}
+                _ => self.other = true,
+            }
+            self.inside = true;
+        }
+        self.found
+    }
+}
+
 impl Plan {
-    /// Read the tiles' headers and place them. Tiles must share cell size and alignment; a
-    /// tile that does not (or whose header is bad) is an error naming it, or, with
-    /// `skip_errors`, is listed in [`Plan::skipped`].
+    /// Read the tiles' headers and place them. Tiles must share CRS, cell size and
+    /// alignment, and their coordinates must be precise enough to place their cells; a tile
+    /// that does not (or whose header is bad, or promises more values than its bytes can
+    /// hold) is an error naming it, or, with `skip_errors`, is listed in [`Plan::skipped`].
+    ///
+    /// `crs[i]` is a key for tile `i`'s CRS (equal keys: the same CRS; the caller decides
+    /// what "same" means), `None` (or a missing entry) for a tile of unknown CRS, which takes
+    /// the others'. The first tile with a key sets the mosaic's CRS.
+    ///
+    /// The data type is `forced`, else the widest of the tiles' (float64 instead of float32
+    /// when an integer tile holds values float32 would round). The nodata value is
+    /// `nodata`, else the first tile's, else -9999; a tile holding it as data is refused when
+    /// its cells are read (see [`Plan::read_rows`]).
     pub fn new(
         inputs: Vec<(OwnedInput, String)>,
         forced: Option<DataType>,
         nodata: Option<f64>,
         skip_errors: bool,
+        crs: &[Option<u32>],
         control: &Control,
     ) -> Result<Plan, Error> {
+        let total = inputs.len();
         let probes: Vec<Result<(Header, DataType), Error>> = inputs
             .par_iter()
             .map(|(input, name)| {
@@ -113,38 +287,59 @@ impl Plan {
             })
             .collect();
         let mut skipped = Vec::new();
-        let mut good: Vec<(OwnedInput, String, Header, DataType)> = Vec::new();
-        for ((input, name), probed) in inputs.into_iter().zip(probes) {
+        let mut good: Vec<Candidate> = Vec::new();
+        for (i, ((input, name), probed)) in inputs.into_iter().zip(probes).enumerate() {
             match probed {
-                Ok((h, t)) => good.push((input, name, h, t)),
+                Ok((header, data_type)) => good.push(Candidate {
+                    input,
+                    name,
+                    header,
+                    data_type,
+                    crs: crs.get(i).copied().flatten(),
+                }),
                 Err(e) => reject(&mut skipped, skip_errors, name, e)?,
             }
         }
+        // CRS first: tiles in another CRS usually differ in cell size and alignment too, and
+        // the CRS is the cause worth naming.
+        let crs_of = good.iter().find_map(|c| c.crs.map(|k| (k, c.name.clone())));
+        let mut same_crs = Vec::with_capacity(good.len());
+        for c in good {
+            match (&crs_of, c.crs) {
+                (Some((key, owner)), Some(own)) if own != *key => {
+                    let e = Error::Mosaic {
+                        path: c.name.clone(),
+                        message: format!(
+                            "its CRS (from its .prj) differs from that of {owner}; tiles of \
+                             one mosaic must share a CRS: reproject it, or leave it out"
+                        ),
+                    };
+                    reject(&mut skipped, skip_errors, c.name, e)?;
+                }
+                _ => same_crs.push(c),
+            }
+        }
         // Every tile must have the first good tile's cell size.
-        let Some((_, first_name, first, _)) = good.first() else {
-            return Err(Error::Invalid(if skipped.is_empty() {
-                "no tiles to mosaic".to_owned()
-            } else {
-                format!("none of the {} tiles could be read", skipped.len())
-            }));
+        let Some(first) = same_crs.first() else {
+            return Err(nothing_usable(total, &skipped));
         };
-        let (dx, dy, first_name) = (first.dx, first.dy, first_name.clone());
-        let mut placed: Vec<(OwnedInput, String, Header, DataType)> = Vec::new();
-        for (input, name, h, t) in good {
+        let (dx, dy, first_name) = (first.header.dx, first.header.dy, first.name.clone());
+        let mut placed: Vec<Candidate> = Vec::new();
+        for c in same_crs {
             let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
-            if same(h.dx, dx) && same(h.dy, dy) {
-                placed.push((input, name, h, t));
+            if same(c.header.dx, dx) && same(c.header.dy, dy) {
+                placed.push(c);
                 continue;
             }
             let e = Error::Mosaic {
-                path: name.clone(),
+                path: c.name.clone(),
                 message: format!(
                     "cell size {} × {} differs from {} × {} of the first tile ({first_name}); \
                      tiles of one mosaic must share cell size",
-                    h.dx, h.dy, dx, dy
+                    c.header.dx, c.header.dy, dx, dy
                 ),
             };
-            reject(&mut skipped, skip_errors, name, e)?;
+            reject(&mut skipped, skip_errors, c.name, e)?;
         }
         let extent = |h: &Header| {
             let gt = h.geotransform();
@@ -156,29 +351,32 @@ impl Plan {
             )
         };
         // Alignment is judged against the first tile, so a stray tile cannot move the grid.
-        let (w0, n0, _, _) = extent(&placed[0].2);
+        let Some(first) = placed.first() else {
+            return Err(nothing_usable(total, &skipped));
+        };
+        let (w0, n0, _, _) = extent(&first.header);
         let whole = |x: f64| x.is_finite() && (x - x.round()).abs() <= ALIGN_TOLERANCE;
         let mut aligned = Vec::with_capacity(placed.len());
-        for (input, name, h, t) in placed {
-            let (w, n, _, _) = extent(&h);
+        for c in placed {
+            let (w, n, _, _) = extent(&c.header);
             if whole((w - w0) / dx) && whole((n0 - n) / dy) {
-                aligned.push((input, name, h, t));
+                aligned.push(c);
                 continue;
             }
             let e = Error::Mosaic {
-                path: name.clone(),
+                path: c.name.clone(),
                 message: format!(
                     "its origin ({w}, {n}) is not on the grid of the first tile ({first_name}: \
                      cell size {dx} × {dy} from ({w0}, {n0})); tiles of one mosaic must be \
                      aligned"
                 ),
             };
-            reject(&mut skipped, skip_errors, name, e)?;
+            reject(&mut skipped, skip_errors, c.name, e)?;
         }
         let (mut west, mut north) = (f64::INFINITY, f64::NEG_INFINITY);
         let (mut east, mut south) = (f64::NEG_INFINITY, f64::INFINITY);
-        for (_, _, h, _) in &aligned {
-            let (w, n, e, s) = extent(h);
+        for c in &aligned {
+            let (w, n, e, s) = extent(&c.header);
             west = west.min(w);
             north = north.max(n);
             east = east.max(e);
@@ -186,7 +384,8 @@ impl Plan {
         }
         let cols_f = ((east - west) / dx).round();
         let rows_f = ((north - south) / dy).round();
-        if !(cols_f <= f64::from(i32::MAX) && rows_f <= f64::from(i32::MAX)) {
+        let fits = |v: f64| (0.0..=f64::from(i32::MAX)).contains(&v);
+        if !(fits(cols_f) && fits(rows_f)) {
             // Name the tile farthest from the first one: it is what stretches the union.
             let far = aligned
                 .iter()
@@ -195,9 +394,9 @@ impl Plan {
                         let (w, n, _, _) = extent(h);
                         ((w - w0) / dx).abs().max(((n - n0) / dy).abs())
                     };
-                    d(&a.2).total_cmp(&d(&b.2))
+                    d(&a.header).total_cmp(&d(&b.header))
                 })
-                .map_or_else(|| first_name.clone(), |t| t.1.clone());
+                .map_or_else(|| first_name.clone(), |c| c.name.clone());
             return Err(Error::Mosaic {
                 path: far,
                 message: format!(
@@ -211,23 +410,75 @@ impl Plan {
         let mut tiles = Vec::with_capacity(aligned.len());
         let mut data_type = forced.unwrap_or(DataType::Int32);
         let mut tile_nodata = None;
-        for (input, name, h, t) in aligned {
-            let (w, n, _, _) = extent(&h);
-            if forced.is_none() {
-                data_type = data_type.max(t);
+        let mut int_tiles = Vec::new();
+        let mut crs_key = None;
+        for c in aligned {
+            let (w, n, _, _) = extent(&c.header);
+            // Both are finite and within 0..=ncols (nrows): the cast cannot wrap. Rounding
+            // far from 0 could still push a tile past the edge; that tile is refused, never
+            // cut or written out of bounds.
+            let col = ((w - west) / dx).round().max(0.0) as usize;
+            let row = ((north - n) / dy).round().max(0.0) as usize;
+            let inside = |at: usize, len: usize, limit: usize| {
+                at.checked_add(len).is_some_and(|end| end <= limit)
+            };
+            if !(inside(col, c.header.ncols, ncols) && inside(row, c.header.nrows, nrows)) {
+                let e = Error::Mosaic {
+                    path: c.name.clone(),
+                    message: format!(
+                        "its cells do not fit the mosaic's grid at row {row}, column {col}: \
+                         its coordinates are too large for double precision at cell size \
+                         {dx} × {dy}; is its origin right?"
+                    ),
+                };
+                reject(&mut skipped, skip_errors, c.name, e)?;
+                continue;
             }
-            tile_nodata = tile_nodata.or(h.nodata_for(t));
-            let col = ((w - west) / dx).round() as usize;
-            let row = ((north - n) / dy).round() as usize;
+            if forced.is_none() {
+                data_type = data_type.max(c.data_type);
+            }
+            if tile_nodata.is_none() && c.header.nodata.is_some() {
+                tile_nodata = Some(tiles.len());
+            }
+            crs_key = crs_key.or(c.crs);
+            if c.data_type == DataType::Int32 {
+                int_tiles.push(tiles.len());
+            }
             tiles.push(Tile {
-                name,
-                input,
-                header: h,
+                name: c.name,
+                input: c.input,
+                header: c.header,
                 row,
                 col,
             });
         }
-        let nodata = nodata.or(tile_nodata).unwrap_or(-9999.0);
+        if tiles.is_empty() {
+            return Err(nothing_usable(total, &skipped));
+        }
+        // An integer tile read as float32 would round values beyond 2^24; only this mix of
+        // tiles pays for a look at the integer tiles' values.
+        if forced.is_none() && data_type == DataType::Float32 {
+            let wide = int_tiles.par_iter().any(|&i| {
+                let t = &tiles[i];
+                has_wide_ints(&t.input, &t.name, control)
+            });
+            if control.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            if wide {
+                data_type = DataType::Float64;
+            }
+        }
+        // The first tile's nodata as the mosaic's type holds it, so that its own nodata
+        // cells (read in that type) are the mosaic's nodata bit for bit.
+        let first_nodata = tile_nodata
+            .and_then(|i| tiles.get(i))
+            .and_then(|t| Some((t.header.nodata_for(data_type)?, &t.name)));
+        let (nodata, nodata_origin) = match (nodata, first_nodata) {
+            (Some(v), _) => (v, "given by the caller".to_owned()),
+            (None, Some((v, name))) => (v, format!("the NODATA_value of {name}")),
+            (None, None) => (-9999.0, "the default, as no tile declares one".to_owned()),
+        };
         // Gaps are filled with the nodata value: it must survive the mosaic's type, or the
         // gaps would read as data.
         let representable = match data_type {
@@ -271,6 +522,8 @@ impl Plan {
             data_type,
             nodata,
             bands,
+            crs: crs_key,
+            nodata_origin,
         })
     }
 
@@ -379,8 +632,10 @@ impl Plan {
                         Some(T::DATA_TYPE),
                         control,
                     )?;
-                    T::from_grid_data(g.data)
-                        .ok_or_else(|| Error::Invalid("internal: wrong cell type".into()))
+                    let values = T::from_grid_data(g.data)
+                        .ok_or_else(|| Error::Invalid("internal: wrong cell type".into()))?;
+                    self.check_tile(tile, &values, fill)?;
+                    Ok(values)
                 })
                 .collect();
             for (&i, result) in members.iter().zip(parsed) {
@@ -399,9 +654,18 @@ impl Plan {
                 let first = start.max(tile.row);
                 let last = end.min(tile.row + tile.header.nrows);
                 for r in first..last {
-                    let src = &values[(r - tile.row) * w..(r - tile.row + 1) * w];
+                    let from = (r - tile.row) * w;
                     let dst_at = (r - start) * ncols + tile.col;
-                    let dst = &mut out[dst_at..dst_at + w];
+                    // The plan placed the tile inside the mosaic and check_tile saw its
+                    // size: these ranges exist, but a slip must be an error, not a panic.
+                    let (Some(src), Some(dst)) =
+                        (values.get(from..from + w), out.get_mut(dst_at..dst_at + w))
+                    else {
+                        return Err(Error::Invalid(format!(
+                            "internal: {} does not fit the mosaic's rows",
+                            tile.name
+                        )));
+                    };
                     for (d, &s) in dst.iter_mut().zip(src) {
                         if Some(s) != tile_nodata {
                             *d = s;
@@ -411,6 +675,45 @@ impl Plan {
             }
         }
         Ok((T::into_grid_data(out), failed))
+    }
+}
+
+impl Plan {
+    /// Refuse a tile's cells that the mosaic cannot hold as they are: a tile that changed
+    /// since planning (its size differs), or one holding the mosaic's nodata value as data
+    /// (it would silently become nodata). Tiles sharing the mosaic's nodata (the usual
+    /// case) cannot collide and are not looked at.
+    fn check_tile<T: GridCells>(&self, tile: &Tile, values: &[T], fill: T) -> Result<(), Error> {
+        let h = &tile.header;
+        if values.len() as u64 != h.cells() {
+            return Err(Error::Mosaic {
+                path: tile.name.clone(),
+                message: format!(
+                    "it changed since the mosaic was planned ({} values now, {} × {} when \
+                     planned); plan the mosaic again",
+                    values.len(),
+                    h.ncols,
+                    h.nrows
+                ),
+            });
+        }
+        let own = h.nodata_for(T::DATA_TYPE).map(T::from_f64);
+        if own == Some(fill) || fill.is_nan() {
+            return Ok(());
+        }
+        let Some(at) = values.iter().position(|&v| v == fill) else {
+            return Ok(());
+        };
+        let (row, col) = (at / h.ncols.max(1) + 1, at % h.ncols.max(1) + 1);
+        Err(Error::Mosaic {
+            path: tile.name.clone(),
+            message: format!(
+                "its cell at row {row}, column {col} holds {} as data, which is the mosaic's \
+                 nodata value ({}), so it would read as nodata; pass a nodata value that no \
+                 tile holds as data",
+                self.nodata, self.nodata_origin
+            ),
+        })
     }
 }
 
@@ -465,7 +768,7 @@ mod tests {
     #[test]
     fn tiles_land_in_place_with_gaps_as_nodata() {
         let inputs = vec![tile(0.0, 0.0, "1 2 3 4"), tile(4.0, 2.0, "5 6 7 -1")];
-        let plan = Plan::new(inputs, None, None, false, &Control::new()).unwrap();
+        let plan = Plan::new(inputs, None, None, false, &[], &Control::new()).unwrap();
         assert_eq!((plan.header.ncols, plan.header.nrows), (6, 4));
         assert_eq!(plan.header.geotransform(), [0.0, 1.0, 0.0, 4.0, 0.0, -1.0]);
         let (data, failed) = plan.read_rows(0, 4, false, &Control::new()).unwrap();
@@ -485,11 +788,11 @@ mod tests {
     #[test]
     fn misaligned_tile_is_named() {
         let inputs = vec![tile(0.0, 0.0, "1 2 3 4"), tile(2.5, 0.0, "1 2 3 4")];
-        match Plan::new(inputs.clone(), None, None, false, &Control::new()) {
+        match Plan::new(inputs.clone(), None, None, false, &[], &Control::new()) {
             Err(Error::Mosaic { path, .. }) => assert_eq!(path, "t2.5_0.asc"),
             other => panic!("{other:?}"),
         }
-        let plan = Plan::new(inputs, None, None, true, &Control::new()).unwrap();
+        let plan = Plan::new(inputs, None, None, true, &[], &Control::new()).unwrap();
         assert_eq!(plan.skipped.len(), 1);
     }
 }

@@ -150,7 +150,7 @@ fn r10_tiles_far_apart_are_refused_when_planning() {
             (tile("0"), "near.asc".to_owned()),
             (tile(far), "far.asc".to_owned()),
         ];
-        match Plan::new(inputs, None, None, false, &Control::new()) {
+        match Plan::new(inputs, None, None, false, &[], &Control::new()) {
             Err(Error::Mosaic { path, .. }) => assert_eq!(path, "far.asc"),
             Err(e) => panic!("{far}: {e:?}"),
             Ok(plan) => panic!("{far}: planned {} columns", plan.header.ncols),
