@@ -308,6 +308,10 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
             }
             break;
         }
+        // Binary data (`/dev/zero`, say) has no line end to wait for: refuse it at once.
+        if text[pos] == 0 {
+            return Err(bad(pos, crate::value::NUL_MESSAGE));
+        }
         let word_cut = crate::value::token_end(text, pos) == text.len();
         if !complete && word_cut {
             // `nan` might go on as `nancy`: only more text tells body from keyword.
@@ -518,7 +522,7 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
     });
 
-    Ok(Header {
+    let header = Header {
         ncols,
         nrows,
         dx,
@@ -530,7 +534,8 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         body_offset,
         header_lines: lines,
         declared_type: None,
-    })
+    };
+    Ok(header)
 }
 
 /// Why a header value is not taken: beyond the double range, or not a number at all.
@@ -710,7 +715,7 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         is_null: false,
         has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
     });
-    Ok(Header {
+    let header = Header {
         ncols,
         nrows,
         dx: (east.0 - west.0) / ncols as f64,
@@ -722,7 +727,8 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         body_offset,
         header_lines: lines,
         declared_type,
-    })
+    };
+    Ok(header)
 }
 
 #[cfg(test)]

@@ -270,6 +270,12 @@ pub fn summarize(
             Opened::Whole(bytes) => {
                 return summarize(Input::Bytes(&bytes), name, forced, histogram, control)
             }
+            // A FIFO or pipe can be read only once, and its data type is known only at its
+            // end: its text is held, within the budget its header allows.
+            Opened::NonRegular(file) => {
+                let text = crate::source::load_file(file, name)?;
+                return summarize(Input::Bytes(&text), name, forced, histogram, control);
+            }
             Opened::Stream => {}
         }
     }
