@@ -265,3 +265,43 @@ def test_compressed_size_keeps_a_real_grid_readable() -> None:
         gzip.GzipFile(fileobj=io.BytesIO(packed)), "m.asc", compressed_size=len(packed) - 18
     )
     assert asciigrid.read(got).data.sum() == 0
+
+
+# --- Finding 16: overflowing headers and histogram ranges ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "where"),
+    [
+        (b"ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1e308\n", (3, 11)),
+        (
+            b"ncols 2\nnrows 2\nxllcenter 1.7976931348623157e308\nyllcenter 0\ncellsize 1e300\n",
+            (3, 11),
+        ),
+        (b"ncols 2\nnrows 2\nxllcorner 0\nyllcorner 1.7e308\ncellsize 1e308\n", (3, 11)),
+        (b"north: 1e308\nsouth: -1e308\neast: 1\nwest: 0\nrows: 2\ncols: 2\n", (1, 8)),
+        (b"north: 1\nsouth: 0\neast: 1.7e308\nwest: -1.7e308\nrows: 2\ncols: 2\n", (3, 7)),
+    ],
+)
+def test_a_header_whose_extent_overflows_is_a_located_error(
+    header: bytes, where: tuple[int, int]
+) -> None:
+    """`cellsize 1e308` and the like gave a geotransform with inf and NaN bounds."""
+    with pytest.raises(asciigrid.ParseError) as info:
+        asciigrid.read_header(header + b"1 2 3 4\n")
+    assert (info.value.line, info.value.column) == where, info.value
+    assert "extent is not a finite number" in info.value.message
+
+
+def test_a_histogram_range_wider_than_a_float64_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="wider than a float64"):
+        asciigrid.stats(
+            HEADER_2x2 + b"1 2 3 4\n", histogram_bins=4, histogram_range=(-1.7e308, 1.7e308)
+        )
+
+
+@pytest.mark.parametrize("bins", [0, -1, -(2**70)])
+def test_histogram_bins_below_one_is_a_value_error(bins: int) -> None:
+    """`histogram_bins=-1` raised OverflowError (finding 19)."""
+    with pytest.raises(ValueError, match="histogram_bins must be at least 1"):
+        asciigrid.stats(HEADER_2x2 + b"1 2 3 4\n", histogram_bins=bins)

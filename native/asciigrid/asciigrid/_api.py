@@ -323,6 +323,12 @@ def stats(
     the GeoTIFF QGIS would make of it). With ``per_source=True`` a list is returned: one
     :class:`Stats` per source, then the combined one last.
     """
+    if histogram_bins is not None:
+        if histogram_bins < 1:
+            raise ValueError(f"histogram_bins must be at least 1, got {histogram_bins}")
+        # The engine refuses more than its maximum with a ValueError; beyond int64 the
+        # conversion alone would raise OverflowError.
+        histogram_bins = min(histogram_bins, 2**63 - 1)
     raw_sources, names = _native_sources(sources)
     per, total = _native.stats(
         raw_sources, names, _dtype_name(dtype), histogram_bins, histogram_range, progress

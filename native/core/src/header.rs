@@ -535,7 +535,38 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         header_lines: lines,
         declared_type: None,
     };
+    let (x_key, y_key) = match origin {
+        Origin::Center => (Key::XllCenter, Key::YllCenter),
+        _ => (Key::XllCorner, Key::YllCorner),
+    };
+    let at = |k: Key| get(k).map_or(end_at, |(_, at, _)| at);
+    check_extent(&header, at(x_key), at(y_key))?;
     Ok(header)
+}
+
+/// Refuse a header whose geotransform or bounds are not finite numbers (`cellsize 1e308`, an
+/// origin near the double range, GRASS bounds whose difference overflows): every reader of
+/// the grid would get `inf` and NaN coordinates. `x_at` and `y_at` locate the x and y origin.
+fn check_extent(h: &Header, x_at: usize, y_at: usize) -> Result<(), HeaderError> {
+    let gt = h.geotransform();
+    let axes = [
+        ("x", x_at, gt[0], gt[1], h.ncols, "columns"),
+        ("y", y_at, gt[3], gt[5], h.nrows, "rows"),
+    ];
+    for (axis, at, start, step, cells, what) in axes {
+        let end = start + cells as f64 * step;
+        if !(start.is_finite() && step.is_finite() && step != 0.0 && end.is_finite()) {
+            return Err(bad(
+                at,
+                format!(
+                    "the grid's {axis} extent is not a finite number (from {start:?} over \
+                     {cells} {what} of {:?}): check the header's origin and cell size",
+                    step.abs()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Why a header value is not taken: beyond the double range, or not a number at all.
@@ -728,6 +759,7 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         header_lines: lines,
         declared_type,
     };
+    check_extent(&header, east.1, north.1)?;
     Ok(header)
 }
 

@@ -505,6 +505,12 @@ pub fn summarize_all(
                     "invalid histogram range ({low}, {high})"
                 )));
             }
+            if !(high - low).is_finite() {
+                return Err(Error::Invalid(format!(
+                    "histogram_range ({low:?}, {high:?}) is wider than a float64 can hold (its \
+                     bin edges would be NaN); give a narrower range"
+                )));
+            }
             Some(HistogramSpec::new(bins, low, high))
         }
         (Some(bins), None) => {
@@ -512,6 +518,12 @@ pub fn summarize_all(
             let first = run(None)?;
             let all = combine(&first);
             match (all.min, all.max) {
+                (Some(low), Some(high)) if !(high - low).is_finite() => {
+                    return Err(Error::Invalid(format!(
+                        "the values span from {low:?} to {high:?}, wider than a float64 can hold \
+                         (histogram bin edges would be NaN); give histogram_range"
+                    )))
+                }
                 (Some(low), Some(high)) if low.is_finite() && high.is_finite() => {
                     Some(HistogramSpec::new(bins, low, high))
                 }
