@@ -200,10 +200,7 @@ fn read_windowed(
         };
         body.into_grid(file.header.clone(), dtype, control)
     });
-    match grid {
-        Err(Error::Cancelled) => Err(Error::Cancelled),
-        grid => file.check_unchanged(path, name).and(grid),
-    }
+    file.unless_changed(path, name, grid)
 }
 
 /// A surveyed body, ready for its second pass.

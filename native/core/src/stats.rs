@@ -260,12 +260,14 @@ pub fn summarize(
             Opened::Windowed(file) => {
                 let cells = file.header.cells();
                 let fail = |s| file.error(s, name, cells);
-                let survey = file.survey(control).map_err(fail)?;
                 let end = file.body().end;
                 let header = &file.header;
-                return summarize_surveyed(
-                    &file, end, header, &survey, forced, histogram, control, fail,
-                );
+                let summary = file.survey(control).map_err(fail).and_then(|survey| {
+                    summarize_surveyed(
+                        &file, end, header, &survey, forced, histogram, control, fail,
+                    )
+                });
+                return file.unless_changed(path, name, summary);
             }
             Opened::Whole(bytes) => {
                 return summarize(Input::Bytes(&bytes), name, forced, histogram, control)

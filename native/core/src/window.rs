@@ -204,9 +204,19 @@ impl WindowedFile {
         }))
     }
 
-    /// An error if the file at `path` is no longer the one opened (see [`FileIdentity`]).
-    pub fn check_unchanged(&self, path: &Path, name: &str) -> Result<(), Error> {
-        self.identity.check(&self.file, path, name)
+    /// `result` of reading this file, unless the file at `path` is no longer the one opened
+    /// (see [`FileIdentity`]): then the read may hold a mix of old and new text, whatever it
+    /// found, and the error says so. A cancel stays a cancel.
+    pub fn unless_changed<T>(
+        &self,
+        path: &Path,
+        name: &str,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match result {
+            Err(Error::Cancelled) => Err(Error::Cancelled),
+            result => self.identity.check(&self.file, path, name).and(result),
+        }
     }
 
     /// The caller's error for a stop of this file's body (a grid of `cells` values).

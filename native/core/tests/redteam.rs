@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::{Duration, SystemTime};
 
+use asciigrid_core::stats::summarize;
 use asciigrid_core::window::WINDOWED_MIN;
 use asciigrid_core::{archive, read, Control, Error, Input};
 
@@ -33,6 +34,17 @@ static POOL: Mutex<()> = Mutex::new(());
 /// go. Deterministic: the change lands after the file was opened and before any body byte
 /// was read.
 fn read_while(path: &Path, change: impl FnOnce(&Path)) -> Result<asciigrid_core::Grid, Error> {
+    held_while(path, change, |path, control| {
+        read(Input::Path(path), "g.asc", None, control)
+    })
+}
+
+/// [`read_while`] for any reader `work` of the path.
+fn held_while<T: Send + 'static>(
+    path: &Path,
+    change: impl FnOnce(&Path),
+    work: fn(&Path, &Control) -> Result<T, Error>,
+) -> Result<T, Error> {
     let _pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     let threads = rayon::current_num_threads();
     let release = Arc::new(Barrier::new(threads + 1));
@@ -52,7 +64,7 @@ fn read_while(path: &Path, change: impl FnOnce(&Path)) -> Result<asciigrid_core:
     let reading = {
         let control = Arc::clone(&control);
         let path: PathBuf = path.to_owned();
-        std::thread::spawn(move || read(Input::Path(&path), "g.asc", None, &control))
+        std::thread::spawn(move || work(&path, &control))
     };
     // The file is open (its size is the progress total) once the total is known.
     while control.progress().1 == 0 && !reading.is_finished() {
@@ -63,7 +75,7 @@ fn read_while(path: &Path, change: impl FnOnce(&Path)) -> Result<asciigrid_core:
     reading.join().unwrap()
 }
 
-fn assert_changed(result: Result<asciigrid_core::Grid, Error>) {
+fn assert_changed<T>(result: Result<T, Error>) {
     match result {
         Err(Error::Io { path, source }) => {
             assert_eq!(path, "g.asc");
@@ -72,10 +84,8 @@ fn assert_changed(result: Result<asciigrid_core::Grid, Error>) {
                 "the file changed while it was being read; read it again"
             );
         }
-        other => panic!(
-            "expected 'the file changed', got {:?}",
-            other.map(|g| g.header)
-        ),
+        Err(other) => panic!("expected 'the file changed', got {other:?}"),
+        Ok(_) => panic!("expected 'the file changed', got a result"),
     }
 }
 
@@ -115,6 +125,20 @@ fn a_file_that_grows_during_a_read_is_an_error() {
         let mut f = std::fs::OpenOptions::new().append(true).open(p).unwrap();
         f.write_all(b"5 6 7\n").unwrap();
     }));
+}
+
+#[test]
+fn statistics_of_a_file_rewritten_during_them_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = written(dir.path(), &grid_text(b'1'));
+    assert_changed(held_while(
+        &path,
+        |p| {
+            let mut f = std::fs::OpenOptions::new().append(true).open(p).unwrap();
+            f.write_all(b"5 6 7\n").unwrap();
+        },
+        |path, control| summarize(Input::Path(path), "g.asc", None, None, control),
+    ));
 }
 
 #[test]
