@@ -103,23 +103,25 @@ def test_a_token_longer_than_any_number_gets_one_message_from_every_reader(
 
 
 class Feeder(threading.Thread):
-    """Writes a 1 x 2 header and then up to 64 MiB of values into a FIFO, counting what the
-    reader took (the write that fails once the reader is gone is not counted)."""
+    """Writes a 1 x 2 header and then up to 64 MiB of values into a FIFO (or an open pipe),
+    counting what the reader took (the write that fails once the reader is gone is not
+    counted)."""
 
-    def __init__(self, fifo: Path) -> None:
+    def __init__(self, fifo: Path | None = None, pipe: Any = None) -> None:
         super().__init__(daemon=True)
         self.fifo = fifo
+        self.pipe = pipe
         self.written = 0
 
     def run(self) -> None:
         block = b"1 " * (MB // 2)
         try:
-            with self.fifo.open("wb") as f:
+            with self.pipe if self.fifo is None else self.fifo.open("wb") as f:
                 f.write(b"ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n")
                 for _ in range(64):
                     f.write(block)
                     self.written += len(block)
-        except BrokenPipeError:
+        except (BrokenPipeError, ValueError):
             pass
 
 
@@ -139,6 +141,38 @@ def test_a_fifo_is_read_within_the_budget(tmp_path: Path, reader: Callable[[str]
     assert not feeder.is_alive()
     assert (info.value.line, info.value.column) == (6, 5), info.value
     assert info.value.message.startswith("more values than ncols × nrows = 2")
+    assert feeder.written < 16 * MB, feeder.written
+
+
+CHILD_READS_STDIN = """
+import sys
+import asciigrid
+try:
+    getattr(asciigrid, sys.argv[1])("/dev/stdin")
+    print("read")
+except Exception as err:
+    print(type(err).__name__, err)
+sys.stdout.flush()
+"""
+
+
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="needs /dev/stdin")
+@pytest.mark.parametrize("reader", ["read", "stats"])
+def test_dev_stdin_is_read_within_the_budget(reader: str) -> None:
+    """`/dev/stdin` fed through a pipe, as in `producer | python script.py`."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_READS_STDIN, reader],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=False,
+    )
+    assert child.stdout is not None
+    feeder = Feeder(pipe=child.stdin)
+    feeder.start()
+    out = child.stdout.read()
+    child.wait(timeout=60)
+    feeder.join(timeout=30)
+    assert out.decode().startswith("ParseError /dev/stdin:6:5: more values than"), out
     assert feeder.written < 16 * MB, feeder.written
 
 
