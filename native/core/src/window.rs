@@ -151,13 +151,13 @@ impl FileIdentity {
     }
 }
 
+/// What a read that overlapped a change of its file says.
+pub const CHANGED: &str = "the file changed while it was being read; read it again";
+
 /// The error for a file that changed while it was being read: an I/O error of the path (the
 /// text is not wrong, the read is), which reading again fixes.
 pub fn changed_error(name: &str) -> Error {
-    io_error(
-        name,
-        io::Error::other("the file changed while it was being read; read it again"),
-    )
+    io_error(name, io::Error::other(CHANGED))
 }
 
 impl WindowedFile {
@@ -310,12 +310,7 @@ impl WindowedFile {
                     Stop::from(e)
                 }
             })?;
-            let result = f(text);
-            // A window grown for one freak token does not stay with the thread.
-            if buf.len() > 4 * (WINDOW + TAIL) {
-                *buf = Vec::new();
-            }
-            Ok(result)
+            Ok(f(text))
         })
     }
 }
