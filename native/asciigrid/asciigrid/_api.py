@@ -43,11 +43,22 @@ class NamedBytes(NamedTuple):
     :func:`mosaic` compares and carries as the CRS."""
 
     @classmethod
-    def from_file(cls, file: BinaryIO, name: str) -> NamedBytes:
+    def from_file(
+        cls, file: BinaryIO, name: str, *, compressed_size: int | None = None
+    ) -> NamedBytes:
         """The text of a binary file object (a ``ZipFile.open`` member, say) under ``name``,
         pulled in pieces within the decompression budget: a bomb raises :class:`ParseError`
-        early instead of filling memory. Gzip data is decompressed on the way."""
-        return cls(name, _native.load_file(file, name))
+        early instead of filling memory. Gzip data is decompressed on the way.
+
+        ``compressed_size`` is the size of the deflate (or stored) data the object
+        decompresses, when known: pass a zip member's ``ZipInfo.compress_size`` (only for
+        ``ZIP_STORED`` and ``ZIP_DEFLATED`` members; bzip2 and lzma expand further). Deflate
+        expands at most 1032-fold, so a header promising more values than that much text can
+        hold raises :class:`ParseError` before the body is read, and so does more text than
+        that."""
+        if compressed_size is not None and compressed_size < 0:
+            raise ValueError(f"compressed_size must be at least 0, got {compressed_size}")
+        return cls(name, _native.load_file(file, name, compressed_size=compressed_size))
 
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, NamedBytes]
@@ -335,6 +346,12 @@ def stats(
     the GeoTIFF QGIS would make of it). With ``per_source=True`` a list is returned: one
     :class:`Stats` per source, then the combined one last.
     """
+    if histogram_bins is not None:
+        if histogram_bins < 1:
+            raise ValueError(f"histogram_bins must be at least 1, got {histogram_bins}")
+        # The engine refuses more than its maximum with a ValueError; beyond int64 the
+        # conversion alone would raise OverflowError.
+        histogram_bins = min(histogram_bins, 2**63 - 1)
     raw_sources, names = _native_sources(sources)
     per, total = _native.stats(
         raw_sources, names, _dtype_name(dtype), histogram_bins, histogram_range, progress

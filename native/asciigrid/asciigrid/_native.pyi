@@ -20,9 +20,11 @@ def read(
 def read_header(source: str | bytes, name: str) -> dict[str, Any]:
     """Parse only the header."""
 
-def load_file(file: BinaryIO, name: str) -> bytes:
+def load_file(file: BinaryIO, name: str, *, compressed_size: int | None = None) -> bytes:
     """The text of a binary file object, pulled with ``read(n)`` within the decompression
-    budget (gzip data decompressed); a Python exception from ``read`` propagates as it is."""
+    budget (gzip data decompressed); a Python exception from ``read`` propagates as it is.
+    ``compressed_size`` (deflate or stored data the object decompresses) also refuses a
+    header promising, or text longer than, what that much deflate data can hold."""
 
 def stats(
     sources: _Sources,

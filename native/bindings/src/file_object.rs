@@ -49,12 +49,17 @@ impl Read for PyFileReader<'_> {
 }
 
 /// The text of a binary file object, read within the decompression budget (and decompressed
-/// if it is gzip data), as bytes for the engine. `name` is used in errors.
+/// if it is gzip data), as bytes for the engine. `name` is used in errors. `compressed_size`
+/// is the size of the deflate (or stored) data the object decompresses, when known (a zip
+/// member's `ZipInfo.compress_size`): a header promising more values than that can hold,
+/// or more text than it can hold, is refused (see `source::max_inflated`).
 #[pyfunction]
+#[pyo3(signature = (file, name, *, compressed_size=None))]
 pub(crate) fn load_file<'py>(
     py: Python<'py>,
     file: Bound<'py, PyAny>,
     name: String,
+    compressed_size: Option<u64>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut reader = PyFileReader {
         file,
@@ -62,7 +67,8 @@ pub(crate) fn load_file<'py>(
         offset: 0,
         error: None,
     };
-    match source::load_reader(&mut reader, &name) {
+    let stream_max = compressed_size.map(source::max_inflated);
+    match source::load_reader(&mut reader, &name, stream_max) {
         Ok(text) => Ok(PyBytes::new(py, &text)),
         Err(e) => Err(match reader.error.take() {
             Some(python_error) => python_error,

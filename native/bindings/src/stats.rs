@@ -39,10 +39,13 @@ pub fn stats<'py>(
     sources: Vec<Source>,
     names: Vec<String>,
     dtype: Option<&str>,
-    histogram_bins: Option<usize>,
+    histogram_bins: Option<i64>,
     histogram_range: Option<(f64, f64)>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
+    // Any int is taken, so that a negative or huge one is the core's ValueError (not a
+    // conversion's OverflowError).
+    let histogram_bins = histogram_bins.map(|b| usize::try_from(b).unwrap_or(0));
     let options = StatsOptions {
         data_type: parse_dtype(dtype)?,
         histogram_bins,

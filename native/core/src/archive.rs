@@ -28,7 +28,7 @@ use zip::{CompressionMethod, ZipArchive};
 use crate::control::Control;
 use crate::error::Error;
 use crate::grid::{parse_grid, Grid};
-use crate::source::{load_bounded, Input};
+use crate::source::{load_bounded, max_inflated, Input};
 use crate::value::DataType;
 
 /// One file inside an archive.
@@ -153,7 +153,8 @@ pub fn load_member(input: Input<'_>, name: &str, index: usize) -> Result<(String
         )));
     }
     let mut file = archive.by_index(index).map_err(|e| zip_error(&label, e))?;
-    let text = load_bounded(&mut file, &label)?;
+    let max_text = max_inflated(file.compressed_size());
+    let text = load_bounded(&mut file, &label, Some(max_text))?;
     Ok((label, text))
 }
 

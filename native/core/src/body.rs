@@ -299,9 +299,7 @@ pub fn fill<T: Value>(
         control.advance(parse_share(range.len()));
         if sink.written() < want {
             // The survey counted more: only a file that changed between the passes does that.
-            return Err(Stop::from(std::io::Error::other(
-                "the file changed while it was being read; read it again",
-            )));
+            return Err(Stop::from(std::io::Error::other(crate::window::CHANGED)));
         }
         Ok(sink.written())
     };

@@ -141,6 +141,34 @@ pub fn line_column(text: &[u8], offset: u64) -> (u64, u64) {
     (1 + lines, (end - last.unwrap_or(0)) as u64 + 1)
 }
 
+/// [`line_column`] of byte `offset` in a text of `len` bytes that is not in memory, in
+/// constant memory: `read(at, buf)` fills `buf` with the text from offset `at`, one window
+/// of `window` bytes (plus the byte after it, which says whether a CR at the window's end is
+/// followed by an LF) at a time.
+pub fn line_column_streamed(
+    offset: u64,
+    len: u64,
+    window: usize,
+    mut read: impl FnMut(u64, &mut [u8]) -> io::Result<()>,
+) -> io::Result<(u64, u64)> {
+    let end = offset.min(len);
+    let window = window.max(1);
+    let mut buf = vec![0u8; window + 1];
+    let (mut lines, mut line_start, mut at) = (0u64, 0u64, 0u64);
+    while at < end {
+        let n = usize::try_from(end - at).map_or(window, |left| left.min(window));
+        let with_next = if at + (n as u64) < len { n + 1 } else { n };
+        read(at, &mut buf[..with_next])?;
+        let (count, last) = line_ends(&buf[..n], buf[..with_next].get(n).copied());
+        lines += count;
+        if let Some(p) = last {
+            line_start = at + p as u64;
+        }
+        at += n as u64;
+    }
+    Ok((1 + lines, end - line_start + 1))
+}
+
 /// Show a token in a message: printable, and cut short if it is long.
 pub fn show_token(token: &[u8]) -> String {
     const MAX: usize = 40;
@@ -153,4 +181,28 @@ pub fn show_token(token: &[u8]) -> String {
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counting window by window gives what counting the whole text gives, wherever the
+    /// windows cut (between a CR and its LF too).
+    #[test]
+    fn streamed_line_column_equals_whole_text() {
+        let text = b"ab\r\ncd\r\re\n\nf\rg\r\n\r\nhij\r";
+        for window in 1..=text.len() + 1 {
+            for offset in 0..=text.len() as u64 + 2 {
+                let streamed =
+                    line_column_streamed(offset, text.len() as u64, window, |at, buf| {
+                        let at = at as usize;
+                        buf.copy_from_slice(&text[at..at + buf.len()]);
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(streamed, line_column(text, offset), "{window} {offset}");
+            }
+        }
+    }
 }

@@ -69,21 +69,32 @@ pub(crate) fn header_error(e: HeaderError, name: &str, text: &[u8]) -> Error {
 /// fallible reservation is only a probe: `vec!` then allocates zeroed memory lazily, which
 /// keeps large reads fast.
 pub(crate) fn alloc_cells<T: Clone>(n: usize, fill: T, name: &str) -> Result<Vec<T>, Error> {
-    let too_big = || {
-        Error::Invalid(format!(
-            "{name}: {n} cells of {} bytes do not fit in memory",
-            std::mem::size_of::<T>()
-        ))
-    };
-    let bytes = n
-        .checked_mul(std::mem::size_of::<T>())
-        .ok_or_else(too_big)?;
-    let mut probe: Vec<u8> = Vec::new();
-    probe.try_reserve_exact(bytes).map_err(|_| too_big())?;
-    drop(probe);
+    check_cells_fit(n as u64, std::mem::size_of::<T>(), name)?;
     let mut cells = vec![fill; n];
     crate::memory::advise_huge_pages(&mut cells);
     Ok(cells)
+}
+
+/// An error unless memory can hold `n` cells of `size` bytes: a fallible reservation, given
+/// back at once (a probe, so a read is refused before it reads or decompresses its body).
+pub(crate) fn check_cells_fit(n: u64, size: usize, name: &str) -> Result<(), Error> {
+    let too_big = || {
+        Error::Invalid(format!(
+            "{name}: {n} cells of {size} bytes do not fit in memory"
+        ))
+    };
+    let bytes = usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_mul(size))
+        .ok_or_else(too_big)?;
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(bytes).map_err(|_| too_big())?;
+    Ok(())
+}
+
+/// The fewest body bytes `header`'s values need: one byte each plus a separator between.
+pub(crate) fn min_body_len(header: &Header) -> u64 {
+    header.cells().saturating_mul(2).saturating_sub(1)
 }
 
 /// Turn a body failure into the caller's error.
@@ -173,24 +184,29 @@ pub fn parse_grid(
     body.into_grid(header, dtype, control)
 }
 
-/// Read a large plain file window by window.
+/// Read a large plain file window by window. A file changed during the read is an error
+/// whatever the read found (a mix of old and new text may parse, or fail where the old file
+/// had no problem): see [`crate::window::FileIdentity`].
 fn read_windowed(
     file: &WindowedFile,
+    path: &std::path::Path,
     name: &str,
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Grid, Error> {
     let cells = file.header.cells();
     let fail = |s| file.error(s, name, cells);
-    let survey = file.survey(control).map_err(fail)?;
-    let body = Body {
-        text: file,
-        end: file.body().end,
-        name,
-        survey,
-        fail,
-    };
-    body.into_grid(file.header.clone(), dtype, control)
+    let grid = file.survey(control).map_err(fail).and_then(|survey| {
+        let body = Body {
+            text: file,
+            end: file.body().end,
+            name,
+            survey,
+            fail,
+        };
+        body.into_grid(file.header.clone(), dtype, control)
+    });
+    file.unless_changed(path, name, grid)
 }
 
 /// A surveyed body, ready for its second pass.
@@ -258,8 +274,12 @@ pub fn read(
 ) -> Result<Grid, Error> {
     if let Input::Path(path) = input {
         match WindowedFile::open(path, name, control)? {
-            Opened::Windowed(file) => return read_windowed(&file, name, dtype, control),
+            Opened::Windowed(file) => return read_windowed(&file, path, name, dtype, control),
             Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
+            Opened::NonRegular(file) => {
+                let text = source::load_file(file, name)?;
+                return parse_grid(&text, name, dtype, control);
+            }
             Opened::Stream => {}
         }
     }

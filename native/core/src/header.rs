@@ -308,6 +308,10 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
             }
             break;
         }
+        // Binary data (`/dev/zero`, say) has no line end to wait for: refuse it at once.
+        if text[pos] == 0 {
+            return Err(bad(pos, crate::value::NUL_MESSAGE));
+        }
         let word_cut = crate::value::token_end(text, pos) == text.len();
         if !complete && word_cut {
             // `nan` might go on as `nancy`: only more text tells body from keyword.
@@ -518,7 +522,7 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
     });
 
-    Ok(Header {
+    let header = Header {
         ncols,
         nrows,
         dx,
@@ -530,7 +534,39 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         body_offset,
         header_lines: lines,
         declared_type: None,
-    })
+    };
+    let (x_key, y_key) = match origin {
+        Origin::Center => (Key::XllCenter, Key::YllCenter),
+        _ => (Key::XllCorner, Key::YllCorner),
+    };
+    let at = |k: Key| get(k).map_or(end_at, |(_, at, _)| at);
+    check_extent(&header, at(x_key), at(y_key))?;
+    Ok(header)
+}
+
+/// Refuse a header whose geotransform or bounds are not finite numbers (`cellsize 1e308`, an
+/// origin near the double range, GRASS bounds whose difference overflows): every reader of
+/// the grid would get `inf` and NaN coordinates. `x_at` and `y_at` locate the x and y origin.
+fn check_extent(h: &Header, x_at: usize, y_at: usize) -> Result<(), HeaderError> {
+    let gt = h.geotransform();
+    let axes = [
+        ("x", x_at, gt[0], gt[1], h.ncols, "columns"),
+        ("y", y_at, gt[3], gt[5], h.nrows, "rows"),
+    ];
+    for (axis, at, start, step, cells, what) in axes {
+        let end = start + cells as f64 * step;
+        if !(start.is_finite() && step.is_finite() && step != 0.0 && end.is_finite()) {
+            return Err(bad(
+                at,
+                format!(
+                    "the grid's {axis} extent is not a finite number (from {start:?} over \
+                     {cells} {what} of {:?}): check the header's origin and cell size",
+                    step.abs()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Why a header value is not taken: beyond the double range, or not a number at all.
@@ -710,7 +746,7 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         is_null: false,
         has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
     });
-    Ok(Header {
+    let header = Header {
         ncols,
         nrows,
         dx: (east.0 - west.0) / ncols as f64,
@@ -722,7 +758,9 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         body_offset,
         header_lines: lines,
         declared_type,
-    })
+    };
+    check_extent(&header, east.1, north.1)?;
+    Ok(header)
 }
 
 #[cfg(test)]

@@ -57,26 +57,52 @@ pub fn open<'a>(input: Input<'a>, name: &str) -> Result<Box<dyn Read + Send + 'a
     open_tracked(input, name).map(|(reader, _)| reader)
 }
 
-/// [`open`], also saying whether the text is decompressed (and so needs a [`BodyBudget`]).
+/// How a text must be read: whether it needs a [`BodyBudget`] (compressed text, or a stream
+/// of unknown size such as a FIFO), and the most text it can hold, when that is known (deflate
+/// data of known compressed size, see [`max_inflated`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bound {
+    /// Whether the text must be read within a [`BodyBudget`].
+    pub budget: bool,
+    /// The most bytes of text the input can hold.
+    pub max_text: Option<u64>,
+}
+
+/// [`open`], also saying how the text must be bounded (see [`Bound`]).
 pub fn open_tracked<'a>(
     input: Input<'a>,
     name: &str,
-) -> Result<(Box<dyn Read + Send + 'a>, bool), Error> {
+) -> Result<(Box<dyn Read + Send + 'a>, Bound), Error> {
     match input {
-        Input::Bytes(bytes) if bytes.starts_with(&GZIP_MAGIC) => {
-            Ok((Box::new(MultiGzDecoder::new(bytes)), true))
-        }
-        Input::Bytes(bytes) => Ok((Box::new(bytes), false)),
+        Input::Bytes(bytes) if bytes.starts_with(&GZIP_MAGIC) => Ok((
+            Box::new(MultiGzDecoder::new(bytes)),
+            Bound {
+                budget: true,
+                max_text: Some(max_inflated(bytes.len() as u64)),
+            },
+        )),
+        Input::Bytes(bytes) => Ok((Box::new(bytes), Bound::default())),
         Input::Path(path) => {
             let mut file = File::open(path).map_err(|e| io_error(name, e))?;
+            let meta = file.metadata().map_err(|e| io_error(name, e))?;
+            // A FIFO, a pipe or a device: its size (0) says nothing about its text.
+            let size = meta.is_file().then_some(meta.len());
             let mut magic = [0u8; 2];
             let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
             let head = io::Cursor::new(magic[..got].to_vec());
             let chained = head.chain(file);
             if got == 2 && magic == GZIP_MAGIC {
-                Ok((Box::new(MultiGzDecoder::new(chained)), true))
+                let bound = Bound {
+                    budget: true,
+                    max_text: size.map(max_inflated),
+                };
+                Ok((Box::new(MultiGzDecoder::new(chained)), bound))
             } else {
-                Ok((Box::new(chained), false))
+                let bound = Bound {
+                    budget: size.is_none(),
+                    max_text: None,
+                };
+                Ok((Box::new(chained), bound))
             }
         }
     }
@@ -101,21 +127,41 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
     match input {
         Input::Bytes(bytes) if !bytes.starts_with(&GZIP_MAGIC) => Ok(Cow::Borrowed(bytes)),
         Input::Path(path) => {
-            let mut file = File::open(path).map_err(|e| io_error(name, e))?;
-            let mut magic = [0u8; 2];
-            let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
-            if got == 2 && magic == GZIP_MAGIC {
-                let mut chained = io::Cursor::new(magic).chain(file);
-                Ok(Cow::Owned(load_reader(&mut chained, name)?))
-            } else {
-                drop(file);
-                Ok(Cow::Owned(
-                    std::fs::read(path).map_err(|e| io_error(name, e))?,
-                ))
-            }
+            let file = File::open(path).map_err(|e| io_error(name, e))?;
+            Ok(Cow::Owned(load_file(file, name)?))
         }
-        Input::Bytes(mut bytes) => Ok(Cow::Owned(load_reader(&mut bytes, name)?)),
+        Input::Bytes(mut bytes) => {
+            let size = bytes.len() as u64;
+            Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
+        }
     }
+}
+
+/// The whole text of an open file: a regular file's bytes as they are (its size is known, and
+/// the parser checks it against the header), gzip within a [`BodyBudget`] and what its size
+/// can hold; anything else (a FIFO, a pipe, a device) as a stream within a [`BodyBudget`].
+pub fn load_file(mut file: File, name: &str) -> Result<Vec<u8>, Error> {
+    let io_err = |e| io_error(name, e);
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return load_reader(&mut file, name, None);
+    }
+    let mut magic = [0u8; 2];
+    let got = read_full(&mut file, &mut magic).map_err(io_err)?;
+    let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(file);
+    if got == 2 && magic == GZIP_MAGIC {
+        return load_reader(&mut chained, name, Some(meta.len()));
+    }
+    let capacity = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    let mut text = Vec::new();
+    text.try_reserve_exact(capacity).map_err(|_| {
+        io_err(io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("not enough memory to hold the file's {} bytes", meta.len()),
+        ))
+    })?;
+    chained.read_to_end(&mut text).map_err(io_err)?;
+    Ok(text)
 }
 
 #[cfg(unix)]
@@ -148,15 +194,22 @@ pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Res
 
 /// The text a stream hands over (a Python file object, say), gzip or not, always read within
 /// a [`BodyBudget`]: such a stream may itself be decompressing (`gzip.open`, a zip member),
-/// so nothing about its size is known up front.
-pub fn load_reader(reader: &mut impl Read, name: &str) -> Result<Vec<u8>, Error> {
+/// so nothing about its size is known up front. `stream_max`, when known, is the most bytes
+/// the stream can yield (a zip member's: [`max_inflated`] of its compressed size): more text
+/// than that is refused, and so is a header promising more values than it can hold.
+pub fn load_reader(
+    reader: &mut impl Read,
+    name: &str,
+    stream_max: Option<u64>,
+) -> Result<Vec<u8>, Error> {
     let mut magic = [0u8; 2];
     let got = read_full(reader, &mut magic).map_err(|e| io_error(name, e))?;
     let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(reader);
     if got == 2 && magic == GZIP_MAGIC {
-        load_bounded(&mut MultiGzDecoder::new(chained), name)
+        let max_text = stream_max.map(max_inflated);
+        load_bounded(&mut MultiGzDecoder::new(chained), name, max_text)
     } else {
-        load_bounded(&mut chained, name)
+        load_bounded(&mut chained, name, stream_max)
     }
 }
 
@@ -216,6 +269,53 @@ pub const MAX_BYTES_PER_VALUE: u64 = 512;
 /// Decompressed body bytes always allowed on top of [`MAX_BYTES_PER_VALUE`] per value.
 pub const BODY_SLACK: u64 = 1 << 20;
 
+/// The most bytes one byte of deflate data (gzip, zip) can become. Deflate's longest match is
+/// 258 bytes and takes at least 2 bits (1-bit length and distance codes), so no deflate
+/// stream expands more than 1032-fold; a gzip file or a zip member only adds headers.
+pub const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// Bytes allowed on top of [`MAX_DEFLATE_RATIO`] per compressed byte (the end of a block, a
+/// tiny stream): generous, so the bound can only refuse what deflate cannot produce.
+pub const DEFLATE_SLACK: u64 = 64 << 10;
+
+/// The most text `compressed` bytes of deflate data can hold (see [`MAX_DEFLATE_RATIO`]).
+pub fn max_inflated(compressed: u64) -> u64 {
+    compressed
+        .saturating_mul(MAX_DEFLATE_RATIO)
+        .saturating_add(DEFLATE_SLACK)
+}
+
+/// Refuse, right after the header, a compressed input whose header promises more values than
+/// `max_text` bytes of text (all it can hold, see [`max_inflated`]) can possibly carry: a
+/// value bomb, or a header whose ncols or nrows is wrong. Each value takes two bytes.
+pub fn check_compressed_room(
+    header: &crate::header::Header,
+    max_text: u64,
+    name: &str,
+    text: &[u8],
+) -> Result<(), Error> {
+    let need = crate::grid::min_body_len(header);
+    let room = max_text.saturating_sub(header.body_offset as u64);
+    if need <= room {
+        return Ok(());
+    }
+    Err(Error::Parse(
+        crate::error::Located::new(
+            header.body_offset as u64,
+            format!(
+                "the header promises {} × {} = {} values, which need at least {need} bytes, \
+                 but this compressed input holds at most {room} bytes of text after the \
+                 header (deflate expands at most {MAX_DEFLATE_RATIO}-fold): the header's \
+                 ncols or nrows is wrong, or the file is not what it claims",
+                header.ncols,
+                header.nrows,
+                header.cells()
+            ),
+        )
+        .locate(name, text),
+    ))
+}
+
 /// The longest header accepted from any input (a header is a few hundred bytes).
 pub const MAX_HEADER: usize = 16 << 20;
 
@@ -248,6 +348,8 @@ pub struct BodyBudget {
     past_grid: bool,
     /// Absolute offset just past value number `cells + 1`, once it has ended.
     stop_at: Option<u64>,
+    /// The most body bytes the input can hold (see [`BodyBudget::with_max_text`]).
+    max_body: Option<u64>,
 }
 
 impl BodyBudget {
@@ -261,7 +363,16 @@ impl BodyBudget {
             inside: false,
             past_grid: false,
             stop_at: None,
+            max_body: None,
         }
+    }
+
+    /// Also refuse text past `max_text` bytes (header included): what the input can hold by
+    /// its compressed size (see [`max_inflated`]). Only a stream that lies about its size
+    /// (a file object given a wrong compressed size) goes past it.
+    pub fn with_max_text(mut self, max_text: Option<u64>) -> Self {
+        self.max_body = max_text.map(|m| m.saturating_sub(self.body_start));
+        self
     }
 
     /// Once value `cells + 1` has been read whole: the offset just past it. Reading may stop
@@ -321,6 +432,17 @@ impl BodyBudget {
         }
         self.seen_to = start + bytes.len() as u64;
         let used = self.seen_to - self.body_start;
+        if let Some(max) = self.max_body.filter(|&m| used > m) {
+            return Err(crate::error::Located::new(
+                self.body_start + max,
+                format!(
+                    "the text goes on past the {} bytes its compressed size can hold (deflate \
+                     expands at most {MAX_DEFLATE_RATIO}-fold): the compressed size given is \
+                     wrong, or the data is not deflate",
+                    self.body_start + max
+                ),
+            ));
+        }
         let allowed = self.allowance();
         if used > allowed {
             return Err(crate::error::Located::new(
@@ -398,7 +520,16 @@ pub fn decompression_error(e: io::Error, name: &str, text: &[u8]) -> Error {
 /// the header (at most [`MAX_HEADER`] bytes), then the body within a [`BodyBudget`]. When
 /// the text certainly holds values past `ncols × nrows`, reading stops just after the first
 /// of them (the parser then reports it, or an earlier problem, where it is).
-pub fn load_bounded(reader: &mut (impl Read + ?Sized), name: &str) -> Result<Vec<u8>, Error> {
+///
+/// `max_text`, when known, is the most text the input can hold (see [`max_inflated`]): a
+/// header promising more values than that is refused before the body is read, and so is
+/// more text. A header whose cells memory cannot hold is refused there too: the text is read
+/// for a grid, and a decompression bomb must not cost its body first.
+pub fn load_bounded(
+    reader: &mut (impl Read + ?Sized),
+    name: &str,
+    max_text: Option<u64>,
+) -> Result<Vec<u8>, Error> {
     use crate::header::{parse_header, HeaderError};
     const STEP: usize = 64 * 1024;
     const BLOCK: usize = 4 << 20;
@@ -416,7 +547,12 @@ pub fn load_bounded(reader: &mut (impl Read + ?Sized), name: &str) -> Result<Vec
             Err(e) => return Err(crate::grid::header_error(e, name, &text)),
         }
     };
-    let mut budget = BodyBudget::new(header.cells(), header.body_offset as u64);
+    if let Some(max) = max_text {
+        check_compressed_room(&header, max, name, &text)?;
+    }
+    crate::grid::check_cells_fit(header.cells(), std::mem::size_of::<f32>(), name)?;
+    let mut budget =
+        BodyBudget::new(header.cells(), header.body_offset as u64).with_max_text(max_text);
     let locate = |e: crate::error::Located, text: &[u8]| Error::Parse(e.locate(name, text));
     let mut stop = budget
         .feed(&text[header.body_offset..])

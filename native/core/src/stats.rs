@@ -260,15 +260,23 @@ pub fn summarize(
             Opened::Windowed(file) => {
                 let cells = file.header.cells();
                 let fail = |s| file.error(s, name, cells);
-                let survey = file.survey(control).map_err(fail)?;
                 let end = file.body().end;
                 let header = &file.header;
-                return summarize_surveyed(
-                    &file, end, header, &survey, forced, histogram, control, fail,
-                );
+                let summary = file.survey(control).map_err(fail).and_then(|survey| {
+                    summarize_surveyed(
+                        &file, end, header, &survey, forced, histogram, control, fail,
+                    )
+                });
+                return file.unless_changed(path, name, summary);
             }
             Opened::Whole(bytes) => {
                 return summarize(Input::Bytes(&bytes), name, forced, histogram, control)
+            }
+            // A FIFO or pipe can be read only once, and its data type is known only at its
+            // end: its text is held, within the budget its header allows.
+            Opened::NonRegular(file) => {
+                let text = crate::source::load_file(file, name)?;
+                return summarize(Input::Bytes(&text), name, forced, histogram, control);
             }
             Opened::Stream => {}
         }
@@ -499,6 +507,12 @@ pub fn summarize_all(
                     "invalid histogram range ({low}, {high})"
                 )));
             }
+            if !(high - low).is_finite() {
+                return Err(Error::Invalid(format!(
+                    "histogram_range ({low:?}, {high:?}) is wider than a float64 can hold (its \
+                     bin edges would be NaN); give a narrower range"
+                )));
+            }
             Some(HistogramSpec::new(bins, low, high))
         }
         (Some(bins), None) => {
@@ -506,6 +520,12 @@ pub fn summarize_all(
             let first = run(None)?;
             let all = combine(&first);
             match (all.min, all.max) {
+                (Some(low), Some(high)) if !(high - low).is_finite() => {
+                    return Err(Error::Invalid(format!(
+                        "the values span from {low:?} to {high:?}, wider than a float64 can hold \
+                         (histogram bin edges would be NaN); give histogram_range"
+                    )))
+                }
                 (Some(low), Some(high)) if low.is_finite() && high.is_finite() => {
                     Some(HistogramSpec::new(bins, low, high))
                 }

@@ -35,10 +35,12 @@ pub struct BlockStream<'a> {
 }
 
 impl<'a> BlockStream<'a> {
-    /// Open `input` and read its header. Compressed text is read within a [`BodyBudget`], so
-    /// a decompression bomb fails (with its position) instead of streaming on for ever.
+    /// Open `input` and read its header. Compressed text, and a stream of unknown size (a
+    /// FIFO), is read within a [`BodyBudget`], so a decompression bomb or an endless stream
+    /// fails (with its position) instead of streaming on for ever; a compressed file whose
+    /// header promises more values than its size can hold fails right after the header.
     pub fn open(input: Input<'a>, name: &str) -> Result<Self, Error> {
-        let (mut reader, compressed) = source::open_tracked(input, name)?;
+        let (mut reader, bound) = source::open_tracked(input, name)?;
         let mut buf = Vec::new();
         let mut ended;
         let header = loop {
@@ -53,8 +55,12 @@ impl<'a> BlockStream<'a> {
                 Err(e) => return Err(header_error(e, name, &buf)),
             }
         };
-        let mut budget =
-            compressed.then(|| BodyBudget::new(header.cells(), header.body_offset as u64));
+        if let Some(max) = bound.max_text {
+            source::check_compressed_room(&header, max, name, &buf)?;
+        }
+        let mut budget = bound.budget.then(|| {
+            BodyBudget::new(header.cells(), header.body_offset as u64).with_max_text(bound.max_text)
+        });
         let mut stop = false;
         if let Some(b) = &mut budget {
             stop = b

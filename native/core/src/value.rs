@@ -96,6 +96,22 @@ pub fn token_end(text: &[u8], pos: usize) -> usize {
         .map_or(text.len(), |n| pos + n)
 }
 
+/// What a NUL byte in a grid's text means.
+pub(crate) const NUL_MESSAGE: &str =
+    "found a NUL byte: this is not a text grid (binary data, or UTF-16 text?)";
+
+/// The longest token any number can be: longer ones are refused unread.
+pub const MAX_TOKEN: usize = 400;
+
+/// The token starting at `text[pos]`, cut after `MAX_TOKEN + 1` bytes: enough to tell that a
+/// longer one is not a number. Messages are made from this much only, so that every reader
+/// (whole text, windows, blocks) says the same about a token of any length, and none has to
+/// read a gigabyte-long token to its end.
+fn token_prefix(text: &[u8], pos: usize) -> &[u8] {
+    let cap = text.len().min(pos.saturating_add(MAX_TOKEN + 1));
+    &text[pos..token_end(&text[..cap], pos)]
+}
+
 const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -277,7 +293,7 @@ fn fast_decimal(text: &[u8], pos: usize) -> Option<(f64, usize)> {
 /// a leading `+`, `nan`, `inf`, `infinity` (any case). `None` if the token is not a number
 /// or a finite literal overflows f64.
 pub fn parse_f64(token: &[u8]) -> Option<f64> {
-    if token.is_empty() || token.len() > 400 {
+    if token.is_empty() || token.len() > MAX_TOKEN {
         return None;
     }
     let comma = token.iter().position(|&b| b == b',');
@@ -310,7 +326,7 @@ fn names_infinity(token: &[u8]) -> bool {
 /// Whether `token` is a well-formed number (decimal comma included) whose value lies beyond
 /// the double range, which [`parse_f64`] refuses.
 pub(crate) fn out_of_range(token: &[u8]) -> bool {
-    if token.len() > 400 || names_infinity(token) {
+    if token.len() > MAX_TOKEN || names_infinity(token) {
         return false;
     }
     let normalized: Vec<u8> = token
@@ -322,11 +338,10 @@ pub(crate) fn out_of_range(token: &[u8]) -> bool {
 
 fn not_a_number(token: &[u8], want: &str) -> String {
     if token.contains(&0) {
-        return "found a NUL byte: this is not a text grid (binary data, or UTF-16 text?)"
-            .to_owned();
+        return NUL_MESSAGE.to_owned();
     }
-    if token.len() > 400 {
-        return format!("expected {want}, found a token of {} bytes", token.len());
+    if token.len() > MAX_TOKEN {
+        return format!("expected {want}, found a token of more than {MAX_TOKEN} bytes");
     }
     if out_of_range(token) {
         return format!("number out of range: '{}'", crate::error::show_token(token));
@@ -338,8 +353,8 @@ fn not_a_number(token: &[u8], want: &str) -> String {
 }
 
 fn parse_float_slow(text: &[u8], pos: usize) -> Result<(f64, usize, bool), TokenError> {
-    let end = token_end(text, pos);
-    let token = &text[pos..end];
+    let token = token_prefix(text, pos);
+    let end = pos + token.len();
     if token == b"null" {
         return Ok((0.0, end, true));
     }
@@ -478,8 +493,7 @@ impl Value for i32 {
             }
         }
         // Not a plain integer, or one outside Int32: only the message is left to find.
-        let end = token_end(text, pos);
-        let token = &text[pos..end];
+        let token = token_prefix(text, pos);
         let shown = crate::error::show_token(token);
         let digits = token
             .strip_prefix(b"-")

@@ -15,10 +15,10 @@ use rayon::prelude::*;
 
 use crate::body::{self, Stop, Survey};
 use crate::control::Control;
-use crate::error::Error;
+use crate::error::{line_column_streamed, Error, ParseError};
 use crate::grid::{check_room, header_error};
 use crate::header::{parse_header, Header, HeaderError};
-use crate::scan::{count_tokens, fixed_chunks};
+use crate::scan::{count_tokens, fixed_chunks, is_space, ChunkCount};
 use crate::source;
 
 /// Text that hands out its chunks: each call gets a text holding the chunk (and what is
@@ -68,9 +68,18 @@ pub const WINDOWED_MIN: u64 = 4 << 20;
 /// read and the parse, large enough that a read call per chunk costs nothing.
 const WINDOW: usize = 1 << 20;
 
-/// Bytes read past a chunk's end for the value that starts in it and runs on (more are read
-/// only for a longer token, which cannot be a number anyway).
-const TAIL: usize = 256;
+/// Bytes read past a chunk's end for the value that starts in it and runs on. More than the
+/// longest token a number can be ([`crate::value::MAX_TOKEN`]): a token that has not ended
+/// there is refused from what is read, so no token, however long, is read twice.
+const TAIL: usize = 512;
+
+/// Chunks counted in the survey's first round; each later round counts twice as many, up to
+/// [`MAX_ROUND`]. A body that is certainly bad (see [`WindowedFile::survey`]) early on is not
+/// read to its end.
+const FIRST_ROUND: usize = 1;
+
+/// The most chunks counted in one round (enough to keep every core busy).
+const MAX_ROUND: usize = 64;
 
 /// Bytes read to find the header; a longer header sends the file the usual way.
 const HEAD: usize = 1 << 20;
@@ -88,14 +97,67 @@ pub enum Opened {
     Whole(Vec<u8>),
     /// A large gzip file, or one whose header runs past its first MiB: read it as a stream.
     Stream,
+    /// Not a regular file (a FIFO, a pipe such as `/dev/stdin`, a character device): its
+    /// size says nothing about its text, which is read from this handle as a stream within
+    /// a [`source::BodyBudget`] (opening it again could lose what was read, or block).
+    NonRegular(File),
 }
 
 /// A large plain file whose header is parsed and whose body is read window by window.
 pub struct WindowedFile {
     file: File,
     len: usize,
+    /// The file as it was when opened, to tell a file changed during the read.
+    identity: FileIdentity,
     /// The parsed header.
     pub header: Header,
+}
+
+/// What tells a file rewritten (or replaced) during a read from the file as it was opened:
+/// its size, modification time and, on unix, device and inode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileIdentity {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl FileIdentity {
+    /// The identity `meta` describes.
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        FileIdentity {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: {
+                use std::os::unix::fs::MetadataExt;
+                (meta.dev(), meta.ino())
+            },
+        }
+    }
+
+    /// An error if `path` (or the open `file` that was read) is no longer the file this
+    /// identity was taken from: a read that overlapped a rewrite may hold a mix of old and
+    /// new text, with no parse error to show for it.
+    pub fn check(&self, file: &File, path: &Path, name: &str) -> Result<(), Error> {
+        let same =
+            |m: io::Result<std::fs::Metadata>| m.is_ok_and(|m| FileIdentity::of(&m) == *self);
+        if same(file.metadata()) && same(std::fs::metadata(path)) {
+            Ok(())
+        } else {
+            Err(changed_error(name))
+        }
+    }
+}
+
+/// What a read that overlapped a change of its file says.
+pub const CHANGED: &str = "the file changed while it was being read; read it again";
+
+/// The error for a file that changed while it was being read: an I/O error of the path (the
+/// text is not wrong, the read is), which reading again fixes.
+pub fn changed_error(name: &str) -> Error {
+    io_error(name, io::Error::other(CHANGED))
 }
 
 impl WindowedFile {
@@ -106,13 +168,19 @@ impl WindowedFile {
     pub fn open(path: &Path, name: &str, control: &Control) -> Result<Opened, Error> {
         let io_err = |e: io::Error| io_error(name, e);
         let mut file = File::open(path).map_err(io_err)?;
-        let size = file.metadata().map_err(io_err)?.len();
+        let meta = file.metadata().map_err(io_err)?;
+        if !meta.is_file() {
+            return Ok(Opened::NonRegular(file));
+        }
+        let identity = FileIdentity::of(&meta);
+        let size = meta.len();
         let Ok(len) = usize::try_from(size) else {
             return Ok(Opened::Stream);
         };
         if size < WINDOWED_MIN {
             let mut bytes = Vec::with_capacity(len + 1);
             io::Read::read_to_end(&mut file, &mut bytes).map_err(io_err)?;
+            identity.check(&file, path, name)?;
             return Ok(Opened::Whole(bytes));
         }
         let mut head = vec![0u8; HEAD];
@@ -128,20 +196,45 @@ impl WindowedFile {
         let body_len = (len - header.body_offset) as u64;
         check_room(&header, body_len, name, &head)?;
         control.add_total(body_len);
-        Ok(Opened::Windowed(WindowedFile { file, len, header }))
+        Ok(Opened::Windowed(WindowedFile {
+            file,
+            len,
+            identity,
+            header,
+        }))
+    }
+
+    /// `result` of reading this file, unless the file at `path` is no longer the one opened
+    /// (see [`FileIdentity`]): then the read may hold a mix of old and new text, whatever it
+    /// found, and the error says so. A cancel stays a cancel.
+    pub fn unless_changed<T>(
+        &self,
+        path: &Path,
+        name: &str,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match result {
+            Err(Error::Cancelled) => Err(Error::Cancelled),
+            result => self.identity.check(&self.file, path, name).and(result),
+        }
     }
 
     /// The caller's error for a stop of this file's body (a grid of `cells` values).
     pub fn error(&self, stop: Stop, name: &str, cells: u64) -> Error {
         stop.into_error(name, cells, |loc| {
-            // Lines are counted only now, in the text up to the problem.
-            let end =
-                usize::try_from(loc.offset).map_or(self.len, |o| o.saturating_add(1).min(self.len));
-            let mut text = vec![0u8; end];
-            if source::read_exact_at(&self.file, &mut text, 0).is_err() {
-                text.clear();
+            // Lines are counted only now, window by window up to the problem, in constant
+            // memory however far into the file it is.
+            let (line, column) =
+                line_column_streamed(loc.offset, self.len as u64, WINDOW, |at, buf| {
+                    source::read_exact_at(&self.file, buf, at)
+                })
+                .unwrap_or((1, 1));
+            ParseError {
+                path: name.to_owned(),
+                line,
+                column,
+                message: loc.message,
             }
-            loc.locate(name, &text)
         })
     }
 
@@ -151,22 +244,49 @@ impl WindowedFile {
     }
 
     /// The first pass: count every chunk's values, reading each window once.
+    ///
+    /// Chunks are counted in rounds (1, 2, 4, … up to [`MAX_ROUND`] chunks), and the survey
+    /// stops after a round that shows the body certainly bad: more values than the header's
+    /// `ncols × nrows`, or a chunk without a single separator (a token longer than any
+    /// number: a run of NUL bytes, say). The second pass then parses only the
+    /// chunks surveyed, and the first problem in them is the file's first problem: a run of
+    /// gigabytes of garbage after a grid costs a few windows, not a read of it all. The data
+    /// type is then chosen from the surveyed text (as for compressed text, see
+    /// [`source::BodyBudget`]).
     pub fn survey(&self, control: &Control) -> Result<Survey, Stop> {
-        let chunks = fixed_chunks(self.body(), WINDOW);
-        let counts = chunks
-            .par_iter()
-            .map(|range| {
-                if control.is_cancelled() {
-                    return Err(Stop::Cancelled);
-                }
-                // The chunk and the byte before it: whether a token runs into the chunk.
-                let count = self.read_window(range.start - 1..range.end, |text| {
-                    count_tokens(&text[1..], !crate::scan::is_space(text[0]))
-                })?;
-                control.advance(body::survey_share(range.len()));
-                Ok(count)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut chunks = fixed_chunks(self.body(), WINDOW);
+        let cells = self.header.cells();
+        let mut counts: Vec<ChunkCount> = Vec::with_capacity(chunks.len());
+        let mut round = FIRST_ROUND;
+        while counts.len() < chunks.len() {
+            let batch = &chunks[counts.len()..chunks.len().min(counts.len() + round)];
+            let found = batch
+                .par_iter()
+                .map(|range| {
+                    if control.is_cancelled() {
+                        return Err(Stop::Cancelled);
+                    }
+                    // The chunk and the byte before it: whether a token runs into the chunk.
+                    let found = self.read_window(range.start - 1..range.end, |text| {
+                        let count = count_tokens(&text[1..], !is_space(text[0]));
+                        (count, certainly_bad(&text[1..], &count))
+                    })?;
+                    control.advance(body::survey_share(range.len()));
+                    Ok(found)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut bad = false;
+            for (count, chunk_bad) in found {
+                counts.push(count);
+                bad |= chunk_bad;
+            }
+            let tokens: u64 = counts.iter().map(|c| c.tokens).sum();
+            if bad || tokens > cells {
+                chunks.truncate(counts.len());
+                break;
+            }
+            round = (round * 2).min(MAX_ROUND);
+        }
         Ok(Survey { chunks, counts })
     }
 
@@ -190,14 +310,16 @@ impl WindowedFile {
                     Stop::from(e)
                 }
             })?;
-            let result = f(text);
-            // A window grown for one freak token does not stay with the thread.
-            if buf.len() > 4 * (WINDOW + TAIL) {
-                *buf = Vec::new();
-            }
-            Ok(result)
+            Ok(f(text))
         })
     }
+}
+
+/// Whether a surveyed chunk (`count` its count) shows the body certainly bad: no separator
+/// at all in it, so a token runs through the whole window (a NUL run after a grid, say), far
+/// longer than any number. Cheap: the search runs only for a chunk in which no token starts.
+fn certainly_bad(chunk: &[u8], count: &ChunkCount) -> bool {
+    count.tokens == 0 && !chunk.is_empty() && !chunk.iter().any(|&b| is_space(b))
 }
 
 impl ChunkText for WindowedFile {
@@ -207,28 +329,13 @@ impl ChunkText for WindowedFile {
         f: impl FnOnce(&[u8], Range<usize>, u64) -> Result<R, Stop>,
     ) -> Result<R, Stop> {
         // The byte before the chunk says whether its first token started earlier; the tail
-        // holds the end of the last token that starts in it.
+        // holds the end of the last token that starts in it, or (if that token runs on past
+        // it) more of it than any number has: the parser refuses it from that much.
         let start = range.start - 1;
-        let mut f = Some(f);
-        let mut tail = TAIL;
-        loop {
-            let end = range.end.saturating_add(tail).min(self.len);
-            let done = self.read_window(start..end, |text| {
-                let ends_token = end == self.len
-                    || text[range.end - start..]
-                        .iter()
-                        .any(|&b| crate::scan::is_space(b));
-                if !ends_token {
-                    return None;
-                }
-                f.take()
-                    .map(|f| f(text, range.start - start..range.end - start, start as u64))
-            })?;
-            match done {
-                Some(result) => return result,
-                None => tail = tail.saturating_mul(16),
-            }
-        }
+        let end = range.end.saturating_add(TAIL).min(self.len);
+        self.read_window(start..end, |text| {
+            f(text, range.start - start..range.end - start, start as u64)
+        })?
     }
 }
 

@@ -116,8 +116,10 @@ fn gzip_bomb_of_values_stops_at_the_first_value_too_many() {
 
 #[test]
 fn gzip_bomb_behind_a_huge_header_claim_is_still_refused_early() {
-    // The header claims 10^10 values, but what follows is blank: refused after 1 MiB.
-    let head = "ncols 100000\nnrows 100000\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+    // The header claims 10^8 values, but what follows is blank: refused after 1 MiB. (A
+    // claim the compressed size cannot hold, 10^10 values here, is refused even before the
+    // body: tests/redteam.rs, tests/test_redteam_read.py.)
+    let head = "ncols 10000\nnrows 10000\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
     let bomb = gzip_bomb(head.as_bytes(), &vec![b' '; 4 << 20], 1024);
     let err = quick("read", || {
         parse_error(read(

@@ -49,6 +49,12 @@ fn agree(plain: &Result<Grid, Error>, other: &Result<Grid, Error>, how: &str) {
                     "{how}: {a} vs {b}"
                 );
             } else if (b.line, b.column) <= (a.line, a.column) && typed(&b.message) {
+            } else if a.message.starts_with("the header promises")
+                && b.message.starts_with("the header promises")
+            {
+                // Too few bytes for the header's values: plain text counts what follows the
+                // header, compressed text what its compressed size can hold, at the same place.
+                assert_eq!((a.line, a.column), (b.line, b.column), "{how}: {a} vs {b}");
             } else {
                 assert_eq!(
                     (a.line, a.column, &a.message),
