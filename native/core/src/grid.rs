@@ -92,11 +92,6 @@ pub(crate) fn check_cells_fit(n: u64, size: usize, name: &str) -> Result<(), Err
     Ok(())
 }
 
-/// The fewest body bytes `header`'s values need: one byte each plus a separator between.
-pub(crate) fn min_body_len(header: &Header) -> u64 {
-    header.cells().saturating_mul(2).saturating_sub(1)
-}
-
 /// Turn a body failure into the caller's error.
 pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Error {
     stop.into_error(name, cells, |loc| loc.locate(name, text))
@@ -277,7 +272,7 @@ pub fn read(
             Opened::Windowed(file) => return read_windowed(&file, path, name, dtype, control),
             Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
             Opened::NonRegular(file) => {
-                let text = source::load_file(file, name)?;
+                let text = source::load_stream(file, name, control)?;
                 return parse_grid(&text, name, dtype, control);
             }
             Opened::Stream => {}

@@ -22,10 +22,6 @@ const SMALL_TILE: u64 = 4 << 20;
 /// How far (in cells) a tile's edge may sit from the common grid and still be snapped to it.
 const ALIGN_TOLERANCE: f64 = 1e-4;
 
-/// The most deflate can expand its input: a 258-byte match costs at least 2 bits, so a
-/// little over 1032:1. A gzip tile cannot hold more text than this many times its size.
-const MAX_DEFLATE_RATIO: u64 = 1032;
-
 /// Integers up to this magnitude are exact in float32; larger ones may be rounded.
 const F32_EXACT_INT: u64 = 1 << 24;
 
@@ -104,13 +100,14 @@ fn probe(
 }
 
 /// [`grid::check_room`] for a tile too large to load while planning: its size on disk (times
-/// [`MAX_DEFLATE_RATIO`] when it is gzip) bounds the text it can hold.
+/// deflate's largest expansion, [`crate::source::max_inflated`], when it is gzip) bounds the
+/// text it can hold.
 fn check_size(header: &Header, input: &OwnedInput, name: &str) -> Result<(), Error> {
     let input = input.as_input();
     let stored = crate::source::size_hint(input);
     let gzip = crate::source::gzip_size_hint(input).is_some();
     let most = if gzip {
-        stored.saturating_mul(MAX_DEFLATE_RATIO)
+        crate::source::max_inflated(stored)
     } else {
         stored
     };

@@ -50,6 +50,18 @@ pub fn open(path: &Path) -> io::Result<OpenedFile> {
     }
 }
 
+impl OpenedFile {
+    /// The file with ordinary (blocking) reads, for callers that have no [`Control`] to
+    /// watch: a FIFO then reads what its writer sends, or ends at once if it has none.
+    pub fn into_blocking(self) -> io::Result<File> {
+        #[cfg(unix)]
+        if !self.regular {
+            set_nonblocking(&self.file, false)?;
+        }
+        Ok(self.file)
+    }
+}
+
 #[cfg(unix)]
 fn set_nonblocking(file: &File, on: bool) -> io::Result<()> {
     use std::os::fd::AsRawFd;
@@ -72,9 +84,9 @@ fn set_nonblocking(file: &File, on: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads of a pipe or device that wait for data in polls of [`POLL_MS`], so a cancel of
-/// `control` ends a wait (the read then fails with [`io::ErrorKind::Interrupted`]'s sibling
-/// [`cancelled`], which the engine reports as a cancel).
+/// Reads of a pipe or device that wait for data in polls of `POLL_MS`, so a cancel of
+/// `control` ends a wait: the read then fails with [`cancelled`], which the engine reports
+/// as [`crate::Error::Cancelled`].
 #[derive(Debug)]
 pub struct Interruptible<'c> {
     file: File,
@@ -88,18 +100,28 @@ impl<'c> Interruptible<'c> {
     }
 }
 
-/// The error a read cancelled while waiting fails with.
-pub fn cancelled() -> io::Error {
-    io::Error::new(io::ErrorKind::Interrupted, CANCELLED)
+/// The payload of the error a read cancelled while waiting fails with. Not
+/// [`io::ErrorKind::Interrupted`]: `read_to_end` and friends retry those.
+#[derive(Debug)]
+struct CancelledWhileWaiting;
+
+impl std::fmt::Display for CancelledWhileWaiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled while waiting for input")
+    }
 }
 
-const CANCELLED: &str = "cancelled while waiting for input";
+impl std::error::Error for CancelledWhileWaiting {}
+
+/// The error a read cancelled while waiting fails with.
+pub fn cancelled() -> io::Error {
+    io::Error::other(CancelledWhileWaiting)
+}
 
 /// Whether `e` is the error of a read cancelled while waiting (see [`cancelled`]).
 pub fn is_cancelled(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::Interrupted
-        && e.get_ref()
-            .is_some_and(|inner| inner.to_string() == CANCELLED)
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<CancelledWhileWaiting>())
 }
 
 impl Read for Interruptible<'_> {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
+use crate::control::Control;
 use crate::error::Error;
 
 /// Where a grid comes from.
@@ -46,6 +47,9 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 }
 
 fn io_error(name: &str, source: io::Error) -> Error {
+    if crate::pipe::is_cancelled(&source) {
+        return Error::Cancelled;
+    }
     Error::Io {
         path: name.to_owned(),
         source,
@@ -83,7 +87,9 @@ pub fn open_tracked<'a>(
         )),
         Input::Bytes(bytes) => Ok((Box::new(bytes), Bound::default())),
         Input::Path(path) => {
-            let mut file = File::open(path).map_err(|e| io_error(name, e))?;
+            let mut file = crate::pipe::open(path)
+                .and_then(crate::pipe::OpenedFile::into_blocking)
+                .map_err(|e| io_error(name, e))?;
             let meta = file.metadata().map_err(|e| io_error(name, e))?;
             // A FIFO, a pipe or a device: its size (0) says nothing about its text.
             let size = meta.is_file().then_some(meta.len());
@@ -127,7 +133,9 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
     match input {
         Input::Bytes(bytes) if !bytes.starts_with(&GZIP_MAGIC) => Ok(Cow::Borrowed(bytes)),
         Input::Path(path) => {
-            let file = File::open(path).map_err(|e| io_error(name, e))?;
+            let file = crate::pipe::open(path)
+                .and_then(crate::pipe::OpenedFile::into_blocking)
+                .map_err(|e| io_error(name, e))?;
             Ok(Cow::Owned(load_file(file, name)?))
         }
         Input::Bytes(mut bytes) => {
@@ -135,6 +143,16 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
             Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
         }
     }
+}
+
+/// The whole text of a FIFO, a pipe or a device opened by [`crate::pipe::open`], read as a
+/// stream within a [`BodyBudget`], in waits that end when `control` is cancelled.
+pub fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>, Error> {
+    load_reader(
+        &mut crate::pipe::Interruptible::new(file, control),
+        name,
+        None,
+    )
 }
 
 /// The whole text of an open file: a regular file's bytes as they are (its size is known, and

@@ -275,7 +275,7 @@ pub fn summarize(
             // A FIFO or pipe can be read only once, and its data type is known only at its
             // end: its text is held, within the budget its header allows.
             Opened::NonRegular(file) => {
-                let text = crate::source::load_file(file, name)?;
+                let text = crate::source::load_stream(file, name, control)?;
                 return summarize(Input::Bytes(&text), name, forced, histogram, control);
             }
             Opened::Stream => {}

@@ -167,11 +167,14 @@ impl WindowedFile {
     /// smaller file is read whole; anything else is left to a stream.
     pub fn open(path: &Path, name: &str, control: &Control) -> Result<Opened, Error> {
         let io_err = |e: io::Error| io_error(name, e);
-        let mut file = File::open(path).map_err(io_err)?;
-        let meta = file.metadata().map_err(io_err)?;
-        if !meta.is_file() {
-            return Ok(Opened::NonRegular(file));
+        // A FIFO is opened without waiting for its writer: the wait happens in reads that
+        // watch for a cancel (`pipe::Interruptible`).
+        let opened = crate::pipe::open(path).map_err(io_err)?;
+        if !opened.regular {
+            return Ok(Opened::NonRegular(opened.file));
         }
+        let mut file = opened.file;
+        let meta = file.metadata().map_err(io_err)?;
         let identity = FileIdentity::of(&meta);
         let size = meta.len();
         let Ok(len) = usize::try_from(size) else {
