@@ -7,8 +7,11 @@
 use std::sync::Arc;
 
 use asciigrid_core::mosaic::Plan;
-use asciigrid_core::{Control, DataType, Error, OwnedInput};
+use asciigrid_core::{Control, Error, OwnedInput};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../common/selector.rs"]
+mod selector;
 
 /// Mosaics larger than this are planned but not read (their memory is not the point here).
 const MAX_READ_CELLS: u64 = 1 << 22;
@@ -17,12 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, text)) = data.split_first() else {
         return;
     };
-    let dtype = match selector & 3 {
-        0 => None,
-        1 => Some(DataType::Int32),
-        2 => Some(DataType::Float32),
-        _ => Some(DataType::Float64),
-    };
+    let dtype = selector::data_type(selector);
     let skip_errors = selector & 4 != 0;
     let nodata = (selector & 8 != 0).then_some(-1.0);
     let tiles: Vec<(OwnedInput, String)> = text

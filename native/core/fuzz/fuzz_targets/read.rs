@@ -10,6 +10,9 @@ use asciigrid_core::stats::summarize;
 use asciigrid_core::{archive, read, read_header, Control, DataType, Error, Grid, Input};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../common/selector.rs"]
+mod selector;
+
 fn gzip(text: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(text).unwrap();
@@ -93,12 +96,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, text)) = data.split_first() else {
         return;
     };
-    let dtype = match selector & 3 {
-        0 => None,
-        1 => Some(DataType::Int32),
-        2 => Some(DataType::Float32),
-        _ => Some(DataType::Float64),
-    };
+    let dtype = selector::data_type(selector);
     let c = Control::new();
     let plain = read(Input::Bytes(text), "fuzz.asc", dtype, &c);
     if let Err(e) = &plain {
