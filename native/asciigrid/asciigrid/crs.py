@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -22,30 +23,45 @@ __all__ = [
 _WKT_ROOTS = ("PROJCS[", "GEOGCS[", "GEOCCS[", "COMPD_CS[", "PROJCRS[", "GEOGCRS[", "BOUNDCRS[")
 
 
+def _prj_names(grid_path: str | os.PathLike[str]) -> tuple[str, str]:
+    # Plain strings, not pathlib: a mosaic looks up thousands of these.
+    path = os.fsdecode(grid_path)
+    stem, ext = os.path.splitext(path)
+    if ext.lower() == ".gz":
+        stem = os.path.splitext(stem)[0]
+    return stem + ".prj", stem + ".PRJ"
+
+
 def prj_candidates(grid_path: str | os.PathLike[str]) -> list[Path]:
     """Where the sidecar of ``grid_path`` may be, in the order GDAL looks: ``name.prj``, then
     ``name.PRJ`` (a ``.gz`` suffix is dropped first)."""
-    path = Path(grid_path)
-    if path.suffix.lower() == ".gz":
-        path = path.with_suffix("")
-    return [path.with_suffix(".prj"), path.with_suffix(".PRJ")]
+    return [Path(name) for name in _prj_names(grid_path)]
+
+
+def _regular_prj(grid_path: str | os.PathLike[str]) -> str | None:
+    for name in _prj_names(grid_path):
+        try:
+            if stat.S_ISREG(os.stat(name).st_mode):
+                return name
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def prj_path(grid_path: str | os.PathLike[str]) -> Path | None:
     """The sidecar of ``grid_path``: ``name.prj``, else ``name.PRJ`` (as GDAL looks)."""
-    for candidate in prj_candidates(grid_path):
-        if candidate.is_file():
-            return candidate
-    return None
+    name = _regular_prj(grid_path)
+    return None if name is None else Path(name)
 
 
 def read_prj(grid_path: str | os.PathLike[str]) -> str | None:
     """The raw text of the grid's ``.prj``, or ``None`` when it has none."""
-    path = prj_path(grid_path)
+    path = _regular_prj(grid_path)
     if path is None:
         return None
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as err:
         # GDAL reads such a grid without a CRS; losing the grid over its sidecar would be worse.
         from asciigrid.errors import AsciiGridWarning

@@ -34,12 +34,9 @@ pub fn open(path: &Path) -> io::Result<OpenedFile> {
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)?;
+        // O_NONBLOCK stays set on a regular file: it has no effect on one (reads of disk
+        // files never wait), and clearing it would cost two calls for every tile.
         let regular = file.metadata()?.is_file();
-        if regular {
-            // Regular files ignore O_NONBLOCK, but a descriptor that outlives this module
-            // (mapped, handed to a decompressor) should behave like any other.
-            set_nonblocking(&file, false)?;
-        }
         Ok(OpenedFile { file, regular })
     }
     #[cfg(not(unix))]
