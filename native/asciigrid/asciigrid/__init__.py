@@ -6,6 +6,7 @@
 
 All parsing happens in the native engine (Rust), in parallel, with the GIL released.
 This package only shapes arguments and results; see ``_native.pyi`` for the engine itself.
+GeoTIFF output (through GDAL, imported only then) is in :mod:`asciigrid.geotiff`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from asciigrid.errors import (
     AsciiGridError,
     AsciiGridWarning,
     Cancelled,
+    GeoTiffError,
     MosaicError,
     ParseError,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "AsciiGridError",
     "AsciiGridWarning",
     "Cancelled",
+    "GeoTiffError",
     "Grid",
     "Header",
     "MosaicError",

@@ -6,7 +6,14 @@ type they can catch, never a bare string or a panic.
 
 from __future__ import annotations
 
-__all__ = ["AsciiGridError", "AsciiGridWarning", "Cancelled", "MosaicError", "ParseError"]
+__all__ = [
+    "AsciiGridError",
+    "AsciiGridWarning",
+    "Cancelled",
+    "GeoTiffError",
+    "MosaicError",
+    "ParseError",
+]
 
 
 class AsciiGridError(Exception):
@@ -58,3 +65,8 @@ class Cancelled(AsciiGridError):
 
     def __init__(self, message: str = "cancelled by the caller; nothing was written") -> None:
         super().__init__(message)
+
+
+class GeoTiffError(AsciiGridError, OSError):
+    """GDAL could not write a GeoTIFF (:mod:`asciigrid.geotiff`); the message names the
+    target file and says what GDAL reported. Nothing was written."""

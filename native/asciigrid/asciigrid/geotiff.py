@@ -1,0 +1,844 @@
+"""Streaming GeoTIFF output through GDAL: the one writer the QGIS plugin, the command line
+and dask writes share.
+
+>>> from asciigrid import geotiff
+>>> geotiff.write_geotiff("dem.tif", asciigrid.read("dem.asc"))      # doctest: +SKIP
+
+A grid (or a mosaic, strip by strip) becomes a tiled, compressed GeoTIFF with internal
+overviews and band statistics in one pass:
+
+* strips are compressed and written by a writer thread while the caller parses the next
+  one (a queue of one strip bounds memory; GDAL and the engine both release the GIL);
+* blocks that are entirely nodata are not written (``SPARSE_OK``); they read back as nodata;
+* overviews are averaged from each strip as it passes (nodata-aware, exactly GDAL's
+  ``AVERAGE``: cascading level by level, area-weighted at odd edges) and written into the
+  file's own overview levels, and the band statistics come from the same pass, so nothing
+  reads the output back;
+* the file is written to a hidden temporary file beside the target and renamed into place
+  only when complete (``asciigrid._atomic``); an error or a cancel leaves nothing behind;
+* ``cog=True`` turns the finished file into a Cloud Optimized GeoTIFF (GDAL's COG driver
+  reusing the overviews already computed).
+
+GDAL (``osgeo.gdal``, as in QGIS) is imported only when a file is written: ``asciigrid``
+itself never needs it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from asciigrid._atomic import AtomicFiles
+from asciigrid.errors import Cancelled, GeoTiffError
+
+if TYPE_CHECKING:
+    from asciigrid._api import Grid
+
+__all__ = [
+    "BLOCK_SIZE",
+    "CODECS",
+    "DEFAULT_CODEC",
+    "GeoTiffError",
+    "GeoTiffProgress",
+    "GeoTiffWriter",
+    "Statistics",
+    "overview_factors",
+    "write_geotiff",
+]
+
+GeoTiffProgress = Callable[[float], Optional[bool]]
+"""``progress(fraction_done)``, 0 to 1 over the whole job (data, overviews, statistics and
+the COG copy), never backwards; called from the calling thread. Return ``False`` to cancel:
+the writer then raises :class:`asciigrid.Cancelled` and leaves no file behind."""
+
+BLOCK_SIZE = 256
+"""Tile width and height. 512 compresses a few percent smaller but makes every overview
+level's last block row (and QGIS's reads at small scales) four times larger, for no
+measurable gain in write time (see :data:`DEFAULT_CODEC` for the measurements)."""
+
+CODECS: dict[str, tuple[str, ...]] = {
+    "ZSTD": ("COMPRESS=ZSTD", "ZSTD_LEVEL=1"),
+    "ZSTD+PREDICTOR": ("COMPRESS=ZSTD", "ZSTD_LEVEL=1", "PREDICTOR=YES"),
+    "DEFLATE": ("COMPRESS=DEFLATE", "ZLEVEL=1"),
+    "DEFLATE+PREDICTOR": ("COMPRESS=DEFLATE", "ZLEVEL=1", "PREDICTOR=YES"),
+    "LZW": ("COMPRESS=LZW",),
+    "NONE": ("COMPRESS=NONE",),
+}
+"""GeoTIFF compressions by name. ``PREDICTOR=YES`` becomes 2 (horizontal differencing) for
+integer grids and 3 (floating point) for float grids."""
+
+DEFAULT_CODEC = "ZSTD"
+"""ZSTD level 1 without a predictor: the fastest codec that keeps the file compact.
+
+Measured on this project's 2-core machine (``scripts/bench_geotiff.py``, a 2858-tile
+mosaic of one-decimal float32 heights, 10600 x 11400 cells, sparse blocks skipped):
+ZSTD 1 writes in about half DEFLATE 1's time for a file of about the same size; a
+predictor (3 for floats) makes either codec's file about 20% smaller but costs as much
+time again, because the predictor and the decoder run on one core per block. ZSTD in
+GeoTIFF is read by GDAL 2.3 and later when GDAL is built with libzstd, which every QGIS
+≥ 3.22 build is (the OSGeo4W, macOS and Flatpak builds, and Debian/Ubuntu's GDAL 3.4+,
+e.g. Debian 12's 3.6), so every supported QGIS opens these files."""
+
+_TYPES = ("int32", "float32", "float64")
+_FEED_ROWS = 4 * BLOCK_SIZE
+"""Rows per strip when an array in memory is written (4 block rows: a few MB per strip)."""
+_POLL = 0.05
+"""Seconds between progress calls while the caller waits for the writer thread: a cancel
+is seen within this (plus one block row being compressed), far below half a second."""
+_STREAM_SHARE_COG = 0.5
+"""Share of the bar for the streamed file when ``cog=True`` (the COG copy takes the rest:
+it recompresses every block, about what the streamed write costs)."""
+_SIDECARS = (".aux.xml", ".ovr", ".msk")
+"""Sidecars an older target may have (stale statistics, external overviews, masks) that
+would shadow what the new file holds: removed in the same commit."""
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Band statistics of the written grid (nodata and NaN cells excluded), as GDAL's
+    ``ComputeStatistics`` gives them (``std`` is the population standard deviation)."""
+
+    count: int
+    """Valid cells."""
+    minimum: float
+    maximum: float
+    mean: float
+    std: float
+
+
+def overview_factors(nrows: int, ncols: int, smallest: int = BLOCK_SIZE) -> list[int]:
+    """The overview factors (2, 4, 8, ...) written: halving until the larger side of the
+    smallest overview is at most ``smallest`` cells (what ``gdaladdo`` picks by default)."""
+    factors: list[int] = []
+    factor = 2
+    while math.ceil(max(nrows, ncols) / (factor // 2)) > smallest:
+        factors.append(factor)
+        factor *= 2
+    return factors
+
+
+def _gdal() -> Any:
+    try:
+        from osgeo import gdal
+    except ImportError as err:
+        raise ImportError(
+            "asciigrid.geotiff needs GDAL's Python bindings (osgeo.gdal): install QGIS, or "
+            "'python3-gdal' (Debian/Ubuntu), or 'conda install gdal'"
+        ) from err
+    return gdal
+
+
+def _creation_options(codec: str, dtype: np.dtype[Any]) -> list[str]:
+    try:
+        options = CODECS[codec.upper()]
+    except KeyError:
+        raise ValueError(f"unknown codec {codec!r}; use one of {', '.join(CODECS)}") from None
+    predictor = "3" if dtype.kind == "f" else "2"
+    return [o.replace("PREDICTOR=YES", f"PREDICTOR={predictor}") for o in options]
+
+
+def _not_nodata(values: npt.NDArray[Any], nodata: float | None) -> npt.NDArray[np.bool_] | None:
+    """Cells GDAL's ``AVERAGE`` overviews use (``None``: all). A NaN that is not the nodata
+    value is averaged like any value (the overview cell becomes NaN), as GDAL does."""
+    if nodata is None:
+        return None
+    if math.isnan(nodata):
+        valid = ~np.isnan(values) if values.dtype.kind == "f" else None
+    else:
+        valid = values != nodata
+    return None if valid is None or valid.all() else valid
+
+
+def _valid(values: npt.NDArray[Any], nodata: float | None) -> npt.NDArray[np.bool_] | None:
+    """Cells GDAL's statistics count (``None``: all): neither nodata nor NaN."""
+    valid = _not_nodata(values, nodata)
+    if values.dtype.kind == "f":
+        number = ~np.isnan(values)
+        valid = number if valid is None else valid & number
+        return None if valid.all() else valid
+    return valid
+
+
+class _Moments:
+    """Count, min, max, mean and sum of squared deviations, merged strip by strip (Chan's
+    parallel formula: exact to rounding whatever the strip sizes)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.minimum = math.inf
+        self.maximum = -math.inf
+
+    def add(self, rows: npt.NDArray[Any], valid: npt.NDArray[np.bool_] | None) -> None:
+        """Add the cells of ``rows`` where ``valid`` (``None``: all of them)."""
+        values = rows.ravel() if valid is None else rows[valid]
+        n = int(values.size)
+        if n == 0:
+            return
+        exact = np.int64 if values.dtype.kind in "iu" else np.float64  # ints: exact and faster
+        mean = float(values.sum(dtype=exact)) / n
+        deviations = np.subtract(values, mean, dtype=np.float64)
+        m2 = float(np.dot(deviations, deviations))
+        total = self.count + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.count * n / total
+        self.count = total
+        self.minimum = min(self.minimum, float(values.min()))
+        self.maximum = max(self.maximum, float(values.max()))
+
+    def result(self) -> Statistics | None:
+        if self.count == 0:
+            return None
+        std = math.sqrt(self.m2 / self.count) if math.isfinite(self.m2) else math.nan
+        stats = Statistics(self.count, self.minimum, self.maximum, self.mean, std)
+        # Infinite cells: no meaningful mean; leave the band without statistics.
+        return stats if all(map(math.isfinite, (stats.mean, stats.std))) else None
+
+
+class _Axis:
+    """GDAL's ``AVERAGE`` weights along one axis, ``size`` source cells to ``out`` cells:
+    each output cell covers ``size / out`` source cells, whole cells with weight 1 and the
+    cells cut at its edges with the part they overlap (so an odd size, 5 -> 3, weighs the
+    middle cell's neighbours by 1/3, as ``GDALResampleChunk_AverageOrRMS`` does)."""
+
+    def __init__(self, size: int, out: int, *, whole_pairs: bool = False) -> None:
+        ratio = size / out
+        lo = np.arange(out) * ratio
+        hi = (np.arange(out) + 1) * ratio
+        start = (lo + 1e-8).astype(np.int64)
+        end = np.ceil(hi - 1e-8).astype(np.int64)
+        end = np.minimum(np.maximum(end, start + 1), size)
+        span = int((end - start).max())
+        cells = start[:, None] + np.arange(span)[None, :]
+        overlap = np.minimum(cells + 1, hi[:, None]) - np.maximum(cells, lo[:, None])
+        inside = cells < end[:, None]
+        self.weights = np.where(inside, np.clip(overlap, 0.0, 1.0), 0.0)
+        if whole_pairs:  # see _Level: windows of two cells are plain pairs
+            pairs = end - start == 2
+            self.weights[pairs] = inside[pairs]
+        # unused slots point at the first cell: always there when the window is complete
+        self.index = np.where(inside, cells, start[:, None])
+        self.start = start
+        self.end = end
+        self.halving = size == 2 * out  # every output cell is exactly two whole cells
+
+
+class _Level:
+    """One overview level: averages the rows of the level above as they arrive and writes
+    its own rows in whole block rows."""
+
+    def __init__(
+        self,
+        band: Any,
+        above: tuple[int, int],
+        dtype: np.dtype[Any],
+        nodata: float | None,
+        flush: Callable[[], None],
+    ) -> None:
+        self.rows = _BlockRows(band, band.YSize, flush)
+        self.x = _Axis(above[1], band.XSize)
+        # GDAL's AVERAGE (GDALResampleChunk_AverageOrRMS) takes a fast path, a plain mean of
+        # 2 x 2 cells, where the columns halve exactly, the output row's window spans two
+        # source rows and there is no nodata value: with an odd number of rows that is the
+        # first and the last row, whose second cell is otherwise weighed by its overlap.
+        self.y = _Axis(above[0], band.YSize, whole_pairs=self.x.halving and nodata is None)
+        self.dtype = dtype
+        self.nodata = nodata
+        self.sums: npt.NDArray[np.float64] = np.empty((0, band.XSize))
+        self.weights: npt.NDArray[Any] = np.empty((0, band.XSize), np.uint8)
+        self.first = 0
+        """Row of the level above that ``sums[0]`` holds."""
+        self.done = 0
+        """Rows of this level computed."""
+
+    def add(
+        self, rows: npt.NDArray[Any], valid: npt.NDArray[np.bool_] | None = None
+    ) -> npt.NDArray[Any]:
+        """Take the next rows of the level above (``valid``: their cells that are not
+        nodata, computed here if not given); return (and write) the rows of this level they
+        complete."""
+        if valid is None:
+            valid = _not_nodata(rows, self.nodata)
+        sums, counts = self._across(rows, valid)
+        if self.y.halving:
+            total, weight = self._halve_down(sums, counts)
+        else:
+            total, weight = self._weigh_down(sums, counts)
+        out = self._cast(total, weight)
+        self.rows.add(out)
+        return out
+
+    def _across(
+        self, rows: npt.NDArray[Any], valid: npt.NDArray[np.bool_] | None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any]]:
+        """Each row reduced to this level's columns: weighted sums and weights of the valid
+        cells (sums in float64, exact for any int32 and as GDAL's for floats)."""
+        values = rows if valid is None else np.where(valid, rows, 0)
+        ones = np.ones(rows.shape, np.uint8) if valid is None else valid.view(np.uint8)
+        if self.x.halving:  # strided adds, no gathers: the common case, kept fast
+            sums = np.add(values[:, 0::2], values[:, 1::2], dtype=np.float64)
+            counts = np.add(ones[:, 0::2], ones[:, 1::2], dtype=np.uint8)
+            return sums, counts
+        sums = np.zeros((len(rows), self.x.weights.shape[0]))
+        weights = np.zeros_like(sums)
+        for k in range(self.x.weights.shape[1]):
+            w = self.x.weights[:, k]
+            used = w > 0  # a cell outside the window adds nothing, not even its NaN
+            sums += np.where(used, values[:, self.x.index[:, k]] * w, 0.0)
+            weights += ones[:, self.x.index[:, k]] * w
+        return sums, weights
+
+    def _halve_down(
+        self, sums: npt.NDArray[np.float64], counts: npt.NDArray[Any]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any]]:
+        """Rows added in pairs (an odd row waits for the next strip)."""
+        if len(self.sums):
+            sums = np.concatenate([self.sums, sums])
+            counts = np.concatenate([self.weights, counts])
+        even = len(sums) - len(sums) % 2
+        self.sums, self.weights = sums[even:], counts[even:]
+        return (
+            np.add(sums[0:even:2], sums[1:even:2]),
+            np.add(counts[0:even:2], counts[1:even:2], dtype=counts.dtype),
+        )
+
+    def _weigh_down(
+        self, sums: npt.NDArray[np.float64], counts: npt.NDArray[Any]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Rows combined with :class:`_Axis` weights, once every row they need is here."""
+        self.sums = np.concatenate([self.sums, sums])
+        self.weights = np.concatenate([self.weights, counts])
+        received = self.first + len(self.sums)
+        stop = int(np.searchsorted(self.y.end, received, side="right"))
+        span = slice(self.done, stop)
+        total = np.zeros((max(0, stop - self.done), self.sums.shape[1]))
+        weight = np.zeros_like(total)
+        for k in range(self.y.weights.shape[1]):
+            w = self.y.weights[span, k][:, None]
+            at = self.y.index[span, k] - self.first
+            total += np.where(w > 0, self.sums[at] * w, 0.0)
+            weight += self.weights[at] * w
+        self.done = max(self.done, stop)
+        keep = int(self.y.start[stop]) - self.first if stop < len(self.y.start) else len(self.sums)
+        self.sums, self.weights = self.sums[keep:], self.weights[keep:]
+        self.first += keep
+        return total, weight
+
+    def _cast(
+        self, total: npt.NDArray[np.float64], weight: npt.NDArray[np.float64]
+    ) -> npt.NDArray[Any]:
+        empty = weight == 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / np.where(empty, 1.0, weight)
+        if self.dtype.kind != "f":
+            # GDAL averages integer bands in float32 (its overview work type), then rounds
+            # half away from zero: 472.499992 becomes 472.5, then 473.
+            mean = mean.astype(np.float32).astype(np.float64)
+            mean = np.trunc(mean + np.copysign(0.5, mean))
+        fill = self.nodata if self.nodata is not None else (np.nan if self.dtype.kind == "f" else 0)
+        return np.where(empty, fill, mean).astype(self.dtype)
+
+
+class _BlockRows:
+    """Writes rows to a band in whole rows of blocks (the last may be short): each block is
+    compressed exactly once, then flushed out of GDAL's cache, so memory stays at one block
+    row whatever the raster's size."""
+
+    def __init__(self, band: Any, nrows: int, flush: Callable[[], None]) -> None:
+        self.band = band
+        self.nrows = nrows
+        self.flush = flush
+        self.pending: list[npt.NDArray[Any]] = []
+        self.pending_rows = 0
+        self.written = 0
+
+    def add(self, rows: npt.NDArray[Any]) -> None:
+        if len(rows) == 0:
+            return
+        self.pending.append(rows)
+        self.pending_rows += len(rows)
+        end = self.written + self.pending_rows
+        aligned = end if end == self.nrows else end - end % BLOCK_SIZE
+        if aligned <= self.written:
+            return
+        data = self.pending[0] if len(self.pending) == 1 else np.concatenate(self.pending)
+        count = aligned - self.written
+        _check(self.band.WriteArray(np.ascontiguousarray(data[:count]), 0, self.written))
+        self.flush()
+        self.written = aligned
+        rest = data[count:]
+        self.pending = [rest] if len(rest) else []
+        self.pending_rows = len(rest)
+
+
+def _check(status: Any) -> None:
+    """Raise what GDAL reported (with or without ``gdal.UseExceptions()``)."""
+    gdal = _gdal()
+    if (isinstance(status, int) and status != 0) or gdal.GetLastErrorType() >= gdal.CE_Failure:
+        message = gdal.GetLastErrorMsg() or f"error code {status}"
+        gdal.ErrorReset()
+        raise RuntimeError(message)
+
+
+class GeoTiffWriter:
+    """A GeoTIFF being written strip by strip, north to south.
+
+    ::
+
+        with GeoTiffWriter("mosaic.tif", shape=(nrows, ncols), dtype="float32",
+                           geotransform=gt, nodata=-9999.0) as tif:
+            for row_start, strip, _ in asciigrid.iter_mosaic_strips(layout):
+                tif.write(row_start, strip)
+        # complete and in place here; an exception in the block leaves nothing behind
+
+    :meth:`write` hands a strip to the writer thread and returns at once unless the thread
+    is still busy with the previous strip (so at most two strips are held). :meth:`close`
+    finishes the file and renames it over ``path``; :meth:`abort` (or an exception in a
+    ``with`` block) removes it.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        shape: tuple[int, int],
+        dtype: npt.DTypeLike,
+        geotransform: Sequence[float],
+        nodata: float | None = None,
+        crs_wkt: str | None = None,
+        codec: str = DEFAULT_CODEC,
+        overviews: bool = True,
+        cog: bool = False,
+        progress: GeoTiffProgress | None = None,
+    ) -> None:
+        gdal = _gdal()
+        self.path = os.fspath(path)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.name not in _TYPES:
+            raise ValueError(
+                f"{self.path}: cannot write {self.dtype.name} cells; convert to one of "
+                f"{', '.join(_TYPES)}"
+            )
+        self.nrows, self.ncols = (int(n) for n in shape)
+        if self.nrows <= 0 or self.ncols <= 0:
+            raise ValueError(f"{self.path}: a GeoTIFF needs at least one row and one column")
+        self.nodata = None if nodata is None else float(nodata)
+        self._geotransform = [float(v) for v in geotransform]
+        if len(self._geotransform) != 6:
+            raise ValueError(f"{self.path}: a geotransform has 6 numbers, got {geotransform!r}")
+        self._crs_wkt = crs_wkt
+        self.cog = cog
+        self.codec_options = _creation_options(codec, self.dtype)
+        self._progress = progress
+        self._shown = 0.0
+        self._share = _STREAM_SHARE_COG if cog else 1.0
+        self._statistics: Statistics | None = None
+        self._moments = _Moments()
+        self._next_row = 0
+        self._rows_done = 0
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[tuple[int, npt.NDArray[Any]] | None] = queue.Queue(maxsize=1)
+        self._closed = False
+        # The file itself (or, for a COG, the finished COG) replaces the target together
+        # with the removal of an older target's sidecars; the streamed file of a COG is
+        # scratch, always removed.
+        self._files = AtomicFiles()
+        self._scratch = AtomicFiles()
+        try:
+            for suffix in _SIDECARS:
+                self._files.remove(self.path + suffix)
+            fd, self._tmp = (self._scratch if cog else self._files).new_temp(self.path)
+            os.close(fd)
+            self._ds = self._gdal_call("create the GeoTIFF", self._create, gdal)
+            self._band = self._ds.GetRasterBand(1)
+            self._base = _BlockRows(self._band, self.nrows, self._flush)
+            self._levels = self._make_levels(gdal) if overviews else []
+        except BaseException:
+            self._release()
+            raise
+        self._thread = threading.Thread(target=self._run, name="asciigrid-geotiff", daemon=True)
+        self._thread.start()
+
+    # -- the caller's side ---------------------------------------------------------------
+
+    def write(self, row_start: int, strip: npt.ArrayLike) -> None:
+        """Queue rows ``row_start ..`` (shape ``(n, ncols)``); strips must follow each other
+        north to south without gaps. Raises the writer thread's error, or
+        :class:`asciigrid.Cancelled` when ``progress`` returned False."""
+        self._check_open()
+        rows = np.asarray(strip)
+        if rows.ndim != 2 or rows.shape[1] != self.ncols:
+            raise ValueError(f"{self.path}: a strip must have shape (rows, {self.ncols})")
+        if row_start != self._next_row or row_start + len(rows) > self.nrows:
+            raise ValueError(
+                f"{self.path}: strips must follow each other north to south: expected row "
+                f"{self._next_row}, got {row_start} ({len(rows)} rows, of {self.nrows})"
+            )
+        self._next_row += len(rows)
+        rows = rows.astype(self.dtype, copy=False)
+        while True:
+            self._raise_pending()
+            self._report(self._streamed())
+            try:
+                self._queue.put((row_start, rows), timeout=_POLL)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> Statistics | None:
+        """Finish the file (last rows, overviews, statistics; the COG copy) and rename it
+        over ``path``. Returns the band statistics (``None`` if no cell is valid)."""
+        self._check_open()
+        try:
+            if self._next_row != self.nrows:
+                raise ValueError(
+                    f"{self.path}: only {self._next_row} of {self.nrows} rows were written"
+                )
+            while True:
+                self._raise_pending()
+                self._report(self._streamed())
+                try:
+                    self._queue.put(None, timeout=_POLL)
+                    break
+                except queue.Full:
+                    continue
+            while self._thread.is_alive():
+                self._thread.join(_POLL)
+                self._raise_pending()
+                self._report(self._streamed())
+            self._raise_pending()
+            self._close_dataset()  # writes the last blocks
+            if self.cog:
+                self._gdal_call("write the Cloud Optimized GeoTIFF", self._write_cog, _gdal())
+            self._report(1.0)
+            self._files.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        self._scratch.discard()
+        return self._statistics
+
+    def abort(self) -> None:
+        """Stop and remove everything written; the target is untouched."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join()
+        self._release()
+
+    def __enter__(self) -> GeoTiffWriter:
+        return self
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+    @property
+    def statistics(self) -> Statistics | None:
+        """The band statistics, once :meth:`close` has returned."""
+        return self._statistics
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"{self.path}: the writer is closed")
+
+    def _raise_pending(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _streamed(self) -> float:
+        return self._share * self._rows_done / self.nrows
+
+    def _report(self, fraction: float) -> None:
+        """Move the bar (never backwards); raise :class:`Cancelled` if asked to stop."""
+        self._shown = max(self._shown, min(1.0, fraction))
+        if self._progress is not None and self._progress(self._shown) is False:
+            self._stop.set()
+            raise Cancelled()
+
+    def _close_dataset(self) -> None:
+        """Close the GDAL dataset, dropping its bands first (a band outliving its dataset
+        is freed twice)."""
+        self._levels = []
+        self._base = None
+        self._band = None
+        self._ds = None
+
+    def _release(self) -> None:
+        self._close_dataset()
+        self._files.discard()
+        self._scratch.discard()
+        tmp = getattr(self, "_tmp", None)
+        if tmp is not None:  # what GDAL may have put beside its file
+            for suffix in _SIDECARS:
+                _remove_quietly(tmp + suffix)
+
+    def _gdal_call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a GDAL step; its failure becomes a :class:`GeoTiffError` naming the target."""
+        gdal = _gdal()
+        gdal.ErrorReset()
+        try:
+            result = fn(*args)
+            _check(0)
+        except (Cancelled, GeoTiffError):
+            raise
+        except RuntimeError as err:
+            if self._stop.is_set():
+                raise Cancelled() from None
+            raise GeoTiffError(
+                f"{self.path}: GDAL could not {what}: {err}; nothing was written"
+            ) from None
+        return result
+
+    # -- GDAL ----------------------------------------------------------------------------
+
+    def _create(self, gdal: Any) -> Any:
+        from osgeo import gdal_array
+
+        kind = gdal_array.NumericTypeCodeToGDALTypeCode(self.dtype.type)
+        options = [
+            "TILED=YES",
+            f"BLOCKXSIZE={BLOCK_SIZE}",
+            f"BLOCKYSIZE={BLOCK_SIZE}",
+            "SPARSE_OK=TRUE",
+            "NUM_THREADS=ALL_CPUS",
+            "BIGTIFF=IF_SAFER",
+            *self.codec_options,
+        ]
+        ds = gdal.GetDriverByName("GTiff").Create(
+            self._tmp, self.ncols, self.nrows, 1, kind, options
+        )
+        if ds is None:
+            _check(1)
+        _check(ds.SetGeoTransform(self._geotransform))
+        if self._crs_wkt:
+            _check(ds.SetProjection(self._crs_wkt))
+        if self.nodata is not None:
+            _check(ds.GetRasterBand(1).SetNoDataValue(self.nodata))
+        return ds
+
+    def _make_levels(self, gdal: Any) -> list[_Level]:
+        factors = overview_factors(self.nrows, self.ncols)
+        if not factors:
+            return []
+        # Empty overview levels, filled as the strips pass: compressed like the data.
+        settings = {
+            "COMPRESS_OVERVIEW": _option(self.codec_options, "COMPRESS"),
+            "PREDICTOR_OVERVIEW": _option(self.codec_options, "PREDICTOR"),
+            "ZLEVEL_OVERVIEW": _option(self.codec_options, "ZLEVEL"),
+            "ZSTD_LEVEL_OVERVIEW": _option(self.codec_options, "ZSTD_LEVEL"),
+            "SPARSE_OK_OVERVIEW": "ON",
+            "GDAL_TIFF_OVR_BLOCKSIZE": str(BLOCK_SIZE),
+        }
+        for key, value in settings.items():
+            gdal.SetThreadLocalConfigOption(key, value)
+        try:
+            self._gdal_call("create the overview levels", self._ds.BuildOverviews, "NONE", factors)
+        finally:
+            for key in settings:
+                gdal.SetThreadLocalConfigOption(key, None)
+        levels: list[_Level] = []
+        above = (self.nrows, self.ncols)
+        for i in range(self._band.GetOverviewCount()):
+            band = self._band.GetOverview(i)
+            flush = band.FlushCache
+            levels.append(_Level(band, above, self.dtype, self.nodata, flush))
+            above = (band.YSize, band.XSize)
+        return levels
+
+    def _flush(self) -> None:
+        self._ds.FlushCache()
+
+    def _run(self) -> None:
+        """The writer thread: compress and write strips, average overviews, add up
+        statistics; stop between block rows when asked."""
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=_POLL)
+                except queue.Empty:
+                    if self._stop.is_set():
+                        return
+                    continue
+                if item is None or self._stop.is_set():
+                    break
+                self._put(item[1])
+            if self._stop.is_set():
+                return
+            self._statistics = self._moments.result()
+            if self._statistics is not None:
+                self._gdal_call("store the statistics", self._store_statistics)
+            self._gdal_call("write the data", self._ds.FlushCache)
+        except BaseException as err:  # handed to the caller's thread
+            self._error = err
+
+    def _put(self, rows: npt.NDArray[Any]) -> None:
+        for start in range(0, len(rows), BLOCK_SIZE):
+            if self._stop.is_set():
+                raise Cancelled()
+            part = rows[start : start + BLOCK_SIZE]
+            self._moments.add(part, _valid(part, self.nodata))
+            valid = _not_nodata(part, self.nodata)
+            self._gdal_call("write the data", self._base.add, part)
+            for i, level in enumerate(self._levels):
+                part = self._gdal_call(
+                    "write the overviews", level.add, part, valid if i == 0 else None
+                )
+                if len(part) == 0:
+                    break
+            self._rows_done += len(rows[start : start + BLOCK_SIZE])
+
+    def _store_statistics(self) -> None:
+        s = self._statistics
+        assert s is not None
+        _check(self._band.SetStatistics(s.minimum, s.maximum, s.mean, s.std))
+        valid = 100.0 * s.count / (self.nrows * self.ncols)
+        self._band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{valid:.4g}")
+
+    def _write_cog(self, gdal: Any) -> None:
+        fd, final = self._files.new_temp(self.path)
+        os.close(fd)
+        options = [
+            f"BLOCKSIZE={BLOCK_SIZE}",
+            "NUM_THREADS=ALL_CPUS",
+            "BIGTIFF=IF_SAFER",
+            "OVERVIEWS=FORCE_USE_EXISTING",
+            *(
+                o.replace("ZLEVEL", "LEVEL").replace("ZSTD_LEVEL", "LEVEL")
+                for o in self.codec_options
+            ),
+        ]
+        if "SPARSE_OK" in (
+            gdal.GetDriverByName("COG").GetMetadataItem("DMD_CREATIONOPTIONLIST") or ""
+        ):
+            options.append("SPARSE_OK=TRUE")
+
+        def callback(complete: float, _message: Any = None, _data: Any = None) -> int:
+            try:
+                self._report(self._share + (1.0 - self._share) * complete)
+            except Cancelled:
+                return 0
+            return 1
+
+        source = gdal.Open(self._tmp)
+        try:
+            ds = gdal.GetDriverByName("COG").CreateCopy(
+                final, source, 0, options, callback=callback
+            )
+            if self._stop.is_set():
+                raise Cancelled()
+            if ds is None:
+                _check(1)
+            ds = None
+        finally:
+            source = None
+
+
+def _option(options: Sequence[str], key: str) -> str | None:
+    for option in options:
+        name, _, value = option.partition("=")
+        if name == key:
+            return value
+    return None
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+Source = Union["Grid", npt.NDArray[Any], Iterable[Sequence[Any]]]
+"""What :func:`write_geotiff` writes: a :class:`asciigrid.Grid`, a 2-D array, or strips
+``(row_start, strip, ...)`` north to south, as :func:`asciigrid.iter_mosaic_strips` yields
+them (extra items, such as its list of failed tiles, are ignored)."""
+
+
+def write_geotiff(
+    path: str | os.PathLike[str],
+    source: Source,
+    *,
+    geotransform: Sequence[float] | None = None,
+    nodata: float | None = None,
+    crs_wkt: str | None = None,
+    shape: tuple[int, int] | None = None,
+    codec: str = DEFAULT_CODEC,
+    overviews: bool = True,
+    cog: bool = False,
+    progress: GeoTiffProgress | None = None,
+) -> Statistics | None:
+    """Write ``source`` as a tiled, compressed GeoTIFF with internal overviews and band
+    statistics, atomically (nothing at ``path`` changes unless the whole file is written).
+
+    For a :class:`asciigrid.Grid`, ``geotransform``, ``nodata`` and ``crs_wkt`` default to
+    the grid's. Strips need ``shape=(nrows, ncols)`` and ``geotransform``. ``codec`` is a
+    key of :data:`CODECS`; ``overviews`` adds averaged overview levels down to 256 cells;
+    ``cog`` writes a Cloud Optimized GeoTIFF. Returns the band statistics (``None`` when no
+    cell is valid). Raises :class:`GeoTiffError` when GDAL fails and
+    :class:`asciigrid.Cancelled` when ``progress`` returns False.
+    """
+    data = getattr(source, "data", None)
+    if isinstance(data, np.ndarray) and hasattr(source, "geotransform"):
+        geotransform = source.geotransform if geotransform is None else geotransform  # type: ignore[union-attr]
+        nodata = source.nodata if nodata is None else nodata  # type: ignore[union-attr]
+        crs_wkt = source.crs_wkt if crs_wkt is None else crs_wkt  # type: ignore[union-attr]
+        source = data
+    if geotransform is None:
+        raise ValueError(f"{os.fspath(path)}: give the geotransform of the grid")
+    strips: Iterator[Sequence[Any]]
+    if isinstance(source, np.ndarray):
+        if source.ndim != 2:
+            raise ValueError(f"{os.fspath(path)}: the grid must be 2-D, got shape {source.shape}")
+        array = source
+        shape = array.shape  # type: ignore[assignment]
+        dtype: npt.DTypeLike = array.dtype
+        strips = ((i, array[i : i + _FEED_ROWS]) for i in range(0, len(array), _FEED_ROWS))
+    else:
+        if shape is None:
+            raise ValueError(f"{os.fspath(path)}: give the shape (nrows, ncols) of the strips")
+        strips = iter(source)
+        first = next(strips, None)
+        if first is None:
+            raise ValueError(f"{os.fspath(path)}: no strips to write")
+        dtype = np.asarray(first[1]).dtype
+        strips = _chain(first, strips)
+    writer = GeoTiffWriter(
+        path,
+        shape=shape,  # type: ignore[arg-type]
+        dtype=dtype,
+        geotransform=geotransform,
+        nodata=nodata,
+        crs_wkt=crs_wkt,
+        codec=codec,
+        overviews=overviews,
+        cog=cog,
+        progress=progress,
+    )
+    with writer:
+        for item in strips:
+            writer.write(int(item[0]), item[1])
+    return writer.statistics
+
+
+def _chain(first: Sequence[Any], rest: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    yield first
+    yield from rest
