@@ -1,9 +1,12 @@
-"""The one place where outputs are written: through GDAL, atomically.
+"""Tables and text outputs, written atomically (GeoTIFFs are written by the engine's
+``asciigrid.geotiff``, the one GeoTIFF writer the plugin, the command line and dask share).
 
 Everything goes to a hidden temporary file in the target's folder; only when the file is
-complete (GeoTIFF data, internal overviews, statistics) is it moved over the target with
-``os.replace``, sidecars first. On any error or cancel the temporary files are removed, so a
-failed or cancelled run never leaves a (partial) output behind.
+complete is it moved over the target with ``os.replace``, sidecars first. On any error or
+cancel the temporary files are removed, so a failed or cancelled run never leaves a
+(partial) output behind. Unlike ``asciigrid._atomic`` (which names its temporary files
+``.name.<random>.tmp``), OGR's drivers need the output's extension and write sidecars
+(``.csvt``) beside it, hence this helper for tables.
 """
 
 from __future__ import annotations
@@ -13,48 +16,25 @@ import math
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 from osgeo import gdal, ogr
 
 from .exceptions import Cancelled, OutputError
 
 __all__ = [
     "Cancelled",
-    "GdalProgress",
-    "GeoTiffWriter",
     "OutputError",
     "atomic_output",
-    "geotiff_output",
-    "write_geotiff",
+    "make_folder_for",
     "write_table",
     "write_text",
 ]
 
-GdalProgress = Callable[[float], bool]
-"""``progress(fraction_done)`` -> False to cancel a long GDAL step."""
-
-# Sidecars GDAL may write next to a raster or a table: appended to the full name, or
+# Sidecars GDAL may write next to a table (or a raster): appended to the full name, or
 # replacing the extension.
 _APPENDED = (".aux.xml", ".ovr", ".msk")
 _REPLACING = (".csvt", ".prj")
-
-GEOTIFF_OPTIONS = (
-    "TILED=YES",
-    "BLOCKXSIZE=256",
-    "BLOCKYSIZE=256",
-    "COMPRESS=DEFLATE",
-    "ZLEVEL=1",
-    "NUM_THREADS=ALL_CPUS",
-    "BIGTIFF=IF_SAFER",
-)
-
-_GDAL_TYPES = {
-    "int32": gdal.GDT_Int32,
-    "float32": gdal.GDT_Float32,
-    "float64": gdal.GDT_Float64,
-}
 
 
 def _sidecars(path: str) -> list[str]:
@@ -66,6 +46,11 @@ def _remove(paths: Sequence[str]) -> None:
     for p in paths:
         with contextlib.suppress(FileNotFoundError):
             os.remove(p)
+
+
+def make_folder_for(target: str) -> None:
+    """Create the folder an output goes to, as Processing users expect of every output."""
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
 
 
 @contextlib.contextmanager
@@ -83,7 +68,7 @@ def atomic_output(target: str, *, keep_extension: bool = False) -> Iterator[str]
     """
     target = os.path.abspath(target)
     folder, name = os.path.split(target)
-    os.makedirs(folder, exist_ok=True)
+    make_folder_for(target)
     stem, ext = os.path.splitext(name)
     token = uuid.uuid4().hex[:12]
     hidden = f".{stem}.{token}.partial{ext}" if keep_extension else f".{stem}{ext}.{token}.partial"
@@ -121,335 +106,6 @@ def _check(what: str, path: str, status: Any = 0) -> None:
         message = gdal.GetLastErrorMsg() or f"error code {status}"
         gdal.ErrorReset()
         raise OutputError(f"{path}: GDAL could not {what}: {message}")
-
-
-def _overview_levels(nrows: int, ncols: int, smallest: int = 256) -> list[int]:
-    levels: list[int] = []
-    factor = 2
-    while math.ceil(max(nrows, ncols) / (factor // 2)) > smallest:
-        levels.append(factor)
-        factor *= 2
-    return levels
-
-
-class GeoTiffWriter:
-    """A tiled, compressed single-band GeoTIFF being written.
-
-    Use :func:`geotiff_output` (rows streamed in, e.g. mosaic strips) or
-    :func:`write_geotiff` (a grid already in memory); both write atomically.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.cancelled = False
-        self.ds: Any = None
-        self.band: Any = None
-        self.statistics_done = False
-        self.block_rows = 256
-        self.pending: np.ndarray | None = None
-        self.pending_start = 0
-        self.nodata: float | None = None
-        self.parts: list[tuple[int, float, float, float, float]] = []
-        self.parts_usable = True
-
-    @classmethod
-    def create(
-        cls,
-        path: str,
-        *,
-        nrows: int,
-        ncols: int,
-        dtype: str,
-        geotransform: Sequence[float],
-        crs_wkt: str | None,
-        nodata: float | None,
-    ) -> GeoTiffWriter:
-        """An empty GeoTIFF to fill with :meth:`write_rows`."""
-        if dtype not in _GDAL_TYPES:
-            raise OutputError(f"{path}: cannot write data type {dtype}")
-        writer = cls(path)
-        driver = gdal.GetDriverByName("GTiff")
-        writer.ds = writer._call(
-            "create the GeoTIFF",
-            driver.Create,
-            path,
-            ncols,
-            nrows,
-            1,
-            _GDAL_TYPES[dtype],
-            options=list(GEOTIFF_OPTIONS),
-        )
-        writer._georeference(writer.ds, geotransform, crs_wkt, nodata)
-        writer.band = writer.ds.GetRasterBand(1)
-        writer.block_rows = writer.band.GetBlockSize()[1]
-        writer.nodata = None if nodata is None else float(nodata)
-        return writer
-
-    @classmethod
-    def copy_of(
-        cls,
-        path: str,
-        data: np.ndarray,
-        *,
-        geotransform: Sequence[float],
-        crs_wkt: str | None,
-        nodata: float | None,
-        progress: GdalProgress | None = None,
-    ) -> GeoTiffWriter:
-        """A GeoTIFF copy of a grid in memory. GDAL reads the array in place (no copy),
-        computes its exact statistics there (no read-back of the compressed file) and copies
-        them into the GeoTIFF with the data."""
-        from osgeo import gdal_array
-
-        writer = cls(path)
-        source = writer._call("wrap the grid", gdal_array.OpenArray, np.ascontiguousarray(data))
-        writer._georeference(source, geotransform, crs_wkt, nodata)
-        writer._call(
-            "compute statistics",
-            source.GetRasterBand(1).ComputeStatistics,
-            False,
-            callback=writer._callback(_part(progress, 0.0, 0.3)),
-        )
-        driver = gdal.GetDriverByName("GTiff")
-        writer.ds = writer._call(
-            "write the GeoTIFF",
-            driver.CreateCopy,
-            path,
-            source,
-            options=list(GEOTIFF_OPTIONS),
-            callback=writer._callback(_part(progress, 0.3, 1.0)),
-        )
-        writer.band = writer.ds.GetRasterBand(1)
-        writer.statistics_done = True
-        return writer
-
-    def _georeference(
-        self,
-        ds: Any,
-        geotransform: Sequence[float],
-        crs_wkt: str | None,
-        nodata: float | None,
-    ) -> None:
-        self._call("set the geotransform", ds.SetGeoTransform, list(geotransform))
-        if crs_wkt:
-            self._call("set the CRS", ds.SetProjection, crs_wkt)
-        if nodata is not None:
-            self._call("set the nodata value", ds.GetRasterBand(1).SetNoDataValue, float(nodata))
-
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call GDAL; raise :class:`Cancelled` or :class:`OutputError` (naming the file)
-        whether or not ``gdal.UseExceptions()`` is on."""
-        gdal.ErrorReset()
-        try:
-            result = fn(*args, **kwargs)
-        except RuntimeError as err:
-            if self.cancelled:
-                raise Cancelled() from None
-            raise OutputError(f"{self.path}: GDAL could not {what}: {err}") from err
-        if self.cancelled:
-            gdal.ErrorReset()
-            raise Cancelled()
-        failed = result is None and what in ("create the GeoTIFF", "write the GeoTIFF")
-        _check(what, self.path, 1 if failed else result if isinstance(result, int) else 0)
-        return result
-
-    def _callback(self, progress: GdalProgress | None) -> Callable[..., int] | None:
-        """A GDAL progress callback; returning 0 makes GDAL stop ("User terminated")."""
-        if progress is None:
-            return None
-
-        def callback(complete: float, _message: Any = None, _data: Any = None) -> int:
-            if not progress(complete):
-                self.cancelled = True
-                return 0
-            return 1
-
-        return callback
-
-    def write_rows(self, row_start: int, rows: np.ndarray) -> None:
-        """Write ``rows`` (shape ``(n, ncols)``) starting at row ``row_start``.
-
-        Strips written north to south are written in whole rows of GeoTIFF blocks, and each
-        write is flushed out of GDAL's cache, so memory stays at one strip plus one row of
-        blocks however large the raster (a block is never compressed twice). The few rows
-        that do not fill a row of blocks wait for the next strip.
-        """
-        self._accumulate_statistics(rows)
-        if self.pending is not None and row_start != self.pending_start + len(self.pending):
-            self._flush_pending()  # not contiguous: write what waits as it is
-        if self.pending is not None:
-            fill = min(len(rows), self.block_rows - len(self.pending))
-            head = np.concatenate([self.pending, rows[:fill]])
-            start = self.pending_start
-            self.pending = None
-            rows, row_start = rows[fill:], row_start + fill
-            if len(head) == self.block_rows or start + len(head) == self.ds.RasterYSize:
-                self._write(start, head)
-            else:
-                self.pending, self.pending_start = head, start
-                return
-        end = row_start + len(rows)
-        aligned = end if end == self.ds.RasterYSize else end - end % self.block_rows
-        if aligned > row_start:
-            self._write(row_start, rows[: aligned - row_start])
-        if end > max(aligned, row_start):
-            tail = rows[max(aligned, row_start) - row_start :]
-            self.pending, self.pending_start = tail.copy(), max(aligned, row_start)
-
-    def _accumulate_statistics(self, rows: np.ndarray) -> None:
-        """GDAL's statistics of the rows, computed in memory where they are (no read-back of
-        the compressed file later). Each row is written exactly once, so these parts add up
-        to the statistics of the whole raster (see :meth:`_store_statistics`)."""
-        from osgeo import gdal_array
-
-        if rows.size == 0:
-            return
-        source = self._call("wrap rows", gdal_array.OpenArray, np.ascontiguousarray(rows))
-        band = source.GetRasterBand(1)
-        if self.nodata is not None:
-            band.SetNoDataValue(self.nodata)
-        gdal.ErrorReset()
-        try:
-            low, high, mean, std = band.ComputeStatistics(False)
-        except (RuntimeError, TypeError, ValueError):  # no valid cell in these rows
-            gdal.ErrorReset()
-            return
-        if gdal.GetLastErrorType() >= gdal.CE_Failure:  # no valid cell (without exceptions)
-            gdal.ErrorReset()
-            return
-        if not all(map(math.isfinite, (low, high, mean, std))):
-            self.parts_usable = False  # infinities: let GDAL scan the file at the end
-            return
-        # the exact number of valid cells: a one-bucket histogram wider than [min, max]
-        count = band.GetHistogram(low - max(1.0, abs(low)), high + max(1.0, abs(high)), 1, 0, 0)[0]
-        self.parts.append((int(count), low, high, mean, std))
-
-    def _store_statistics(self) -> bool:
-        """Combine the parts into the band's statistics (what ComputeStatistics would give)."""
-        parts = [p for p in self.parts if p[0] > 0]
-        if not parts or not self.parts_usable:
-            return False
-        total = sum(n for n, *_ in parts)
-        mean = sum(n * m for n, _, _, m, _ in parts) / total
-        m2 = sum(n * s * s + n * (m - mean) ** 2 for n, _, _, m, s in parts)
-        low = min(p[1] for p in parts)
-        high = max(p[2] for p in parts)
-        self._call(
-            "store statistics", self.band.SetStatistics, low, high, mean, math.sqrt(m2 / total)
-        )
-        cells = self.ds.RasterXSize * self.ds.RasterYSize
-        self.band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{100.0 * total / cells:.4g}")
-        return True
-
-    def _write(self, row_start: int, rows: np.ndarray) -> None:
-        self._call("write rows", self.band.WriteArray, rows, 0, row_start)
-        self._call("write the data", self.ds.FlushCache)
-
-    def _flush_pending(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            self._write(self.pending_start, pending)
-
-    def finish(self, *, overviews: bool, progress: GdalProgress | None = None) -> None:
-        """Build internal overviews (optional) and store exact band statistics (unless
-        already there), so QGIS displays and styles the layer at once without scanning it."""
-        self._flush_pending()
-        self._call("write the data", self.ds.FlushCache)
-        levels = _overview_levels(self.ds.RasterYSize, self.ds.RasterXSize) if overviews else []
-        scan = not self.statistics_done and not (self.parts and self.parts_usable)
-        split = 0.0 if not levels else 0.6 if scan else 1.0
-        if levels:
-            self._call(
-                "build overviews",
-                self.ds.BuildOverviews,
-                "AVERAGE",
-                levels,
-                callback=self._callback(_part(progress, 0.0, split)),
-            )
-        if not self.statistics_done and not self._store_statistics():
-            stats = self._call(
-                "compute statistics",
-                self.band.ComputeStatistics,
-                False,
-                callback=self._callback(_part(progress, split, 1.0)),
-            )
-            if stats is None:
-                _check("compute statistics", self.path, 1)
-
-    def close(self) -> None:
-        """Close the dataset (writes the last blocks and the metadata)."""
-        if self.ds is not None:
-            self.band = None
-            self.ds.FlushCache()
-            self.ds = None
-
-
-def _part(progress: GdalProgress | None, start: float, end: float) -> GdalProgress | None:
-    """``progress`` for a step that covers ``[start, end]`` of the whole."""
-    if progress is None:
-        return None
-    return lambda fraction: progress(start + (end - start) * max(0.0, min(1.0, fraction)))
-
-
-@contextlib.contextmanager
-def geotiff_output(
-    target: str,
-    *,
-    nrows: int,
-    ncols: int,
-    dtype: str,
-    geotransform: Sequence[float],
-    crs_wkt: str | None,
-    nodata: float | None,
-) -> Iterator[GeoTiffWriter]:
-    """A :class:`GeoTiffWriter` to stream rows into; its file replaces ``target`` only when
-    the block exits normally (write rows, then call :meth:`GeoTiffWriter.finish`)."""
-    with atomic_output(target) as tmp:
-        writer = GeoTiffWriter.create(
-            tmp,
-            nrows=nrows,
-            ncols=ncols,
-            dtype=dtype,
-            geotransform=geotransform,
-            crs_wkt=crs_wkt,
-            nodata=nodata,
-        )
-        try:
-            yield writer
-        finally:
-            writer.close()
-        _check("finish the GeoTIFF", target)
-
-
-def write_geotiff(
-    target: str,
-    data: np.ndarray,
-    *,
-    geotransform: Sequence[float],
-    crs_wkt: str | None,
-    nodata: float | None,
-    overviews: bool,
-    progress: GdalProgress | None = None,
-) -> None:
-    """Write a grid held in memory as a GeoTIFF (with statistics, and overviews when asked)
-    that replaces ``target`` only once complete."""
-    if data.dtype.name not in _GDAL_TYPES:
-        raise OutputError(f"{target}: cannot write data type {data.dtype.name}")
-    split = 0.6 if overviews else 1.0
-    with atomic_output(target) as tmp:
-        writer = GeoTiffWriter.copy_of(
-            tmp,
-            data,
-            geotransform=geotransform,
-            crs_wkt=crs_wkt,
-            nodata=nodata,
-            progress=_part(progress, 0.0, split),
-        )
-        try:
-            writer.finish(overviews=overviews, progress=_part(progress, split, 1.0))
-        finally:
-            writer.close()
-        _check("finish the GeoTIFF", target)
 
 
 _OGR_DRIVERS = {".csv": "CSV", ".gpkg": "GPKG", ".xlsx": "XLSX", ".ods": "ODS"}

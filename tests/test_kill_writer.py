@@ -124,61 +124,54 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["x.asc"]
 
 
-# --- the plugin's outputs ------------------------------------------------------------------
+# --- GeoTIFF outputs (asciigrid.geotiff, which the plugin writes through) ----------------
 
-PLUGIN_CHILD = f"""
+GEOTIFF_CHILD = """
 import sys
-sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
 import numpy as np
-from qgis_plugin.gdal_out import write_geotiff
+from asciigrid.geotiff import write_geotiff
 
 path, version = sys.argv[1], float(sys.argv[2])
 data = (version + np.arange(1500 * 1500, dtype=np.float32) * 1e-3).reshape(1500, 1500)
 while True:
-    write_geotiff(path, data, geotransform=(0.0, 1.0, 0.0, 0.0, 0.0, -1.0), crs_wkt=None,
-                  nodata=-9999.0, overviews=True)
+    write_geotiff(path, data, geotransform=(0.0, 1.0, 0.0, 0.0, 0.0, -1.0), nodata=-9999.0)
 """
 
 
-def plugin_data(version: float) -> np.ndarray:
+def geotiff_data(version: float) -> np.ndarray:
     return (version + np.arange(1500 * 1500, dtype=np.float32) * 1e-3).reshape(1500, 1500)
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.1])
-def test_killed_plugin_output_is_the_old_or_the_new_geotiff(tmp_path: Path, delay: float) -> None:
-    """The plugin writes every output (GeoTIFF data, overviews, statistics) to a hidden
-    temporary file and moves it over the target when complete: a kill leaves a whole file."""
+def test_killed_geotiff_output_is_the_old_or_the_new_geotiff(tmp_path: Path, delay: float) -> None:
+    """A GeoTIFF (data, overviews, statistics) is written to a hidden temporary file and
+    moved over the target when complete: a kill leaves a whole file."""
+    from asciigrid.geotiff import write_geotiff
     from osgeo import gdal
-
-    gdal.UseExceptions()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from qgis_plugin.gdal_out import write_geotiff
 
     target = tmp_path / "mosaic.tif"
     gt = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
-    write_geotiff(
-        str(target), plugin_data(1.0), geotransform=gt, crs_wkt=None, nodata=-9999.0, overviews=True
-    )
+    write_geotiff(target, geotiff_data(1.0), geotransform=gt, nodata=-9999.0)
     before = set(temp_files(tmp_path))
-    child = subprocess.Popen([sys.executable, "-c", PLUGIN_CHILD, str(target), "2.0"])
+    child = subprocess.Popen([sys.executable, "-c", GEOTIFF_CHILD, str(target), "2.0"])
     kill_while_writing(child, tmp_path, before, delay)
     ds = gdal.Open(str(target))
     band = ds.GetRasterBand(1)
     data = band.ReadAsArray()
-    assert np.array_equal(data, plugin_data(1.0)) or np.array_equal(data, plugin_data(2.0))
+    assert np.array_equal(data, geotiff_data(1.0)) or np.array_equal(data, geotiff_data(2.0))
     assert band.GetOverviewCount() > 0
     assert band.GetNoDataValue() == -9999.0
-    ds = None
+    band = ds = None
     leftovers = set(temp_files(tmp_path)) - before
-    assert all(n.startswith(".mosaic.") and ".partial" in n for n in leftovers)
+    assert all(n.startswith(".mosaic.tif.") and n.endswith(".tmp") for n in leftovers)
 
 
-def test_killed_plugin_leftover_does_not_look_like_an_output(tmp_path: Path) -> None:
-    """A killed run's hidden leftover is named `.mosaic.<id>.partial.tif`: pathlib's
-    `glob("*.tif")` (and any tool that lists by extension, hidden files included) takes it
-    for a GeoTIFF, and GDAL opens the truncated file. Ending it in `.partial` would not."""
+def test_killed_geotiff_leftover_does_not_look_like_an_output(tmp_path: Path) -> None:
+    """A killed run's hidden leftover is named `.mosaic.tif.<id>.tmp`: pathlib's
+    `glob("*.tif")` (and any tool that lists by extension, hidden files included) would take
+    a name ending in `.tif` for a GeoTIFF, and GDAL opens the truncated file."""
     target = tmp_path / "mosaic.tif"
-    child = subprocess.Popen([sys.executable, "-c", PLUGIN_CHILD, str(target), "2.0"])
+    child = subprocess.Popen([sys.executable, "-c", GEOTIFF_CHILD, str(target), "2.0"])
     try:
         deadline = time.monotonic() + 60
         while not temp_files(tmp_path):

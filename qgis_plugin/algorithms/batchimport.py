@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from qgis.core import (
@@ -22,8 +23,9 @@ from .base import AsciiGridAlgorithm, Progress, describe_error
 
 ON_ERROR_STOP, ON_ERROR_SKIP = 0, 1
 
-# Share of the progress bar per step: reading tiles and writing strips dominates.
-_COLLECT, _MOSAIC = 5.0, 90.0
+# Share of the progress bar for collecting the tiles; reading and writing them (at the same
+# time) take the rest.
+_COLLECT = 5.0
 
 
 class BatchImportAlgorithm(AsciiGridAlgorithm):
@@ -86,7 +88,9 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        from ..gdal_out import geotiff_output, write_text  # numpy and GDAL: only when running
+        from ..gdal_out import make_folder_for, write_text  # GDAL: only when running
+
+        geotiff = importlib.import_module(f"{engine.__name__}.geotiff")
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
         dtype = self.data_type(parameters, context)
@@ -169,27 +173,30 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
             )
 
             body_failures = 0
-            reading = _StripProgress(feedback, _COLLECT, _MOSAIC, layout.bands, header.nrows)
-            with geotiff_output(
+            reading = _StripProgress(feedback, _COLLECT, 100, layout.bands, header.nrows)
+            make_folder_for(output)
+            # Strips are written (overviews and statistics included) by the writer's thread
+            # while the engine parses the next one; the file is complete when the block ends.
+            with geotiff.GeoTiffWriter(
                 output,
-                nrows=header.nrows,
-                ncols=header.ncols,
-                dtype=header.dtype.name,
+                shape=(header.nrows, header.ncols),
+                dtype=header.dtype,
                 geotransform=header.geotransform,
                 crs_wkt=crs_wkt,
                 nodata=header.nodata,
+                overviews=overviews,
+                progress=reading.written,
             ) as tif:
                 strips = engine.iter_mosaic_strips(layout, skip_errors=skip, progress=reading)
                 for row_start, strip, failed in strips:
                     reading.strip_done(strip.shape[0])
                     reading.check()
-                    tif.write_rows(row_start, strip)
+                    tif.write(row_start, strip)
                     for name, err in failed:
                         body_failures += 1
                         skip_tile(name, describe_error(err))
                 if body_failures == len(layout.tiles):
                     raise all_skipped()  # an all-nodata mosaic is not a result
-                tif.finish(overviews=overviews, progress=Progress(feedback, _MOSAIC, 100).fraction)
             tile_count = len(layout.tiles) - body_failures
             write_text(report_path, _report(tile_count, skipped))
 
@@ -205,8 +212,10 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
 
 
 class _StripProgress(Progress):
-    """The engine reports progress per strip (``done``/``total`` of the strip being read);
-    place it within the whole mosaic so the bar only moves forward."""
+    """One bar for reading and writing the mosaic: the engine reports progress per strip
+    (``done``/``total`` of the strip being read), placed within the whole mosaic, and the
+    GeoTIFF writer the share it has written (data, overviews, statistics); the bar shows
+    their mean, so it only moves forward and never waits at 100% for the writer."""
 
     def __init__(
         self,
@@ -221,17 +230,25 @@ class _StripProgress(Progress):
         self.nrows = max(1, nrows)
         self.rows_done = 0
         self.index = 0
+        self.read = 0.0
+        self.wrote = 0.0
 
     def __call__(self, done: int, total: int) -> bool:
         rows = self.bands[self.index][1] if self.index < len(self.bands) else 0
         within = done / total if total > 0 else 0.0
-        self.fraction((self.rows_done + rows * min(1.0, within)) / self.nrows)
-        return not self.feedback.isCanceled()
+        self.read = (self.rows_done + rows * min(1.0, within)) / self.nrows
+        return self.fraction((self.read + self.wrote) / 2)
 
     def strip_done(self, rows: int) -> None:
         self.rows_done += rows
         self.index += 1
-        self.fraction(self.rows_done / self.nrows)
+        self.read = self.rows_done / self.nrows
+        self.fraction((self.read + self.wrote) / 2)
+
+    def written(self, fraction: float) -> bool:
+        """The GeoTIFF writer's progress (0..1); False when cancelled."""
+        self.wrote = fraction
+        return self.fraction((self.read + self.wrote) / 2)
 
 
 def _tile_errors(

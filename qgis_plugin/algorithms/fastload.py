@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -19,7 +20,8 @@ from .base import AsciiGridAlgorithm, Progress
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
 
-# Share of the progress bar: parsing, then GDAL (statistics, compression, overviews).
+# Share of the progress bar: parsing, then writing (compression, overviews and statistics
+# in one pass).
 _READ = 40.0
 
 
@@ -65,7 +67,8 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        from ..gdal_out import write_geotiff  # numpy and GDAL: only when running
+        geotiff = importlib.import_module(f"{engine.__name__}.geotiff")  # GDAL: only now
+        from ..gdal_out import make_folder_for
 
         path = self.parameterAsFile(parameters, "INPUT", context)
         dtype = self.data_type(parameters, context)
@@ -88,12 +91,11 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
                 crs_wkt = grid.crs_wkt
                 if crs_wkt is None:
                     feedback.pushWarning(f"{path}: no usable .prj beside the grid; no CRS set")
-            write_geotiff(
+            make_folder_for(output)
+            geotiff.write_geotiff(
                 output,
-                grid.data,
-                geotransform=grid.geotransform,
+                grid,
                 crs_wkt=crs_wkt,
-                nodata=grid.nodata,
                 overviews=overviews,
                 progress=Progress(feedback, _READ, 100).fraction,
             )
