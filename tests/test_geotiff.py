@@ -230,10 +230,12 @@ def test_codecs(tmp_path: Path, codec: str, compression: str, predictor: str | N
     assert ds.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == predictor
 
 
-def test_default_codec_is_zstd_without_predictor(tmp_path: Path) -> None:
-    geotiff.write_geotiff(tmp_path / "d.tif", np.ones((3, 3), np.int32), geotransform=GT)
+@pytest.mark.parametrize(("dtype", "predictor"), [("int32", "2"), ("float32", "3")])
+def test_default_codec_is_zstd_with_a_predictor(tmp_path: Path, dtype: str, predictor: str) -> None:
+    geotiff.write_geotiff(tmp_path / "d.tif", np.ones((3, 3), dtype), geotransform=GT)
     ds = gdal.Open(str(tmp_path / "d.tif"))
     assert ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "ZSTD"
+    assert ds.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == predictor
     assert ds.GetRasterBand(1).GetBlockSize() == [256, 256]
 
 
