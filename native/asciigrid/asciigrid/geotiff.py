@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_CODEC",
     "GeoTiffError",
     "GeoTiffProgress",
+    "GeoTiffSource",
     "GeoTiffWriter",
     "Statistics",
     "overview_factors",
@@ -498,15 +499,7 @@ class GeoTiffWriter:
                 f"{self._next_row}, got {row_start} ({len(rows)} rows, of {self.nrows})"
             )
         self._next_row += len(rows)
-        rows = rows.astype(self.dtype, copy=False)
-        while True:
-            self._raise_pending()
-            self._report(self._streamed())
-            try:
-                self._queue.put((row_start, rows), timeout=_POLL)
-                return
-            except queue.Full:
-                continue
+        self._hand_over((row_start, rows.astype(self.dtype, copy=False)))
 
     def close(self) -> Statistics | None:
         """Finish the file (last rows, overviews, statistics; the COG copy) and rename it
@@ -517,14 +510,7 @@ class GeoTiffWriter:
                 raise ValueError(
                     f"{self.path}: only {self._next_row} of {self.nrows} rows were written"
                 )
-            while True:
-                self._raise_pending()
-                self._report(self._streamed())
-                try:
-                    self._queue.put(None, timeout=_POLL)
-                    break
-                except queue.Full:
-                    continue
+            self._hand_over(None)  # the end: the thread finishes the file
             while self._thread.is_alive():
                 self._thread.join(_POLL)
                 self._raise_pending()
@@ -567,14 +553,26 @@ class GeoTiffWriter:
         """The band statistics, once :meth:`close` has returned."""
         return self._statistics
 
+    def _hand_over(self, item: tuple[int, npt.NDArray[Any]] | None) -> None:
+        """Queue ``item`` for the writer thread, waiting while it is busy with the previous
+        strip; meanwhile move the bar and look for a cancel or the thread's error."""
+        while True:
+            self._raise_pending()
+            self._report(self._streamed())
+            try:
+                self._queue.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                continue
+
     def _check_open(self) -> None:
         if self._closed:
             raise ValueError(f"{self.path}: the writer is closed")
 
     def _raise_pending(self) -> None:
+        """Raise the writer thread's error (every time: the file is lost either way)."""
         if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+            raise self._error
 
     def _streamed(self) -> float:
         return self._share * self._rows_done / self.nrows
@@ -779,7 +777,7 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
-Source = Union["Grid", npt.NDArray[Any], Iterable[Sequence[Any]]]
+GeoTiffSource = Union["Grid", npt.NDArray[Any], Iterable[Sequence[Any]]]
 """What :func:`write_geotiff` writes: a :class:`asciigrid.Grid`, a 2-D array, or strips
 ``(row_start, strip, ...)`` north to south, as :func:`asciigrid.iter_mosaic_strips` yields
 them (extra items, such as its list of failed tiles, are ignored)."""
@@ -787,7 +785,7 @@ them (extra items, such as its list of failed tiles, are ignored)."""
 
 def write_geotiff(
     path: str | os.PathLike[str],
-    source: Source,
+    source: GeoTiffSource,
     *,
     geotransform: Sequence[float] | None = None,
     nodata: float | None = None,
