@@ -125,6 +125,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 pip_install() { "$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS" "$@"; }
 say "dev tools: maturin, pytest, hypothesis, ruff, pytest-qgis"
 pip_install "maturin>=1.7,<2" "pytest>=7" "hypothesis>=6" "ruff>=0.17,<0.18" "pytest-qgis>=5,<6"
+# The optional interfaces' dependencies (asciigrid[xarray], asciigrid[dask]), and rioxarray as
+# the GDAL-based reference the xarray backend is tested against. affine 3.0 breaks on this
+# Python (its cached properties need a __dict__ its slots leave out).
+say "optional interfaces: xarray, dask, distributed, rioxarray"
+pip_install "xarray>=2023.1" "dask[array]>=2023.1" distributed rioxarray "affine<3"
 if [ "$WITH_BENCH" -eq 1 ]; then
     say "benchmark peers: pandas, polars, rasterio, ascii-grid-parser-rs"
     pip_install pandas polars rasterio ascii-grid-parser-rs

@@ -37,6 +37,16 @@ from asciigrid.errors import (
     ParseError,
 )
 
+
+def __getattr__(name: str) -> object:
+    # Optional pieces load their dependencies (xarray, dask) only when asked for.
+    if name == "open_mosaic":
+        from asciigrid.dask_mosaic import open_mosaic
+
+        return open_mosaic
+    raise AttributeError(f"module 'asciigrid' has no attribute {name!r}")
+
+
 __all__ = [
     "AsciiGridError",
     "AsciiGridWarning",
@@ -55,6 +65,7 @@ __all__ = [
     "iter_mosaic_strips",
     "mosaic",
     "mosaic_layout",
+    "open_mosaic",
     "read",
     "read_header",
     "stats",

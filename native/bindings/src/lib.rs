@@ -5,7 +5,7 @@
 //! progress callback into the core's [`Control`]. No parsing or other logic lives here.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use asciigrid_core::{
@@ -119,8 +119,12 @@ pub(crate) fn run<R: Send>(
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel::<()>();
             let control = &control;
+            let pool = engine_pool();
             let worker = scope.spawn(move || {
-                let r = work(control);
+                let r = match pool {
+                    Ok(pool) => pool.install(|| work(control)),
+                    Err(e) => Err(e),
+                };
                 let _ = tx.send(());
                 r
             });
@@ -167,8 +171,35 @@ pub(crate) fn run_inline<R: Send>(
     py: Python<'_>,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    py.detach(|| work(&Control::new()))
+    py.detach(|| engine_pool()?.install(|| work(&Control::new())))
         .map_err(|e| to_py_err(py, e))
+}
+
+/// The engine's thread pool in this process. Not rayon's global pool: that one does not
+/// survive `fork()` (multiprocessing's default start method on Linux), and a forked child
+/// that used it would wait for ever on worker threads it does not have. A child gets a pool
+/// of its own the first time it calls the engine.
+fn engine_pool() -> Result<Arc<rayon::ThreadPool>, Error> {
+    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut slot = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((owner, pool)) = slot.as_ref() {
+        if *owner == pid {
+            return Ok(Arc::clone(pool));
+        }
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("asciigrid-{i}"))
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot start the engine's threads: {e}")))?,
+    );
+    if let Some((_, inherited)) = slot.replace((pid, Arc::clone(&pool))) {
+        // The parent's pool: its threads are not in this process, so dropping it (which
+        // signals them) is pointless; leave it be.
+        std::mem::forget(inherited);
+    }
+    Ok(pool)
 }
 
 pub(crate) fn parse_dtype(dtype: Option<&str>) -> PyResult<Option<DataType>> {

@@ -1,0 +1,144 @@
+"""A tile set as one lazy, dask-backed ``xarray.DataArray`` (``pip install asciigrid[dask]``).
+
+:func:`open_mosaic` plans the mosaic once, on the caller's side, from the tiles' headers
+(:func:`asciigrid.mosaic_layout`). Each chunk of the result is then one task that hands only
+the tiles it overlaps to :func:`asciigrid.mosaic`, with the whole mosaic's data type and
+nodata forced, and cuts its rows and columns out: the engine does all reading, so a chunk
+computed on any worker of a ``dask.distributed`` cluster equals the same cells of the
+single-process mosaic. Tasks carry file names, never open files or cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from asciigrid import _api
+
+__all__ = ["open_mosaic"]
+
+Chunks = Union[None, int, tuple[int, int], dict[str, int]]
+
+
+def open_mosaic(
+    sources: _api.Source | Iterable[_api.Source],
+    *,
+    chunks: Chunks = None,
+    dtype: _api.DTypeLike = None,
+    nodata: float | None = None,
+    name: str = "band_data",
+) -> Any:
+    """The mosaic of ``sources`` (paths, or what :func:`asciigrid.mosaic_layout` takes) as a
+    dask-backed ``xarray.DataArray`` (``y``, ``x``): raw cell values, gaps and each tile's
+    nodata cells holding the mosaic's nodata (``.attrs["_FillValue"]``, which rioxarray
+    reads as ``.rio.nodata``), and the CRS in a ``spatial_ref`` coordinate.
+
+    ``chunks``: ``None`` for the engine's own row strips (every tile lies wholly in one, so
+    no tile is read twice) at full width; an int for square chunks; ``(rows, cols)`` or
+    ``{"y": rows, "x": cols}`` otherwise (a tile crossing chunk edges is read once per chunk
+    it touches). Nothing is read until the array is computed.
+    """
+    import dask
+    import dask.array as da
+    import xarray as xr
+
+    from asciigrid.xarray_backend import spatial_ref_attrs, xy_coordinates
+
+    layout = _api.mosaic_layout(sources, dtype=dtype, nodata=nodata)
+    header = layout.header
+    if header.dtype is None:  # pragma: no cover - a plan always decides the type
+        raise ValueError("the mosaic's data type could not be decided")
+    nrows, ncols = header.nrows, header.ncols
+    row_edges, col_edges = _chunk_edges(chunks, layout.bands, nrows, ncols)
+    tiles = layout.tiles
+    # The tiles overlapping each row range and each column range, found once here.
+    rows_of = [_overlapping(tiles, 1, 3, r0, r1) for r0, r1 in _pairs(row_edges)]
+    cols_of = [_overlapping(tiles, 2, 4, c0, c1) for c0, c1 in _pairs(col_edges)]
+    blocks = []
+    for (r0, r1), in_rows in zip(_pairs(row_edges), rows_of):
+        row = []
+        for (c0, c1), in_cols in zip(_pairs(col_edges), cols_of):
+            chosen = sorted(in_rows & in_cols)
+            names = [tiles[i][0] for i in chosen]
+            task = dask.delayed(_read_block, pure=True)(
+                names,
+                header.geotransform,
+                (r0, r1, c0, c1),
+                header.dtype.name,
+                header.nodata,
+            )
+            row.append(da.from_delayed(task, shape=(r1 - r0, c1 - c0), dtype=header.dtype))
+        blocks.append(row)
+    data = da.block(blocks)
+    x, y = xy_coordinates(header.geotransform, nrows, ncols)
+    spatial_ref = xr.Variable(
+        (), np.int64(0), attrs=spatial_ref_attrs(layout.crs_wkt, header.geotransform)
+    )
+    return xr.DataArray(
+        data,
+        dims=("y", "x"),
+        coords={"x": x, "y": y, "spatial_ref": spatial_ref},
+        name=name,
+        attrs={"_FillValue": header.dtype.type(header.nodata), "grid_mapping": "spatial_ref"},
+    )
+
+
+def _read_block(
+    names: Sequence[str],
+    geotransform: tuple[float, ...],
+    window: tuple[int, int, int, int],
+    dtype: str,
+    nodata: float | int,
+) -> np.ndarray:
+    """The cells ``window = (row0, row1, col0, col1)`` of the mosaic whose origin and cell size
+    ``geotransform`` gives, from the tiles ``names`` (in the mosaic's order)."""
+    r0, r1, c0, c1 = window
+    out = np.full((r1 - r0, c1 - c0), nodata, dtype=dtype)
+    if not names:
+        return out
+    part = _api.mosaic(list(names), dtype=dtype, nodata=nodata)
+    x0, dx, _, y0, _, ndy = geotransform
+    px0, _, _, py0, _, _ = part.geotransform
+    # The part is aligned with the whole (the plan checked that): its offset is whole cells.
+    pr = int(round((py0 - y0) / ndy))
+    pc = int(round((px0 - x0) / dx))
+    pr1, pc1 = pr + part.data.shape[0], pc + part.data.shape[1]
+    lo_r, hi_r = max(r0, pr), min(r1, pr1)
+    lo_c, hi_c = max(c0, pc), min(c1, pc1)
+    if lo_r < hi_r and lo_c < hi_c:
+        out[lo_r - r0 : hi_r - r0, lo_c - c0 : hi_c - c0] = part.data[
+            lo_r - pr : hi_r - pr, lo_c - pc : hi_c - pc
+        ]
+    return out
+
+
+def _chunk_edges(
+    chunks: Chunks, bands: list[tuple[int, int]], nrows: int, ncols: int
+) -> tuple[list[int], list[int]]:
+    if chunks is None:
+        rows = [start for start, _ in bands] + [nrows]
+        return rows, [0, ncols]
+    if isinstance(chunks, int):
+        size_r = size_c = chunks
+    elif isinstance(chunks, dict):
+        size_r, size_c = chunks.get("y", nrows), chunks.get("x", ncols)
+    else:
+        size_r, size_c = chunks
+    if size_r < 1 or size_c < 1:
+        raise ValueError(f"chunk sizes must be positive, got {chunks!r}")
+    rows = list(range(0, nrows, size_r)) + [nrows]
+    cols = list(range(0, ncols, size_c)) + [ncols]
+    return rows, cols
+
+
+def _pairs(edges: list[int]) -> list[tuple[int, int]]:
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _overlapping(
+    tiles: list[tuple[str, int, int, int, int]], start: int, size: int, lo: int, hi: int
+) -> set[int]:
+    """Indexes of the tiles whose span ``[t[start], t[start] + t[size])`` meets ``[lo, hi)``."""
+    return {i for i, t in enumerate(tiles) if t[start] < hi and t[start] + t[size] > lo}

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Benchmark asciigrid's xarray and dask interfaces against rioxarray and rasterio (a report,
+not a test), side by side in one run, best of N, each measurement in a fresh process.
+
+    .venv/bin/python scripts/bench_xarray.py [--runs 3] [--markdown out.md]
+
+Uses the same cached data as scripts/bench.py (``bench-data/``: a 4000 x 4000 float grid and
+2858 tiles of 100 x 100, made by scripts/corpus.py):
+
+- the big grid through ``xr.open_dataset(..., engine="asciigrid")`` and ``engine="rasterio"``
+  (rioxarray, GDAL inside), values loaded;
+- the tiles as one mosaic: ``asciigrid.open_mosaic(tiles).compute()`` on a
+  ``dask.distributed`` ``LocalCluster`` of 2 worker processes (started before the clock),
+  ``asciigrid.mosaic(tiles)`` in one process, ``rioxarray.merge.merge_arrays`` and
+  ``rasterio.merge.merge``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench  # noqa: E402
+
+
+def _xarray() -> Any:
+    import xarray as xr
+
+    # Backend discovery imports every installed engine (rioxarray, rasterio, …) once per
+    # process: done before the clock, for both engines alike.
+    xr.backends.list_engines()
+    return xr
+
+
+def _big_asciigrid(big: str, tiles: list[str]) -> Callable[[], Any]:
+    xr = _xarray()
+    return lambda: xr.open_dataset(big, engine="asciigrid")["band_data"].values
+
+
+def _big_rasterio(big: str, tiles: list[str]) -> Callable[[], Any]:
+    import rioxarray  # noqa: F401
+
+    xr = _xarray()
+    return lambda: xr.open_dataset(big, engine="rasterio")["band_data"].values
+
+
+def _mosaic_distributed(big: str, tiles: list[str]) -> Callable[[], Any]:
+    import asciigrid
+    import distributed
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    distributed.Client(cluster)
+    return lambda: asciigrid.open_mosaic(tiles).compute().values
+
+
+def _mosaic_single(big: str, tiles: list[str]) -> Callable[[], Any]:
+    import asciigrid
+
+    return lambda: asciigrid.mosaic(tiles).data
+
+
+def _mosaic_rioxarray(big: str, tiles: list[str]) -> Callable[[], Any]:
+    import rioxarray
+    from rioxarray.merge import merge_arrays
+
+    return lambda: merge_arrays([rioxarray.open_rasterio(t) for t in tiles]).values
+
+
+def _mosaic_rasterio(big: str, tiles: list[str]) -> Callable[[], Any]:
+    import rasterio.merge
+
+    return lambda: rasterio.merge.merge(tiles)[0]
+
+
+CASES: dict[str, tuple[str, Callable[[str, list[str]], Callable[[], Any]]]] = {
+    "xr.open_dataset engine=asciigrid": ("big", _big_asciigrid),
+    "xr.open_dataset engine=rasterio": ("big", _big_rasterio),
+    "asciigrid.open_mosaic, 2 dask workers": ("tiles", _mosaic_distributed),
+    "asciigrid.mosaic, one process": ("tiles", _mosaic_single),
+    "rioxarray.merge.merge_arrays": ("tiles", _mosaic_rioxarray),
+    "rasterio.merge.merge": ("tiles", _mosaic_rasterio),
+}
+
+
+def worker(name: str, big: str, listing: str) -> dict[str, Any]:
+    tiles = Path(listing).read_text().split("\n")
+    try:
+        run = CASES[name][1](big, [t for t in tiles if t])
+    except ImportError as err:
+        return {"error": f"not installed ({err.name})"}
+    start = time.perf_counter()
+    run()
+    return {"seconds": time.perf_counter() - start}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--big", help=argparse.SUPPRESS)
+    parser.add_argument("--listing", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.big, args.listing)))
+        return 0
+    big, _, tiles = bench.ensure_data(args.data, 4000, 4000, 2858, 100, print)
+    listing = args.data / "tiles_2858x100" / ".complete"
+    bench.warm([big, *map(Path, tiles)])
+    best: dict[str, float | str] = {}
+    for _ in range(args.runs):
+        for name in CASES:  # in turns, so drift on a shared machine hits all alike
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    name,
+                    "--big",
+                    str(big),
+                    "--listing",
+                    str(listing),
+                ],
+                capture_output=True,
+                text=True,
+            )
+            last = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+            result = json.loads(last[0]) if last else {"error": done.stderr.strip()[-200:]}
+            if "seconds" in result:
+                previous = best.get(name)
+                best[name] = (
+                    min(result["seconds"], previous)
+                    if isinstance(previous, float)
+                    else result["seconds"]
+                )
+            else:
+                best.setdefault(name, result["error"])
+    lines = [
+        f"Best of {args.runs}, each in a fresh process; 4000 x 4000 float grid "
+        f"({big.stat().st_size / 1e6:.1f} MB), {len(tiles)} tiles of 100 x 100.",
+        "",
+        "| task | s | vs asciigrid |",
+        "|---|---:|---:|",
+    ]
+    pairs = {
+        "xr.open_dataset engine=rasterio": "xr.open_dataset engine=asciigrid",
+        "rioxarray.merge.merge_arrays": "asciigrid.open_mosaic, 2 dask workers",
+        "rasterio.merge.merge": "asciigrid.open_mosaic, 2 dask workers",
+        "asciigrid.mosaic, one process": "asciigrid.open_mosaic, 2 dask workers",
+    }
+    for name in CASES:
+        value = best.get(name)
+        if not isinstance(value, float):
+            lines.append(f"| {name} | {value} | |")
+            continue
+        ours = best.get(pairs.get(name, ""))
+        ratio = f"{value / ours:.1f}x" if isinstance(ours, float) else ""
+        lines.append(f"| {name} | {value:.3f} | {ratio} |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.markdown:
+        args.markdown.write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

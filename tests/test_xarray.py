@@ -1,0 +1,244 @@
+"""The xarray backend (``engine="asciigrid"``) and ``asciigrid.open_mosaic`` on dask, checked
+against ``asciigrid.read``/``asciigrid.mosaic``, rioxarray's GDAL-based ``engine="rasterio"``,
+and a real ``dask.distributed`` cluster of worker processes."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asciigrid
+import numpy as np
+import pytest
+
+xr = pytest.importorskip("xarray")
+
+from asciigrid.xarray_backend import AsciiGridBackendEntrypoint  # noqa: E402
+
+SAMPLES = [
+    "byte.tif.grd",
+    "float64.asc",
+    "nodata_float.asc",
+    "nodata_int.asc",
+    "pixel_per_line.asc",
+    "case_sensitive.ASC",
+]
+
+
+def expected_masked(path: Path) -> np.ndarray:
+    grid = asciigrid.read(path)
+    return grid.masked().astype(np.float64).filled(np.nan)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_values_equal_read_with_nodata_masked(aaigrid_data: Path, name: str) -> None:
+    ds = xr.open_dataset(aaigrid_data / name, engine="asciigrid")
+    np.testing.assert_array_equal(ds["band_data"].values, expected_masked(aaigrid_data / name))
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_raw_values_keep_type_and_fill_value(aaigrid_data: Path, name: str) -> None:
+    grid = asciigrid.read(aaigrid_data / name)
+    ds = xr.open_dataset(aaigrid_data / name, engine="asciigrid", mask_and_scale=False)
+    band = ds["band_data"]
+    assert band.dtype == grid.data.dtype
+    np.testing.assert_array_equal(band.values, grid.data)
+    if grid.nodata is None:
+        assert "_FillValue" not in band.attrs
+    else:
+        assert band.attrs["_FillValue"] == grid.data.dtype.type(grid.nodata)
+
+
+def test_forced_dtype(aaigrid_data: Path) -> None:
+    ds = xr.open_dataset(
+        aaigrid_data / "nodata_int.asc", engine="asciigrid", dtype="float64", mask_and_scale=False
+    )
+    assert ds["band_data"].dtype == np.float64
+
+
+@pytest.mark.parametrize("name", ["pixel_per_line.asc", "case_sensitive.ASC", "float64.asc"])
+def test_coordinates_and_crs_equal_rioxarray(aaigrid_data: Path, name: str) -> None:
+    pytest.importorskip("rioxarray")
+    ours = xr.open_dataset(aaigrid_data / name, engine="asciigrid")
+    gdal_side = xr.open_dataset(aaigrid_data / name, engine="rasterio")
+    np.testing.assert_array_equal(ours.x.values, gdal_side.x.values)
+    np.testing.assert_array_equal(ours.y.values, gdal_side.y.values)
+    assert ours.rio.transform() == gdal_side.rio.transform()
+    assert ours.rio.crs == gdal_side.rio.crs
+    np.testing.assert_array_equal(
+        ours["band_data"].values, gdal_side["band_data"].isel(band=0).values
+    )
+
+
+def test_gzip_and_grass(tmp_path: Path, aaigrid_data: Path, grass_data: Path) -> None:
+    packed = tmp_path / "g.asc.gz"
+    packed.write_bytes(gzip.compress((aaigrid_data / "nodata_float.asc").read_bytes()))
+    ds = xr.open_dataset(packed, engine="asciigrid")
+    np.testing.assert_array_equal(
+        ds["band_data"].values, expected_masked(aaigrid_data / "nodata_float.asc")
+    )
+    grass = grass_data / "grassascii.txt"
+    ds = xr.open_dataset(grass, engine="asciigrid")
+    np.testing.assert_array_equal(ds["band_data"].values, expected_masked(grass))
+
+
+def test_opening_reads_no_cells(tmp_path: Path) -> None:
+    """The cells are read when used: a file rewritten after opening (same header) shows its
+    new values, so opening cannot have read them."""
+    header = "ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\nNODATA_value -1\n"
+    path = tmp_path / "lazy.asc"
+    path.write_text(header + "1 2 3\n4 5 6\n")
+    ds = xr.open_dataset(path, engine="asciigrid", mask_and_scale=False)
+    path.write_text(header + "7 8 9\n1 2 -1\n")
+    np.testing.assert_array_equal(ds["band_data"].values, [[7, 8, 9], [1, 2, -1]])
+
+
+def test_preferred_chunks_cover_the_grid(aaigrid_data: Path) -> None:
+    ds = xr.open_dataset(aaigrid_data / "float64.asc", engine="asciigrid")
+    band = ds["band_data"]
+    assert band.encoding["preferred_chunks"] == {"y": band.shape[0], "x": band.shape[1]}
+
+
+CHILD = """
+import pickle, sys
+ds = pickle.loads(sys.stdin.buffer.read())
+sys.stdout.buffer.write(pickle.dumps(ds["band_data"].values))
+"""
+
+
+def test_a_pickled_lazy_dataset_reads_in_another_process(aaigrid_data: Path) -> None:
+    ds = xr.open_dataset(aaigrid_data / "nodata_float.asc", engine="asciigrid")
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], input=pickle.dumps(ds), capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    np.testing.assert_array_equal(
+        pickle.loads(done.stdout), expected_masked(aaigrid_data / "nodata_float.asc")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.asc", True),
+        ("a.ASC.gz", True),
+        ("delivery.zip/inner.zip/T.asc", True),
+        ("/vsizip/delivery.zip/T.asc", True),
+        ("a.tif", False),
+        ("a.nc", False),
+    ],
+)
+def test_guess_can_open_by_name(name: str, expected: bool) -> None:
+    assert AsciiGridBackendEntrypoint().guess_can_open(name) is expected
+
+
+def test_guess_can_open_by_content(tmp_path: Path, grass_data: Path) -> None:
+    grass = tmp_path / "elevation.txt"
+    shutil.copy(grass_data / "grassascii.txt", grass)
+    other = tmp_path / "notes.txt"
+    other.write_text("just some notes\n")
+    entry = AsciiGridBackendEntrypoint()
+    assert entry.guess_can_open(grass)
+    assert not entry.guess_can_open(other)
+
+
+# --- tile sets ---------------------------------------------------------------------------
+
+
+def write_tiles(folder: Path, *, gaps: bool) -> list[Path]:
+    """A 4 x 3 set of 5 x 4 tiles (with two tiles missing when ``gaps``), each with its own
+    nodata value, some of whose cells are nodata."""
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    paths = []
+    for tr in range(3):
+        for tc in range(4):
+            if gaps and (tr, tc) in ((0, 1), (2, 3)):
+                continue
+            nodata = -9999.0 if (tr + tc) % 2 else -1.0
+            data = rng.uniform(0, 500, size=(4, 5)).round(1).astype(np.float32)
+            data[rng.random((4, 5)) < 0.1] = nodata
+            path = folder / f"t_{tr}_{tc}.asc"
+            asciigrid.write(
+                path,
+                data,
+                geotransform=(1000.0 + 5 * 10 * tc, 10.0, 0.0, 9000.0 - 4 * 10 * tr, 0.0, -10.0),
+                nodata=nodata,
+            )
+            paths.append(path)
+    return paths
+
+
+def test_open_mfdataset_over_tiles_equals_the_mosaic(tmp_path: Path) -> None:
+    pytest.importorskip("dask")
+    tiles = write_tiles(tmp_path / "tiles", gaps=False)
+    ds = xr.open_mfdataset(tiles, engine="asciigrid", combine="by_coords", mask_and_scale=False)
+    mosaic = asciigrid.mosaic(tiles)
+    # Each tile keeps its own nodata here; mask both sides the same way to compare.
+    ours = asciigrid.mosaic(tiles).masked().filled(np.nan)
+    theirs = xr.open_mfdataset(tiles, engine="asciigrid", combine="by_coords")["band_data"]
+    np.testing.assert_array_equal(theirs.values, ours)
+    assert ds["band_data"].shape == mosaic.data.shape
+
+
+@pytest.fixture(scope="module")
+def cluster_client():  # noqa: ANN201
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.parametrize("chunks", [None, (3, 7), 6])
+def test_open_mosaic_on_a_cluster_equals_the_mosaic(
+    tmp_path: Path, cluster_client: object, chunks: object
+) -> None:
+    tiles = write_tiles(tmp_path / "tiles", gaps=True)
+    lazy = asciigrid.open_mosaic(tiles, chunks=chunks)
+    single = asciigrid.mosaic(tiles)
+    computed = lazy.compute()  # on the cluster's worker processes
+    np.testing.assert_array_equal(computed.values, single.data)
+    assert computed.dtype == single.data.dtype
+    assert lazy.attrs["_FillValue"] == single.data.dtype.type(single.nodata)
+    x0, dx, _, y0, _, ndy = single.geotransform
+    np.testing.assert_allclose(
+        lazy.x.values[[0, -1]], [x0 + dx / 2, x0 + dx * (lazy.shape[1] - 0.5)]
+    )
+    np.testing.assert_allclose(
+        lazy.y.values[[0, -1]], [y0 + ndy / 2, y0 + ndy * (lazy.shape[0] - 0.5)]
+    )
+
+
+def test_open_mosaic_carries_the_crs(tmp_path: Path) -> None:
+    pytest.importorskip("dask")
+    rioxarray = pytest.importorskip("rioxarray")
+    osr = pytest.importorskip("osgeo.osr")
+    tiles = write_tiles(tmp_path / "tiles", gaps=True)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(25832)
+    for t in tiles:
+        t.with_suffix(".prj").write_text(srs.ExportToWkt())
+    lazy = asciigrid.open_mosaic(tiles)
+    assert rioxarray is not None and lazy.rio.crs.to_epsg() == 25832
+    assert lazy.rio.nodata == lazy.attrs["_FillValue"]
+
+
+def test_open_mosaic_reads_nothing_until_computed(tmp_path: Path) -> None:
+    pytest.importorskip("dask")
+    tiles = write_tiles(tmp_path / "tiles", gaps=False)
+    lazy = asciigrid.open_mosaic(tiles, chunks=(4, 5))
+    # A tile's body broken after planning surfaces only when its chunk is computed.
+    text = tiles[-1].read_text().splitlines()
+    text[-1] = text[-1].replace(text[-1].split()[0], "x", 1)
+    tiles[-1].write_text("\n".join(text) + "\n")
+    np.testing.assert_array_equal(lazy[:4, :5].values, asciigrid.mosaic(tiles[:1]).data)
+    with pytest.raises(asciigrid.ParseError):
+        lazy[-4:, -5:].compute()
