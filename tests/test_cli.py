@@ -147,3 +147,74 @@ def test_progress_bars_stay_off_when_not_a_terminal(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stderr == ""
     assert "it/s" not in done.stdout and "B/s" not in done.stdout
+
+
+def _geotiff(path: Path) -> tuple[np.ndarray, tuple[float, ...], int]:
+    from osgeo import gdal
+
+    ds = gdal.Open(str(path))
+    band = ds.GetRasterBand(1)
+    return band.ReadAsArray(), ds.GetGeoTransform(), band.GetOverviewCount()
+
+
+def test_convert_writes_what_gdal_reads_back(
+    capsys: pytest.CaptureFixture[str], aaigrid_data: Path, tmp_path: Path
+) -> None:
+    source, out = aaigrid_data / "pixel_per_line.asc", tmp_path / "out.tif"
+    code, output, err = run(capsys, "convert", "--json", source, out)
+    assert code == 0, err
+    assert json.loads(output)["output"] == str(out)
+    values, geotransform, _ = _geotiff(out)
+    grid = asciigrid.read(source)
+    np.testing.assert_array_equal(values, grid.data)
+    assert geotransform == grid.geotransform
+
+
+def test_convert_of_a_bad_file_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out.tif"
+    code, _, err = run(capsys, "convert", BAD / "garbage_token.asc", out)
+    assert code == 1
+    assert err.startswith(f"{BAD / 'garbage_token.asc'}:7:3:")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _tiles(folder: Path) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for i in range(3):
+        data = np.arange(12, dtype=np.int32).reshape(3, 4) + 100 * i
+        path = folder / f"t{i}.asc"
+        asciigrid.write(path, data, geotransform=(4.0 * i, 1.0, 0.0, 3.0, 0.0, -1.0), nodata=-1)
+        paths.append(path)
+    return paths
+
+
+def test_mosaic_of_a_folder_equals_the_api(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    tiles = _tiles(tmp_path / "tiles")
+    out = tmp_path / "m.tif"
+    code, output, err = run(capsys, "mosaic", tmp_path / "tiles", "-o", out, "--json")
+    assert code == 0, err
+    assert json.loads(output)["tiles"] == 3
+    values, geotransform, _ = _geotiff(out)
+    expected = asciigrid.mosaic(tiles)
+    np.testing.assert_array_equal(values, expected.data)
+    assert geotransform == expected.geotransform
+
+
+def test_mosaic_skipping_a_bad_tile_exits_1_and_names_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    tiles = _tiles(tmp_path / "tiles")
+    tiles[1].write_text(tiles[1].read_text().replace(" 105 ", " x5 "))
+    out = tmp_path / "m.tif"
+    code, output, err = run(capsys, "mosaic", *tiles, "-o", out, "--skip-errors", "--json")
+    assert code == 1
+    document = json.loads(output)
+    assert document["tiles"] == 2
+    assert [s["file"] for s in document["skipped"]] == [str(tiles[1])]
+    assert f"skipped {tiles[1]}:" in err
+    assert out.exists()

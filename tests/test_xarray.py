@@ -242,3 +242,68 @@ def test_open_mosaic_reads_nothing_until_computed(tmp_path: Path) -> None:
     np.testing.assert_array_equal(lazy[:4, :5].values, asciigrid.mosaic(tiles[:1]).data)
     with pytest.raises(asciigrid.ParseError):
         lazy[-4:, -5:].compute()
+
+
+WRITE_LAZY_MOSAIC = """
+import sys
+import asciigrid
+from asciigrid import geotiff
+
+def peak() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM")
+
+out, listing = sys.argv[1], sys.argv[2]
+lazy = asciigrid.open_mosaic(open(listing).read().split("\\n"), chunks=(128, 2000))
+# Imports, GDAL's and dask's first allocations: paid by a small write before the baseline.
+geotiff.write_geotiff(out + ".warm.tif", lazy[:128, :512])
+base = peak()
+geotiff.write_geotiff(out, lazy)
+print(base, peak(), lazy.nbytes)
+"""
+
+
+MEMORY_BUDGET = 64 << 20
+"""What writing a lazy mosaic may add to the process's peak memory, whatever its size."""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's VmHWM")
+def test_a_lazy_mosaic_larger_than_memory_is_written_strip_by_strip(tmp_path: Path) -> None:
+    """A 25600 x 2000 int32 mosaic (205 MB, over 3 x the budget) written within the budget."""
+    pytest.importorskip("dask")
+    gdal = pytest.importorskip("osgeo.gdal")
+    folder = tmp_path / "tiles"
+    folder.mkdir()
+    tiles = []
+    rng = np.random.default_rng(3)
+    # Small numbers keep the text (and the test) short: 100 MB for 51 M cells.
+    block = rng.integers(0, 10, size=(128, 1000), dtype=np.int32)
+    for tr in range(200):
+        for tc in range(2):
+            path = folder / f"t_{tr:03d}_{tc}.asc"
+            asciigrid.write(
+                path,
+                np.roll(block, tr + tc, axis=1),
+                geotransform=(1000.0 * tc, 1.0, 0.0, 30000.0 - 128.0 * tr, 0.0, -1.0),
+                nodata=-9999,
+            )
+            tiles.append(path)
+    listing = tmp_path / "tiles.txt"
+    listing.write_text("\n".join(map(str, tiles)))
+    out = tmp_path / "mosaic.tif"
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_LAZY_MOSAIC, str(out), str(listing)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    base, peak, size = (int(v) for v in done.stdout.split())
+    assert size > 3 * MEMORY_BUDGET
+    assert peak - base < MEMORY_BUDGET, f"grew {(peak - base) / 1e6:.1f} MB"
+    dataset = gdal.Open(str(out))  # kept: a band outlives no dataset in GDAL's bindings
+    written = dataset.GetRasterBand(1).ReadAsArray()
+    np.testing.assert_array_equal(written, asciigrid.mosaic(tiles).data)

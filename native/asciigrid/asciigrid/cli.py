@@ -14,7 +14,6 @@ import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any, Callable
 
 import numpy as np
@@ -132,30 +131,56 @@ def _report(err: Exception, source: str) -> None:
     print(text, file=sys.stderr)
 
 
-@contextmanager
-def _progress(description: str) -> Iterator[_api.Progress | None]:
-    """A tqdm bar on stderr while the engine works (none when stderr is not a terminal or
-    tqdm is not installed): the callback the engine's ``progress=`` takes."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        yield None
-        return
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar = tqdm(total=0, desc=description, unit="B", unit_scale=True, leave=False)
+class _Bar:
+    """One tqdm bar on stderr for a whole command, fed by the engine's ``(done, total)``
+    callback and the GeoTIFF writer's ``fraction`` callback, each over its share of the bar.
+    Silent when stderr is not a terminal or tqdm is not installed."""
 
-    def update(done: int, total: int) -> bool:
-        if total and bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
-        return True
+    STEPS = 1000
 
-    try:
-        yield update
-    finally:
-        bar.close()
+    def __init__(self, description: str) -> None:
+        self.bar: Any = None
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return
+        if sys.stderr.isatty():
+            self.bar = tqdm(total=self.STEPS, desc=description, leave=False, unit="‰")
+
+    def _to(self, fraction: float) -> None:
+        if self.bar is not None:
+            target = int(min(max(fraction, 0.0), 1.0) * self.STEPS)
+            if target > self.bar.n:
+                self.bar.update(target - self.bar.n)
+
+    def engine(self, start: float, end: float) -> _api.Progress | None:
+        """A ``progress(done, total)`` callback moving the bar from ``start`` to ``end``."""
+        if self.bar is None:
+            return None
+
+        def update(done: int, total: int) -> bool:
+            self._to(start + (end - start) * (done / total if total else 0.0))
+            return True
+
+        return update
+
+    def writer(self, start: float, end: float) -> Callable[[float], bool] | None:
+        """A ``progress(fraction)`` callback (the GeoTIFF writer's) from ``start`` to ``end``."""
+        if self.bar is None:
+            return None
+
+        def update(fraction: float) -> bool:
+            self._to(start + (end - start) * fraction)
+            return True
+
+        return update
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _crs_name(wkt: str | None) -> str | None:
@@ -252,8 +277,8 @@ def _stats_record(s: asciigrid.Stats, name: str | None) -> dict[str, Any]:
 
 def _stats(args: argparse.Namespace) -> int:
     try:
-        with _progress("stats") as progress:
-            result = asciigrid.stats(args.files, per_source=True, progress=progress)
+        with _Bar("stats") as bar:
+            result = asciigrid.stats(args.files, per_source=True, progress=bar.engine(0, 1))
     except (OSError, ValueError) as err:
         _report(err, args.files[0] if len(args.files) == 1 else "asciigrid stats")
         _emit(args, {"error": _error_record(getattr(err, "path", ""), err)}, lambda: "")
@@ -308,24 +333,25 @@ def _convert(args: argparse.Namespace) -> int:
     from asciigrid import geotiff
 
     try:
-        with _progress("convert") as progress:
-            grid = asciigrid.read(args.source, dtype=args.dtype)
-            geotiff.write_geotiff(
+        with _Bar("convert") as bar:
+            grid = asciigrid.read(args.source, dtype=args.dtype, progress=bar.engine(0, 0.4))
+            stats = geotiff.write_geotiff(
                 args.output,
                 grid,
                 overviews=not args.no_overviews,
                 cog=args.cog,
-                progress=progress,
+                progress=bar.writer(0.4, 1),
             )
     except (OSError, ValueError) as err:
         _report(err, args.source)
         _emit(args, {"error": _error_record(args.source, err)}, lambda: "")
         return EXIT_FAILED
-    _emit(
-        args,
-        {"output": args.output, "source": args.source},
-        lambda: f"{args.output}: written\n",
-    )
+    document = {
+        "output": args.output,
+        "source": args.source,
+        "valid_cells": None if stats is None else stats.count,
+    }
+    _emit(args, document, lambda: f"{args.output}: written\n")
     return EXIT_OK
 
 
@@ -333,43 +359,43 @@ def _mosaic(args: argparse.Namespace) -> int:
     from asciigrid import geotiff
 
     sources = _expand(args.sources, args.pattern)
+    body_failures: list[tuple[str, Exception]] = []
     try:
         layout = asciigrid.mosaic_layout(sources, dtype=args.dtype, skip_errors=args.skip_errors)
-        with _progress("mosaic") as progress:
-            failed: list[tuple[str, Exception]] = []
-            strips = asciigrid.iter_mosaic_strips(
-                layout, skip_errors=args.skip_errors, progress=progress
-            )
+        header = layout.header
+        with _Bar("mosaic") as bar:
+            strips = asciigrid.iter_mosaic_strips(layout, skip_errors=args.skip_errors)
 
             def tracked() -> Iterator[tuple[int, np.ndarray]]:
                 for row_start, strip, bad in strips:
-                    failed.extend(bad)
+                    body_failures.extend(bad)
                     yield row_start, strip
 
             geotiff.write_geotiff(
                 args.output,
                 tracked(),
-                shape=(layout.header.nrows, layout.header.ncols),
-                dtype=layout.header.dtype,
-                geotransform=layout.header.geotransform,
-                nodata=layout.header.nodata,
+                shape=(header.nrows, header.ncols),
+                geotransform=header.geotransform,
+                nodata=header.nodata,
                 crs_wkt=layout.crs_wkt,
                 overviews=not args.no_overviews,
                 cog=args.cog,
+                progress=bar.writer(0, 1),
             )
     except (OSError, ValueError) as err:
         _report(err, "asciigrid mosaic")
         _emit(args, {"error": _error_record("", err)}, lambda: "")
         return EXIT_FAILED
-    failed = list(layout.skipped) + failed
+    failed = list(layout.skipped) + body_failures
     for name, err in failed:
+        text = str(err)
         print(
-            f"skipped {err}" if str(err).startswith(name) else f"skipped {name}: {err}",
+            f"skipped {text}" if text.startswith(name) else f"skipped {name}: {text}",
             file=sys.stderr,
         )
     document = {
         "output": args.output,
-        "tiles": len(layout.tiles) - (len(failed) - len(layout.skipped)),
+        "tiles": len(layout.tiles) - len(body_failures),
         "skipped": [_error_record(name, err) for name, err in failed],
     }
     _emit(

@@ -806,6 +806,14 @@ def write_geotiff(
     cell is valid). Raises :class:`GeoTiffError` when GDAL fails and
     :class:`asciigrid.Cancelled` when ``progress`` returns False.
     """
+    if _is_dataarray(source):
+        source, found = _from_dataarray(source)
+        geotransform = found["geotransform"] if geotransform is None else geotransform
+        nodata = found["nodata"] if nodata is None else nodata
+        crs_wkt = found["crs_wkt"] if crs_wkt is None else crs_wkt
+    if _is_dask(source):
+        shape = tuple(source.shape)  # type: ignore[union-attr,assignment]
+        source = _dask_strips(source)
     data = getattr(source, "data", None)
     if isinstance(data, np.ndarray) and hasattr(source, "geotransform"):
         geotransform = source.geotransform if geotransform is None else geotransform  # type: ignore[union-attr]
@@ -847,6 +855,45 @@ def write_geotiff(
         for item in strips:
             writer.write(int(item[0]), item[1])
     return writer.statistics
+
+
+def _is_dataarray(source: object) -> bool:
+    return type(source).__name__ == "DataArray" and hasattr(source, "dims")
+
+
+def _is_dask(source: object) -> bool:
+    return type(source).__module__.startswith("dask.") and hasattr(source, "blocks")
+
+
+def _from_dataarray(array: Any) -> tuple[Any, dict[str, Any]]:
+    """The data of a 2-D ``(y, x)`` DataArray (as :func:`asciigrid.open_mosaic` or the xarray
+    backend give) and what it says of its georeferencing: the ``spatial_ref`` coordinate's
+    ``GeoTransform`` and ``crs_wkt``, else cell-centre ``x``/``y``; ``_FillValue``."""
+    if array.ndim != 2:
+        raise ValueError(f"the DataArray must be 2-D (y, x), got dims {array.dims}")
+    found: dict[str, Any] = {"geotransform": None, "nodata": None, "crs_wkt": None}
+    ref = array.coords.get("spatial_ref")
+    attrs = {} if ref is None else dict(ref.attrs)
+    if "GeoTransform" in attrs:
+        found["geotransform"] = tuple(float(v) for v in str(attrs["GeoTransform"]).split())
+    elif "x" in array.coords and "y" in array.coords and array.sizes["x"] > 1:
+        x, y = array.coords["x"].values, array.coords["y"].values
+        dx, dy = float(x[1] - x[0]), float(y[1] - y[0])
+        found["geotransform"] = (float(x[0]) - dx / 2, dx, 0.0, float(y[0]) - dy / 2, 0.0, dy)
+    found["crs_wkt"] = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+    fill = array.attrs.get("_FillValue", array.encoding.get("_FillValue"))
+    found["nodata"] = None if fill is None else float(fill)
+    return array.data, found
+
+
+def _dask_strips(array: Any) -> Iterator[tuple[int, npt.NDArray[Any]]]:
+    """One row of chunks at a time, computed where dask computes (a cluster, if the caller
+    has a client): memory holds a row of chunks, not the array."""
+    row_start = 0
+    for i in range(array.numblocks[0]):
+        strip = np.asarray(array.blocks[i, :].compute())
+        yield row_start, strip
+        row_start += strip.shape[0]
 
 
 def _chain(first: Sequence[Any], rest: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
