@@ -192,10 +192,8 @@ def worker_stages(args: dict[str, Any]) -> dict[str, Any]:
     import zipfile
 
     import asciigrid
+    from asciigrid.geotiff import creation_options, overview_factors
     from osgeo import gdal, gdal_array
-
-    sys.path.insert(0, str(ROOT))
-    from qgis_plugin.gdal_out import GEOTIFF_OPTIONS, _overview_levels
 
     gdal.UseExceptions()
     gdal.SetCacheMax(256 * 1024 * 1024)  # full rows of blocks leave the cache complete
@@ -227,7 +225,7 @@ def worker_stages(args: dict[str, Any]) -> dict[str, Any]:
     gdal_type = gdal_array.NumericTypeCodeToGDALTypeCode(header.dtype)
     tif = os.path.join(args["tmp"], "stages.tif")
     ds = gdal.GetDriverByName("GTiff").Create(
-        tif, header.ncols, header.nrows, 1, gdal_type, options=list(GEOTIFF_OPTIONS)
+        tif, header.ncols, header.nrows, 1, gdal_type, options=creation_options(header.dtype)
     )
     ds.SetGeoTransform(list(header.geotransform))
     band = ds.GetRasterBand(1)
@@ -261,7 +259,7 @@ def worker_stages(args: dict[str, Any]) -> dict[str, Any]:
     compress += clock() - t0
     out.update(parse=parse, statistics=stats, compress=compress)
     t0 = clock()
-    ds.BuildOverviews("AVERAGE", _overview_levels(header.nrows, header.ncols))
+    ds.BuildOverviews("AVERAGE", overview_factors(header.nrows, header.ncols))
     ds.FlushCache()
     band = None
     ds = None
@@ -712,8 +710,7 @@ def delivery_members(delivery: Path) -> list[str]:
 def gdal_path(delivery: Path, tmp: Path, runs: int) -> dict[str, tuple[float, float]]:
     """gdalbuildvrt over the nested /vsizip/ paths, gdal_translate with the plugin's creation
     options, gdaladdo -r average with the plugin's levels: ``{step: (seconds, peak MB)}``."""
-    sys.path.insert(0, str(ROOT))
-    from qgis_plugin.gdal_out import GEOTIFF_OPTIONS, _overview_levels
+    from asciigrid.geotiff import creation_options, overview_factors
 
     members = delivery_members(delivery)
     listing = tmp / "members.txt"
@@ -728,11 +725,12 @@ def gdal_path(delivery: Path, tmp: Path, runs: int) -> dict[str, tuple[float, fl
         # gaps between tiles are nodata, -9999 as in the plugin's mosaic (the tiles have none)
         command = ["gdalbuildvrt", "-q", "-vrtnodata", "-9999", "-input_file_list", str(listing)]
         run["gdalbuildvrt"] = timed_command([*command, str(vrt)], env, 1)[:2]
-        options = [arg for option in GEOTIFF_OPTIONS for arg in ("-co", option)]
+        # the tiles' heights have one decimal: a float32 mosaic, as the plugin makes
+        options = [arg for option in creation_options("float32") for arg in ("-co", option)]
         command = ["gdal_translate", "-q", *options, str(vrt), str(tif)]
         run["gdal_translate"] = timed_command(command, env, 1)[:2]
         ds = gdal_open(str(tif))
-        levels = [str(v) for v in _overview_levels(ds.RasterYSize, ds.RasterXSize)]
+        levels = [str(v) for v in overview_factors(ds.RasterYSize, ds.RasterXSize)]
         ds = None
         # the overviews compressed on all cores, as the plugin's dataset (NUM_THREADS) does
         command = ["gdaladdo", "-q", "--config", "GDAL_NUM_THREADS", "ALL_CPUS", "-r", "average"]

@@ -51,6 +51,7 @@ __all__ = [
     "GeoTiffSource",
     "GeoTiffWriter",
     "Statistics",
+    "creation_options",
     "overview_factors",
     "write_geotiff",
 ]
@@ -156,6 +157,24 @@ def _creation_options(codec: str, dtype: np.dtype[Any]) -> list[str]:
         raise ValueError(f"unknown codec {codec!r}; use one of {', '.join(CODECS)}") from None
     predictor = "3" if dtype.kind == "f" else "2"
     return [o.replace("PREDICTOR=YES", f"PREDICTOR={predictor}") for o in options]
+
+
+def creation_options(dtype: npt.DTypeLike, codec: str = DEFAULT_CODEC) -> list[str]:
+    """The GTiff creation options this module writes with (``gdal_translate -co`` takes the
+    same): 256 x 256 tiles, sparse, compressed on every core with ``codec``."""
+    return _layout_options(_creation_options(codec, np.dtype(dtype)))
+
+
+def _layout_options(codec_options: Sequence[str]) -> list[str]:
+    return [
+        "TILED=YES",
+        f"BLOCKXSIZE={BLOCK_SIZE}",
+        f"BLOCKYSIZE={BLOCK_SIZE}",
+        "SPARSE_OK=TRUE",
+        "NUM_THREADS=ALL_CPUS",
+        "BIGTIFF=IF_SAFER",
+        *codec_options,
+    ]
 
 
 def _not_nodata(values: npt.NDArray[Any], nodata: float | None) -> npt.NDArray[np.bool_] | None:
@@ -624,17 +643,8 @@ class GeoTiffWriter:
         from osgeo import gdal_array
 
         kind = gdal_array.NumericTypeCodeToGDALTypeCode(self.dtype.type)
-        options = [
-            "TILED=YES",
-            f"BLOCKXSIZE={BLOCK_SIZE}",
-            f"BLOCKYSIZE={BLOCK_SIZE}",
-            "SPARSE_OK=TRUE",
-            "NUM_THREADS=ALL_CPUS",
-            "BIGTIFF=IF_SAFER",
-            *self.codec_options,
-        ]
         ds = gdal.GetDriverByName("GTiff").Create(
-            self._tmp, self.ncols, self.nrows, 1, kind, options
+            self._tmp, self.ncols, self.nrows, 1, kind, _layout_options(self.codec_options)
         )
         if ds is None:
             _check(1)
