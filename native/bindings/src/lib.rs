@@ -130,7 +130,7 @@ pub(crate) fn run<R: Send>(
             });
             let mut interruption: Option<PyErr> = None;
             while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(POLL_INTERVAL) {
-                if interruption.is_some() {
+                if control.is_cancelled() {
                     continue;
                 }
                 let polled = Python::attach(|py| -> PyResult<bool> {
