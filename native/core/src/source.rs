@@ -1,5 +1,6 @@
 //! Getting a grid's text: from a file (plain or gzip, recognised by its magic bytes, so the
-//! extension does not matter) or from bytes in memory.
+//! extension does not matter), from bytes in memory, or from a member of a zip archive
+//! (see [`crate::archive`]).
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -18,6 +19,8 @@ pub enum Input<'a> {
     Path(&'a Path),
     /// The file's bytes, already in memory (plain or gzip).
     Bytes(&'a [u8]),
+    /// A member of a zip archive (possibly nested), decompressed as it is read.
+    Member(&'a crate::archive::MemberSource),
 }
 
 /// An owned [`Input`], for work that outlives the caller's borrow (e.g. mosaic plans).
@@ -27,6 +30,8 @@ pub enum OwnedInput {
     Path(PathBuf),
     /// Bytes in memory.
     Bytes(std::sync::Arc<[u8]>),
+    /// A member of a zip archive: its position, never its text.
+    Member(crate::archive::MemberSource),
 }
 
 impl OwnedInput {
@@ -35,6 +40,7 @@ impl OwnedInput {
         match self {
             OwnedInput::Path(p) => Input::Path(p),
             OwnedInput::Bytes(b) => Input::Bytes(b),
+            OwnedInput::Member(m) => Input::Member(m),
         }
     }
 }
@@ -86,6 +92,16 @@ pub fn open_tracked<'a>(
             },
         )),
         Input::Bytes(bytes) => Ok((Box::new(bytes), Bound::default())),
+        Input::Member(member) => {
+            let (reader, most) = member.open()?;
+            Ok((
+                reader,
+                Bound {
+                    budget: true,
+                    max_text: Some(most),
+                },
+            ))
+        }
         Input::Path(path) => {
             let mut file = crate::pipe::open(path)
                 .and_then(crate::pipe::OpenedFile::into_blocking)
@@ -141,6 +157,10 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
         Input::Bytes(mut bytes) => {
             let size = bytes.len() as u64;
             Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
+        }
+        Input::Member(member) => {
+            let (mut reader, most) = member.open()?;
+            Ok(Cow::Owned(load_bounded(&mut reader, name, Some(most))?))
         }
     }
 }
@@ -266,15 +286,16 @@ pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
             f.read_exact(&mut t).ok()?;
             t
         }
-        Input::Bytes(_) => return None,
+        Input::Bytes(_) | Input::Member(_) => return None,
     };
     Some(u64::from(u32::from_le_bytes(trailer)))
 }
 
-/// Bytes the input holds (compressed size for gzip): a progress total.
+/// Bytes the input holds (compressed size for gzip and archive members): a progress total.
 pub fn size_hint(input: Input<'_>) -> u64 {
     match input {
         Input::Bytes(b) => b.len() as u64,
+        Input::Member(m) => m.compressed_size(),
         Input::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
     }
 }
@@ -548,23 +569,8 @@ pub fn load_bounded(
     name: &str,
     max_text: Option<u64>,
 ) -> Result<Vec<u8>, Error> {
-    use crate::header::{parse_header, HeaderError};
-    const STEP: usize = 64 * 1024;
     const BLOCK: usize = 4 << 20;
-    let mut text = Vec::new();
-    let mut ended;
-    let header = loop {
-        // Doubling steps keep re-parsing a long header linear overall.
-        let step = text.len().clamp(STEP, MAX_HEADER);
-        ended = fill_fallible(reader, &mut text, step)
-            .map_err(|e| decompression_error(e, name, &text))?;
-        match parse_header(&text, ended) {
-            Ok(h) => break h,
-            Err(HeaderError::NeedMore) if text.len() < MAX_HEADER => continue,
-            Err(HeaderError::NeedMore) => return Err(header_too_long(name, &text)),
-            Err(e) => return Err(crate::grid::header_error(e, name, &text)),
-        }
-    };
+    let (header, mut text, mut ended) = read_header_text(reader, name, HEADER_STEP)?;
     if let Some(max) = max_text {
         check_compressed_room(&header, max, name, &text)?;
     }
@@ -586,6 +592,34 @@ pub fn load_bounded(
         text.truncate(usize::try_from(at).unwrap_or(usize::MAX));
     }
     Ok(text)
+}
+
+/// How much text header readers ask for first (a header is a few hundred bytes; more is
+/// read, in doubling steps, only for a longer one).
+pub const HEADER_STEP: usize = 64 * 1024;
+
+/// The one header reader every source goes through: reads from `reader` (`first_step` bytes,
+/// then doubling steps, up to [`MAX_HEADER`]) until the header parses. Returns the header,
+/// the text read so far (header and the start of the body) and whether the input ended.
+pub fn read_header_text(
+    reader: &mut (impl Read + ?Sized),
+    name: &str,
+    first_step: usize,
+) -> Result<(crate::header::Header, Vec<u8>, bool), Error> {
+    use crate::header::{parse_header, HeaderError};
+    let mut text = Vec::new();
+    loop {
+        // Doubling steps keep re-parsing a long header linear overall.
+        let step = text.len().clamp(first_step, MAX_HEADER);
+        let ended = fill_fallible(reader, &mut text, step)
+            .map_err(|e| decompression_error(e, name, &text))?;
+        match parse_header(&text, ended) {
+            Ok(h) => return Ok((h, text, ended)),
+            Err(HeaderError::NeedMore) if !ended && text.len() < MAX_HEADER => continue,
+            Err(HeaderError::NeedMore) if !ended => return Err(header_too_long(name, &text)),
+            Err(e) => return Err(crate::grid::header_error(e, name, &text)),
+        }
+    }
 }
 
 /// The error for a header that has not ended after [`MAX_HEADER`] bytes.
