@@ -10,12 +10,11 @@ import io
 import zipfile
 from pathlib import Path
 
+import asciigrid
 import numpy as np
 import pytest
-from gdal_reference import assert_same_values, gdal_read, same_crs
-
-import asciigrid
 from asciigrid import MosaicError, ParseError
+from gdal_reference import assert_same_values, gdal_read, same_crs
 
 BNG_PRJ = (
     'PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",'
