@@ -11,6 +11,7 @@ This package only shapes arguments and results; see ``_native.pyi`` for the engi
 from __future__ import annotations
 
 from asciigrid._api import (
+    ArchiveTile,
     Grid,
     Header,
     MosaicLayout,
@@ -18,6 +19,7 @@ from asciigrid._api import (
     Progress,
     Source,
     Stats,
+    archive_tiles,
     iter_mosaic_strips,
     mosaic,
     mosaic_layout,
@@ -36,6 +38,7 @@ from asciigrid.errors import (
 )
 
 __all__ = [
+    "ArchiveTile",
     "AsciiGridError",
     "AsciiGridWarning",
     "Cancelled",
@@ -49,6 +52,7 @@ __all__ = [
     "Source",
     "Stats",
     "__version__",
+    "archive_tiles",
     "iter_mosaic_strips",
     "mosaic",
     "mosaic_layout",

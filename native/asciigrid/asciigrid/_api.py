@@ -16,6 +16,7 @@ from asciigrid._atomic import atomic_files
 from asciigrid.crs import esri_to_wkt, read_prj, stage_prj
 
 __all__ = [
+    "ArchiveTile",
     "Grid",
     "Header",
     "MosaicLayout",
@@ -23,6 +24,7 @@ __all__ = [
     "Progress",
     "Source",
     "Stats",
+    "archive_tiles",
     "iter_mosaic_strips",
     "mosaic",
     "mosaic_layout",
@@ -61,7 +63,21 @@ class NamedBytes(NamedTuple):
         return cls(name, _native.load_file(file, name, compressed_size=compressed_size))
 
 
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, NamedBytes]
+class ArchiveTile(NamedTuple):
+    """A tile inside a zip archive, found by :func:`archive_tiles`: a source like a path (the
+    engine decompresses it when it is read; nothing of its text is held here)."""
+
+    name: str
+    """``delivery.zip/inner.zip/TILE.asc``: what messages call it."""
+    member: Any
+    """The engine's handle on the member (its position in the archive)."""
+    prj: str | None = None
+    """The raw text of its ``.prj`` sibling in the same zip folder, if any."""
+
+
+Source = Union[
+    str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, NamedBytes, ArchiveTile
+]
 """What every reader accepts: a path (any extension; ``.gz`` is decompressed), the file's
 bytes, a binary file object, or :class:`NamedBytes`.
 
@@ -281,6 +297,8 @@ class MosaicLayout:
 
 def _native_source(source: Source) -> tuple[Any, str]:
     """``(path-or-bytes-or-member, name for messages)`` for the engine."""
+    if isinstance(source, ArchiveTile):
+        return source.member, source.name
     if isinstance(source, NamedBytes):
         return bytes(source.data), source.name
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -313,6 +331,22 @@ def _archive_member(path: str) -> tuple[Any, str | None] | None:
     return _native.archive_member(path)
 
 
+def archive_tiles(
+    path: str | os.PathLike[str], *, pattern: Pattern = DEFAULT_PATTERN
+) -> list[ArchiveTile]:
+    """The tiles of the zip file ``path``, as :func:`mosaic` and :func:`stats` take them from
+    it (members matching ``pattern``, nested zips included, sidecars never; see
+    :data:`Source`), in archive order, each usable as a source. Only the archives' directories
+    are read (and each nested zip once, to list it): no tile is decompressed. A nested zip that
+    cannot be read is listed as a tile, so that reading it raises an error naming it.
+
+    Raises ``OSError`` when ``path`` cannot be opened and ``ValueError`` when it is not a zip.
+    """
+    text = os.fsdecode(path)
+    found = _native.archive_tiles(text, _display_name(text), _patterns(pattern))
+    return [ArchiveTile(member.label, member, prj) for member, prj in found]
+
+
 def _refuse_archive(path: Any, name: str) -> None:
     """A zip file given where one grid is read: say how to name a member."""
     if isinstance(path, str) and _is_zip_name(path) and os.path.isfile(path):
@@ -335,9 +369,8 @@ def _display_name(path: str) -> str:
 
 
 def _as_list(sources: Source | Iterable[Source]) -> list[Source]:
-    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, NamedBytes)) or (
-        hasattr(sources, "read")
-    ):
+    single = (str, os.PathLike, bytes, bytearray, memoryview, NamedBytes, ArchiveTile)
+    if isinstance(sources, single) or (hasattr(sources, "read")):
         return [sources]  # type: ignore[list-item]
     return list(sources)  # type: ignore[arg-type]
 
@@ -366,12 +399,10 @@ def _native_sources(
         if isinstance(source, (str, os.PathLike)):
             path = os.fsdecode(source)
             if _is_zip_name(path) and os.path.isfile(path):
-                for member, member_prj in _native.archive_tiles(
-                    path, _display_name(path), patterns
-                ):
-                    tiles.raw.append(member)
-                    tiles.names.append(member.label)
-                    tiles.prjs.append(member_prj)
+                for tile in archive_tiles(path, pattern=patterns):
+                    tiles.raw.append(tile.member)
+                    tiles.names.append(tile.name)
+                    tiles.prjs.append(tile.prj)
                 continue
             found = _archive_member(path)
             if found is not None:
@@ -659,9 +690,9 @@ def _plan(
 
 
 def _tile_prj(source: Source) -> str | None:
-    """The raw ``.prj`` text of a mosaic tile: its sidecar, or what :class:`NamedBytes`
-    carries; ``None`` for bytes and file objects (their CRS is unknown)."""
-    if isinstance(source, NamedBytes):
+    """The raw ``.prj`` text of a mosaic tile: its sidecar, or what :class:`NamedBytes` or
+    :class:`ArchiveTile` carries; ``None`` for bytes and file objects (their CRS is unknown)."""
+    if isinstance(source, (NamedBytes, ArchiveTile)):
         return source.prj
     if isinstance(source, (str, os.PathLike)):
         return read_prj(source)
