@@ -128,17 +128,36 @@ impl Seek for Span {
     }
 }
 
-/// Checks the CRC-32 the archive declares once the member has been read to its end: corrupt
-/// stored data (or deflate data that happens to decode) is caught there.
+/// Holds a member to what the archive declares: no more bytes than its size, and, once read
+/// to its end, its CRC-32 (corrupt stored data, or deflate data that happens to decode).
 struct CrcCheck<R> {
     inner: R,
     hasher: crc32fast::Hasher,
     expected: u32,
+    /// Bytes the member may still yield (its declared size minus what was read).
+    left: u64,
+}
+
+impl<R: Read> CrcCheck<R> {
+    fn new(inner: R, entry: &Entry) -> Self {
+        CrcCheck {
+            inner,
+            hasher: crc32fast::Hasher::new(),
+            expected: entry.crc32,
+            left: entry.size,
+        }
+    }
 }
 
 impl<R: Read> Read for CrcCheck<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the member is larger than its declared uncompressed size",
+            )
+        })?;
         if n == 0 && !buf.is_empty() {
             let got = self.hasher.clone().finalize();
             if got != self.expected {
@@ -294,10 +313,13 @@ impl Archive {
         // The local header repeats the name and may carry its own extra field: the data
         // starts after both.
         let mut local = [0u8; 30];
-        self.store
-            .read_exact_at(&mut local, e.header_start)
-            .map_err(|err| io_error(&label, err))?;
-        if !local.starts_with(b"PK\x03\x04") {
+        // A header past the archive's end is corruption, like a header that is not one.
+        let found = match self.store.read_exact_at(&mut local, e.header_start) {
+            Ok(()) => local.starts_with(b"PK\x03\x04"),
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => false,
+            Err(err) => return Err(io_error(&label, err)),
+        };
+        if !found {
             return Err(Error::Invalid(format!(
                 "{label}: the archive's directory points at no member there; the archive is \
                  corrupt"
@@ -312,17 +334,9 @@ impl Archive {
             end: start.saturating_add(e.compressed),
         };
         let reader: Box<dyn Read + Send> = if e.deflated {
-            Box::new(CrcCheck {
-                inner: DeflateDecoder::new(span),
-                hasher: crc32fast::Hasher::new(),
-                expected: e.crc32,
-            })
+            Box::new(CrcCheck::new(DeflateDecoder::new(span), e))
         } else {
-            Box::new(CrcCheck {
-                inner: span,
-                hasher: crc32fast::Hasher::new(),
-                expected: e.crc32,
-            })
+            Box::new(CrcCheck::new(span, e))
         };
         Ok((reader, label, max_inflated(e.compressed)))
     }
