@@ -78,12 +78,26 @@ fn probe(
     name: &str,
     forced: Option<DataType>,
 ) -> Result<(Header, DataType), Error> {
-    if let OwnedInput::Member(_) = input {
-        return probe_compressed(input, name, forced);
-    }
-    // A typical tile is small: read it once, header and float markers together.
-    if crate::source::size_hint(input.as_input()) <= SMALL_TILE {
-        let text = crate::source::load(input.as_input(), name)?;
+    // A typical tile is small: read it once, header and float markers together. A file is
+    // opened once for its size and its text (`open`, `fstat`, two reads).
+    let small = match input {
+        OwnedInput::Member(_) => return probe_compressed(input, name, forced),
+        OwnedInput::Path(path) => {
+            let opened = crate::pipe::open(path).map_err(|e| crate::source::io_error(name, e))?;
+            if !opened.regular || opened.meta.len() <= SMALL_TILE {
+                Some(std::borrow::Cow::Owned(crate::source::load_opened(
+                    opened, name,
+                )?))
+            } else {
+                None
+            }
+        }
+        OwnedInput::Bytes(b) if b.len() as u64 <= SMALL_TILE => {
+            Some(crate::source::load(input.as_input(), name)?)
+        }
+        OwnedInput::Bytes(_) => None,
+    };
+    if let Some(text) = small {
         let header = crate::header::parse_header(&text, true)
             .map_err(|e| grid::header_error(e, name, &text))?;
         // A header promising more values than the text holds would make its band (and so

@@ -52,7 +52,8 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
 
-fn io_error(name: &str, source: io::Error) -> Error {
+/// An I/O error reading `name` (a cancelled wait is [`Error::Cancelled`]).
+pub fn io_error(name: &str, source: io::Error) -> Error {
     if crate::pipe::is_cancelled(&source) {
         return Error::Cancelled;
     }
@@ -103,10 +104,9 @@ pub fn open_tracked<'a>(
             ))
         }
         Input::Path(path) => {
-            let mut file = crate::pipe::open(path)
-                .and_then(crate::pipe::OpenedFile::into_blocking)
-                .map_err(|e| io_error(name, e))?;
-            let meta = file.metadata().map_err(|e| io_error(name, e))?;
+            let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
+            let meta = opened.meta.clone();
+            let mut file = opened.into_blocking().map_err(|e| io_error(name, e))?;
             // A FIFO, a pipe or a device: its size (0) says nothing about its text.
             let size = meta.is_file().then_some(meta.len());
             let mut magic = [0u8; 2];
@@ -149,10 +149,8 @@ pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
     match input {
         Input::Bytes(bytes) if !bytes.starts_with(&GZIP_MAGIC) => Ok(Cow::Borrowed(bytes)),
         Input::Path(path) => {
-            let file = crate::pipe::open(path)
-                .and_then(crate::pipe::OpenedFile::into_blocking)
-                .map_err(|e| io_error(name, e))?;
-            Ok(Cow::Owned(load_file(file, name)?))
+            let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
+            Ok(Cow::Owned(load_opened(opened, name)?))
         }
         Input::Bytes(mut bytes) => {
             let size = bytes.len() as u64;
@@ -178,29 +176,68 @@ pub fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>,
 /// The whole text of an open file: a regular file's bytes as they are (its size is known, and
 /// the parser checks it against the header), gzip within a [`BodyBudget`] and what its size
 /// can hold; anything else (a FIFO, a pipe, a device) as a stream within a [`BodyBudget`].
-pub fn load_file(mut file: File, name: &str) -> Result<Vec<u8>, Error> {
+pub fn load_file(file: File, name: &str) -> Result<Vec<u8>, Error> {
+    let meta = file.metadata().map_err(|e| io_error(name, e))?;
+    let regular = meta.is_file();
+    load_opened(
+        crate::pipe::OpenedFile {
+            file,
+            regular,
+            meta,
+        },
+        name,
+    )
+}
+
+/// [`load_file`] of a file opened by [`crate::pipe::open`], with the metadata taken then:
+/// a small tile costs one `open`, one `fstat` and two reads.
+pub fn load_opened(opened: crate::pipe::OpenedFile, name: &str) -> Result<Vec<u8>, Error> {
     let io_err = |e| io_error(name, e);
-    let meta = file.metadata().map_err(io_err)?;
-    if !meta.is_file() {
+    let size = opened.meta.len();
+    if !opened.regular {
+        let mut file = opened.into_blocking().map_err(io_err)?;
         return load_reader(&mut file, name, None);
     }
-    let mut magic = [0u8; 2];
-    let got = read_full(&mut file, &mut magic).map_err(io_err)?;
-    let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(file);
-    if got == 2 && magic == GZIP_MAGIC {
-        return load_reader(&mut chained, name, Some(meta.len()));
-    }
-    let capacity = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    let mut file = opened.file;
+    let capacity = usize::try_from(size).unwrap_or(0).saturating_add(1);
     let mut text = Vec::new();
     text.try_reserve_exact(capacity).map_err(|_| {
         io_err(io::Error::new(
             io::ErrorKind::OutOfMemory,
-            format!("not enough memory to hold the file's {} bytes", meta.len()),
+            format!("not enough memory to hold the file's {size} bytes"),
         ))
     })?;
-    chained.read_to_end(&mut text).map_err(io_err)?;
+    // The first bytes (a tile: all of it) say whether it is gzip. Gzip must not be held
+    // whole before it is decompressed within its budget, so at most GZIP_PROBE of it is.
+    // Reads go straight into the text: `read_to_end` would stat the file again, and grow
+    // its reads from 8 KiB.
+    let len = capacity - 1;
+    let first = len.min(GZIP_PROBE);
+    text.resize(first, 0);
+    let mut got = read_full(&mut file, &mut text).map_err(io_err)?;
+    text.truncate(got);
+    if is_gzip(&text) {
+        let mut chained = io::Cursor::new(std::mem::take(&mut text)).chain(file);
+        return load_reader(&mut chained, name, Some(size));
+    }
+    if got == first && got < len {
+        text.resize(len, 0);
+        got += read_full(&mut file, &mut text[got..]).map_err(io_err)?;
+        text.truncate(got);
+    }
+    // A file that grew since it was opened: read on, so its text is never cut short.
+    let mut more = [0u8; 64];
+    let extra = read_full(&mut file, &mut more).map_err(io_err)?;
+    if extra > 0 {
+        text.extend_from_slice(&more[..extra]);
+        io::copy(&mut file, &mut text).map_err(io_err)?;
+    }
     Ok(text)
 }
+
+/// How much of a regular file is read before knowing whether it is gzip (see
+/// [`load_opened`]).
+const GZIP_PROBE: usize = 4 << 20;
 
 #[cfg(unix)]
 pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
