@@ -85,10 +85,11 @@ A path may name a member of a zip archive, zips nested in zips included:
 ``delivery.zip/data/NT/NT00_OST50GRID_20230501.zip/NT00.asc``. The path up to the first
 component ending in ``.zip`` that is a file is the archive; inside it, the path up to the next
 component ending in ``.zip`` that is a member is a nested zip, and so on; the rest names the
-member. GDAL's spellings are accepted too: ``/vsizip/delivery.zip/inner.zip/NT00.asc`` (GDAL
-resolves nested zips in a plain ``/vsizip/`` path the same way) and its explicit nesting
-``/vsizip/{/vsizip/delivery.zip/inner.zip}/NT00.asc``; so our path is GDAL's without the
-``/vsizip/`` prefix. Members are decompressed by the engine within its decompression budget,
+member. GDAL's spellings are accepted too: ``/vsizip/delivery.zip/NT00.asc`` is our
+``delivery.zip/NT00.asc``; for a nested zip GDAL needs its explicit nesting,
+``/vsizip/{/vsizip/delivery.zip/inner.zip}/NT00.asc``, which is accepted as
+``delivery.zip/inner.zip/NT00.asc`` (and so is ``/vsizip/delivery.zip/inner.zip/NT00.asc``,
+which GDAL itself does not open). Members are decompressed by the engine within its decompression budget,
 and errors name them as ``delivery.zip/inner.zip/NT00.asc:line:column``. A member's CRS is
 its ``.prj`` sibling (same folder and stem) in the same zip.
 

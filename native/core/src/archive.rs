@@ -683,8 +683,9 @@ fn walk(
 /// - `delivery.zip/data/NT/NT00.zip/NT00.asc`: the path up to the first component ending in
 ///   `.zip` that is a file is the archive; in it, the rest up to the next component ending in
 ///   `.zip` that is a member is a nested zip, and so on; what is left names the member.
-/// - GDAL's `/vsizip/delivery.zip/data/NT/NT00.zip/NT00.asc` (the same path after the prefix),
-///   and GDAL's explicit nesting `/vsizip/{/vsizip/delivery.zip/data/NT/NT00.zip}/NT00.asc`.
+/// - GDAL's `/vsizip/delivery.zip/NT00.asc` (the same path after the prefix), and GDAL's
+///   explicit nesting `/vsizip/{/vsizip/delivery.zip/data/NT/NT00.zip}/NT00.asc` (GDAL reads
+///   nested zips only so; `/vsizip/` before a path through nested zips is accepted here too).
 ///
 /// The member's label is the path without `/vsizip/` or braces.
 pub fn resolve(path: &str) -> Result<Option<MemberSource>, Error> {
