@@ -47,7 +47,7 @@ impl OwnedInput {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Whether `bytes` start like gzip data.
+/// Whether `bytes` start like gzip data: the one gzip check every reader uses.
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
@@ -85,7 +85,7 @@ pub fn open_tracked<'a>(
     name: &str,
 ) -> Result<(Box<dyn Read + Send + 'a>, Bound), Error> {
     match input {
-        Input::Bytes(bytes) if bytes.starts_with(&GZIP_MAGIC) => Ok((
+        Input::Bytes(bytes) if is_gzip(bytes) => Ok((
             Box::new(MultiGzDecoder::new(bytes)),
             Bound {
                 budget: true,
@@ -113,7 +113,7 @@ pub fn open_tracked<'a>(
             let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
             let head = io::Cursor::new(magic[..got].to_vec());
             let chained = head.chain(file);
-            if got == 2 && magic == GZIP_MAGIC {
+            if is_gzip(&magic[..got]) {
                 let bound = Bound {
                     budget: true,
                     max_text: size.map(max_inflated),
@@ -147,7 +147,7 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// within a [`BodyBudget`]: see [`load_bounded`]).
 pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
     match input {
-        Input::Bytes(bytes) if !bytes.starts_with(&GZIP_MAGIC) => Ok(Cow::Borrowed(bytes)),
+        Input::Bytes(bytes) if !is_gzip(bytes) => Ok(Cow::Borrowed(bytes)),
         Input::Path(path) => {
             let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
             Ok(Cow::Owned(load_opened(opened, name)?))
@@ -280,7 +280,7 @@ pub fn load_reader(
     let mut magic = [0u8; 2];
     let got = read_full(reader, &mut magic).map_err(|e| io_error(name, e))?;
     let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(reader);
-    if got == 2 && magic == GZIP_MAGIC {
+    if is_gzip(&magic[..got]) {
         let max_text = stream_max.map(max_inflated);
         load_bounded(&mut MultiGzDecoder::new(chained), name, max_text)
     } else {
@@ -306,7 +306,7 @@ pub fn fill_buffer(
 /// hint), or `None` when the input is not gzip.
 pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
     let trailer = match input {
-        Input::Bytes(b) if b.starts_with(&GZIP_MAGIC) && b.len() >= 22 => {
+        Input::Bytes(b) if is_gzip(b) && b.len() >= 22 => {
             let mut t = [0u8; 4];
             t.copy_from_slice(&b[b.len() - 4..]);
             t
@@ -315,7 +315,7 @@ pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
             let mut f = File::open(p).ok()?;
             let mut magic = [0u8; 2];
             read_full(&mut f, &mut magic).ok()?;
-            if magic != GZIP_MAGIC {
+            if !is_gzip(&magic) {
                 return None;
             }
             io::Seek::seek(&mut f, io::SeekFrom::End(-4)).ok()?;
