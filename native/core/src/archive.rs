@@ -67,19 +67,34 @@ pub struct Member {
 }
 
 /// Where an archive's bytes live: a file read with positioned reads (one handle shared by
-/// every reader and thread, so no seek position is shared), or memory (a nested zip).
+/// every reader and thread, so no seek position is shared), or memory (a deflated nested
+/// zip); a zip stored uncompressed inside another is a window of its parent's bytes, read in
+/// place.
 #[derive(Debug, Clone)]
-enum Store {
+enum Backing {
     File(Arc<File>),
     Bytes(Arc<[u8]>),
 }
 
+/// The bytes `base..base + len` of a [`Backing`].
+#[derive(Debug, Clone)]
+struct Store {
+    backing: Backing,
+    base: u64,
+    len: u64,
+}
+
 impl Store {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        match self {
-            Store::File(f) => crate::source::read_exact_at(f, buf, offset),
-            Store::Bytes(b) => {
-                let slice = usize::try_from(offset)
+        let end = offset.checked_add(buf.len() as u64);
+        if end.is_none_or(|e| e > self.len) {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let at = self.base + offset;
+        match &self.backing {
+            Backing::File(f) => crate::source::read_exact_at(f, buf, at),
+            Backing::Bytes(b) => {
+                let slice = usize::try_from(at)
                     .ok()
                     .and_then(|at| b.get(at..at.checked_add(buf.len())?))
                     .ok_or(io::ErrorKind::UnexpectedEof)?;
@@ -87,6 +102,16 @@ impl Store {
                 Ok(())
             }
         }
+    }
+
+    /// Bytes `start..start + len` of this store, as a store of their own.
+    fn window(&self, start: u64, len: u64) -> Option<Store> {
+        let end = start.checked_add(len)?;
+        (end <= self.len).then(|| Store {
+            backing: self.backing.clone(),
+            base: self.base + start,
+            len,
+        })
     }
 }
 
@@ -218,12 +243,24 @@ impl Archive {
     /// Read the central directory of the zip file at `path`; `label` names it in messages.
     pub fn open(path: &Path, label: &str) -> Result<Archive, Error> {
         let file = File::open(path).map_err(|e| io_error(label, e))?;
-        Archive::read(Store::File(Arc::new(file)), label)
+        let len = file.metadata().map_err(|e| io_error(label, e))?.len();
+        let store = Store {
+            backing: Backing::File(Arc::new(file)),
+            base: 0,
+            len,
+        };
+        Archive::read(store, label)
     }
 
     /// Read the central directory of a zip archive held in memory.
     pub fn from_bytes(bytes: Arc<[u8]>, label: &str) -> Result<Archive, Error> {
-        Archive::read(Store::Bytes(bytes), label)
+        let len = bytes.len() as u64;
+        let store = Store {
+            backing: Backing::Bytes(bytes),
+            base: 0,
+            len,
+        };
+        Archive::read(store, label)
     }
 
     fn from_input(input: Input<'_>, label: &str) -> Result<Archive, Error> {
@@ -235,10 +272,7 @@ impl Archive {
     }
 
     fn read(store: Store, label: &str) -> Result<Archive, Error> {
-        let end = match &store {
-            Store::File(f) => f.metadata().map_err(|e| io_error(label, e))?.len(),
-            Store::Bytes(b) => b.len() as u64,
-        };
+        let end = store.len;
         let span = Span {
             store: store.clone(),
             pos: 0,
@@ -310,24 +344,7 @@ impl Archive {
                 "{label}: only stored or deflate members that are not encrypted can be read"
             )));
         }
-        // The local header repeats the name and may carry its own extra field: the data
-        // starts after both.
-        let mut local = [0u8; 30];
-        // A header past the archive's end is corruption, like a header that is not one.
-        let found = match self.store.read_exact_at(&mut local, e.header_start) {
-            Ok(()) => local.starts_with(b"PK\x03\x04"),
-            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => false,
-            Err(err) => return Err(io_error(&label, err)),
-        };
-        if !found {
-            return Err(Error::Invalid(format!(
-                "{label}: the archive's directory points at no member there; the archive is \
-                 corrupt"
-            )));
-        }
-        let lengths = u64::from(u16::from_le_bytes([local[26], local[27]]))
-            + u64::from(u16::from_le_bytes([local[28], local[29]]));
-        let start = e.header_start + 30 + lengths;
+        let start = self.data_start(e, &label)?;
         let span = Span {
             store: self.store.clone(),
             pos: start,
@@ -339,6 +356,27 @@ impl Archive {
             Box::new(CrcCheck::new(span, e))
         };
         Ok((reader, label, max_inflated(e.compressed)))
+    }
+
+    /// Where the data of entry `e` starts: the local header repeats the name and may carry
+    /// its own extra field, and the data follows both.
+    fn data_start(&self, e: &Entry, label: &str) -> Result<u64, Error> {
+        let mut local = [0u8; 30];
+        // A header past the archive's end is corruption, like a header that is not one.
+        let found = match self.store.read_exact_at(&mut local, e.header_start) {
+            Ok(()) => local.starts_with(b"PK\x03\x04"),
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => false,
+            Err(err) => return Err(io_error(label, err)),
+        };
+        if !found {
+            return Err(Error::Invalid(format!(
+                "{label}: the archive's directory points at no member there; the archive is \
+                 corrupt"
+            )));
+        }
+        let lengths = u64::from(u16::from_le_bytes([local[26], local[27]]))
+            + u64::from(u16::from_le_bytes([local[28], local[29]]));
+        Ok(e.header_start + 30 + lengths)
     }
 
     /// The whole decompressed member `index`, refused past `limit` bytes (and past what it
@@ -366,8 +404,20 @@ impl Archive {
         Ok((bytes, label))
     }
 
-    /// Member `index`, itself a zip, read into memory and opened.
+    /// Member `index`, itself a zip, opened: in place when it is stored (a window of this
+    /// archive's bytes), else decompressed into memory.
     fn nested(&self, index: usize) -> Result<Archive, Error> {
+        let e = self.entry(index)?;
+        if e.supported && !e.deflated {
+            let label = member_label(&self.label, &e.name);
+            let start = self.data_start(e, &label)?;
+            let store = self.store.window(start, e.compressed).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{label}: it goes on past the end of the archive; the archive is corrupt"
+                ))
+            })?;
+            return Archive::read(store, &label);
+        }
         let (bytes, label) = self.member_bytes(index, MAX_NESTED_ARCHIVE)?;
         Archive::from_bytes(bytes.into(), &label)
     }

@@ -28,8 +28,14 @@ fn zip_of(members: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
     z.finish().unwrap().into_inner()
 }
 
-/// `outer.zip` holding `data/T<i>.zip`, each with `T<i>.asc`, `T<i>.prj` and `T<i>.xml`.
+/// `outer.zip` holding `data/T<i>.zip`, each with `T<i>.asc`, `T<i>.prj` and `T<i>.xml`; the
+/// tile zips are stored (read in place).
 fn delivery(dir: &Path, texts: &[Vec<u8>]) -> PathBuf {
+    delivery_with(dir, texts, CompressionMethod::Stored)
+}
+
+/// [`delivery`] with the tile zips stored in `outer.zip` by `method`.
+fn delivery_with(dir: &Path, texts: &[Vec<u8>], method: CompressionMethod) -> PathBuf {
     let inners: Vec<(String, Vec<u8>)> = texts
         .iter()
         .enumerate()
@@ -50,7 +56,7 @@ fn delivery(dir: &Path, texts: &[Vec<u8>]) -> PathBuf {
         .map(|(n, b)| (n.as_str(), b.as_slice()))
         .collect();
     let path = dir.join("outer.zip");
-    std::fs::write(&path, zip_of(&refs, CompressionMethod::Stored)).unwrap();
+    std::fs::write(&path, zip_of(&refs, method)).unwrap();
     path
 }
 
@@ -78,11 +84,16 @@ fn nested_tiles_are_found_with_their_prj_and_sidecars_left_out() {
 
 #[test]
 fn a_member_read_by_path_equals_its_text_parsed() {
+    // Tile zips stored in the outer zip are read in place; deflated ones are inflated first.
+    for method in [CompressionMethod::Stored, CompressionMethod::Deflated] {
+        member_read_by_path_equals_its_text_parsed(method);
+    }
+}
+
+fn member_read_by_path_equals_its_text_parsed(method: CompressionMethod) {
     let dir = tempfile::tempdir().unwrap();
-    let path = delivery(
-        dir.path(),
-        &[tile(0, "1 2 3 4").into(), tile(2, "5 6 7 8").into()],
-    );
+    let texts = [tile(0, "1 2 3 4").into(), tile(2, "5 6 7 8").into()];
+    let path = delivery_with(dir.path(), &texts, method);
     let spelled = format!("{}/data/T1.zip/T1.asc", path.display());
     for spelling in [
         spelled.clone(),
@@ -98,7 +109,11 @@ fn a_member_read_by_path_equals_its_text_parsed() {
             &Control::new(),
         )
         .unwrap();
-        assert_eq!(grid.data, GridData::Int32(vec![5, 6, 7, 8]), "{spelling}");
+        assert_eq!(
+            grid.data,
+            GridData::Int32(vec![5, 6, 7, 8]),
+            "{spelling} {method}"
+        );
         let header = read_header(Input::Member(&member), member.label()).unwrap();
         assert_eq!(header.x_origin, 2.0);
     }
