@@ -89,9 +89,9 @@ member. GDAL's spellings are accepted too: ``/vsizip/delivery.zip/NT00.asc`` is 
 ``delivery.zip/NT00.asc``; for a nested zip GDAL needs its explicit nesting,
 ``/vsizip/{/vsizip/delivery.zip/inner.zip}/NT00.asc``, which is accepted as
 ``delivery.zip/inner.zip/NT00.asc`` (and so is ``/vsizip/delivery.zip/inner.zip/NT00.asc``,
-which GDAL itself does not open). Members are decompressed by the engine within its decompression budget,
-and errors name them as ``delivery.zip/inner.zip/NT00.asc:line:column``. A member's CRS is
-its ``.prj`` sibling (same folder and stem) in the same zip.
+which GDAL itself does not open). Members are decompressed by the engine within its
+decompression budget, and errors name them as ``delivery.zip/inner.zip/NT00.asc:line:column``.
+A member's CRS is its ``.prj`` sibling (same folder and stem) in the same zip.
 
 Where many tiles are taken (:func:`mosaic`, :func:`mosaic_layout`,
 :func:`iter_mosaic_strips`, :func:`stats`), a path to a ``.zip`` file stands for the tiles it
@@ -441,15 +441,19 @@ def read(source: Source, *, dtype: DTypeLike = None, progress: Progress | None =
     int32, float32 or float64 forces one. Raises :class:`ParseError` (with path, line and
     column) on any input GDAL would read wrongly or not at all.
     """
-    raw_source, name = _native_source(source)
-    _refuse_archive(raw_source, name)
+    is_path = isinstance(source, (str, os.PathLike))
+    found = _archive_member(os.fsdecode(source)) if is_path else None
+    if found is not None:
+        # A zip member: its .prj is its sibling in the same zip folder.
+        raw_source, name, member_prj = found[0], found[0].label, found[1]
+    else:
+        raw_source, name = _native_source(source)
+        _refuse_archive(raw_source, name)
     data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress)
-    if isinstance(raw_source, str):
+    if found is not None:
+        prj, path = member_prj, name
+    elif isinstance(raw_source, str):
         prj, path = read_prj(raw_source), raw_source
-    elif isinstance(source, (str, os.PathLike)):
-        # A zip member: its .prj sibling, looked up only now that it read.
-        found = _archive_member(os.fsdecode(source))
-        prj, path = (found[1] if found else None), name
     else:
         prj, path = None, None
     return Grid(data=data, header=Header._from_native(raw_header), prj=prj, path=path)
