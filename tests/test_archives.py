@@ -231,3 +231,19 @@ def test_stats_of_an_archive_equal_those_of_its_tiles(tmp_path: Path) -> None:
     assert [s.sum for s in got] == [s.sum for s in want]
     assert [s.count for s in got] == [s.count for s in want]
     assert got[0].path is not None and got[0].path.endswith("NT00.asc")
+
+
+def test_the_plan_decompresses_a_member_only_up_to_its_first_float_marker(
+    tmp_path: Path,
+) -> None:
+    """A one-decimal tile shows GDAL's float marker in its first value: planning stops there,
+    so a bomb after it is met only when its strip is read (and refused there, by name)."""
+    header = "".join(tile_text(1).splitlines(keepends=True)[:5])
+    bomb = header.encode() + b"1.5 " + b" " * (16 << 20)
+    archive = delivery(tmp_path, count=3, broken={1: bomb})
+    layout = asciigrid.mosaic_layout(archive)
+    assert [t[0].rsplit("/", 1)[1] for t in layout.tiles] == ["NT00.asc", "NT01.asc", "NT02.asc"]
+    assert layout.header.dtype == np.float32
+    with pytest.raises(ParseError, match="decompression bomb") as info:
+        list(asciigrid.iter_mosaic_strips(layout))
+    assert info.value.path.endswith("NT01_OST50GRID_20230501.zip/NT01.asc")
