@@ -73,9 +73,9 @@ class Tile:
         return self.member.prj
 
     def size(self) -> int:
-        """Bytes to read (for progress; compressed bytes for a zip member)."""
+        """Bytes of text to read (for progress)."""
         if self.member is not None:
-            return int(self.member.member.compressed_size)
+            return int(self.member.member.size)
         try:
             return os.path.getsize(self.path or "")
         except OSError:

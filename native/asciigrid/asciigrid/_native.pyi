@@ -20,6 +20,9 @@ class ArchiveMember:
         """``archive.zip/inner.zip/member``."""
     @property
     def compressed_size(self) -> int: ...
+    @property
+    def size(self) -> int:
+        """Bytes of text it should hold: its share of progress."""
 
 def archive_tiles(
     path: str, label: str, patterns: Sequence[str]

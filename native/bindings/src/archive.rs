@@ -29,6 +29,13 @@ impl ArchiveMember {
         self.member.compressed_size()
     }
 
+    /// Bytes of text it should hold (its declared size, within what its compressed size can
+    /// hold): its share of progress.
+    #[getter]
+    fn size(&self) -> u64 {
+        self.member.text_size_hint()
+    }
+
     fn __repr__(&self) -> String {
         format!("ArchiveMember({:?})", self.member.label())
     }

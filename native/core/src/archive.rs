@@ -432,6 +432,8 @@ pub struct MemberSource {
     path: Vec<usize>,
     label: String,
     compressed: u64,
+    /// The size the archive declares (untrusted: only a progress measure).
+    size: u64,
 }
 
 impl MemberSource {
@@ -440,9 +442,15 @@ impl MemberSource {
         &self.label
     }
 
-    /// The member's compressed size (a progress measure, and what bounds its text).
+    /// The member's compressed size (what bounds its text).
     pub fn compressed_size(&self) -> u64 {
         self.compressed
+    }
+
+    /// Bytes of text it should hold: its declared size, within what its compressed size can
+    /// hold. Progress counts text, so this is its share of a progress total.
+    pub fn text_size_hint(&self) -> u64 {
+        self.size.min(max_inflated(self.compressed))
     }
 
     /// The archive holding the member, reading the nested zips on the way.
@@ -682,6 +690,7 @@ fn walk(
             path,
             label: member_label(&here.label, &e.name),
             compressed: e.compressed,
+            size: e.size,
         }
     };
     let wanted: Vec<usize> = (0..here.entries.len())
@@ -761,6 +770,7 @@ pub fn resolve(path: &str) -> Result<Option<MemberSource>, Error> {
             path: path_idx.clone(),
             label: String::new(),
             compressed: 0,
+            size: 0,
         };
         current = Some(m.open_archive()?);
     }
@@ -799,6 +809,7 @@ pub fn resolve(path: &str) -> Result<Option<MemberSource>, Error> {
                 return Ok(Some(MemberSource {
                     label: member_label(here.label(), &e.name),
                     compressed: e.compressed,
+                    size: e.size,
                     root,
                     path: path_idx,
                 }));

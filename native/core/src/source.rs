@@ -328,11 +328,12 @@ pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
     Some(u64::from(u32::from_le_bytes(trailer)))
 }
 
-/// Bytes the input holds (compressed size for gzip and archive members): a progress total.
+/// Bytes the input holds (compressed size for gzip; the text an archive member declares):
+/// a progress total.
 pub fn size_hint(input: Input<'_>) -> u64 {
     match input {
         Input::Bytes(b) => b.len() as u64,
-        Input::Member(m) => m.compressed_size(),
+        Input::Member(m) => m.text_size_hint(),
         Input::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
     }
 }
