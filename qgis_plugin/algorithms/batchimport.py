@@ -18,7 +18,7 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from ..sources import Tile, collect_tiles, zip_member_loader
+from ..sources import Tile, collect_tiles
 from .base import AsciiGridAlgorithm, Progress, describe_error
 
 ON_ERROR_STOP, ON_ERROR_SKIP = 0, 1
@@ -127,9 +127,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
             )
 
         with self.errors(engine, feedback):
-            collected = collect_tiles(
-                inputs, folder, pattern, feedback.isCanceled, load=zip_member_loader(engine)
-            )
+            collected = collect_tiles(inputs, folder, pattern, feedback.isCanceled, engine=engine)
             Progress(feedback, 0, _COLLECT).check()
             for name, reason in collected.problems:
                 skip_tile(name, reason)

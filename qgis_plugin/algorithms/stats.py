@@ -24,7 +24,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 
 from ..exceptions import Cancelled
-from ..sources import Tile, collect_tiles, zip_member_loader
+from ..sources import Tile, collect_tiles
 from .base import AsciiGridAlgorithm, Progress
 
 # Outputs named as native:rasterlayerstatistics names them, then ours.
@@ -197,9 +197,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
             raise QgsProcessingException("Give grids in INPUT, or a FOLDER to search.")
 
         with self.errors(engine, feedback):
-            collected = collect_tiles(
-                inputs, folder, pattern, feedback.isCanceled, load=zip_member_loader(engine)
-            )
+            collected = collect_tiles(inputs, folder, pattern, feedback.isCanceled, engine=engine)
             for name, reason in collected.problems:
                 raise QgsProcessingException(f"{name}: {reason}")
             if not collected.tiles:

@@ -463,3 +463,72 @@ def test_a_tile_claiming_an_absurd_size_is_a_skipped_tile(provider, tmp_path: Pa
     assert (results["TILE_COUNT"], results["SKIPPED_COUNT"]) == (1, 1)
     assert any(line.startswith(f"{inputs[1]}:") for line in report.read_text().splitlines())
     assert gdal.Open(str(out)).RasterXSize == 2
+
+
+# --- issue #11: zips are an engine source ---------------------------------------------------
+
+
+def _delivery(tmp_path: Path, broken: bytes | None) -> tuple[Path, str]:
+    """``delivery.zip`` holding ``data/T<i>.zip`` tile zips (2 x 2 grids side by side, each
+    with a .prj and .xml to skip); tile 1's text is ``broken`` when given. Returns the zip
+    and the name of tile 1."""
+    path = tmp_path / "delivery.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as outer:
+        for i in range(3):
+            inner = tmp_path / f"T{i}.zip"
+            text = GRID_2X2.format(x=2 * i).encode() if i != 1 or broken is None else broken
+            with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr(f"T{i}.asc", text)
+                z.writestr(f"T{i}.xml", "<xml/>")
+            outer.write(inner, f"data/T{i}.zip")
+            inner.unlink()
+    return path, f"{path}/data/T1.zip/T1.asc"
+
+
+BROKEN_MEMBERS = {
+    "bad-value": (GRID_2X2.format(x=2).replace("3 4", "3 x4").encode(), ":7:3:"),
+    "bomb": (GRID_2X2.format(x=2).encode()[:-8] + b" " * (8 << 20), "decompression bomb"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_MEMBERS))
+def test_a_broken_member_of_a_nested_zip_is_skipped_by_name(
+    provider, tmp_path: Path, kind: str
+) -> None:
+    broken, why = BROKEN_MEMBERS[kind]
+    archive, name = _delivery(tmp_path, broken)
+    out, report = tmp_path / "out.tif", tmp_path / "report.txt"
+    results = assert_run(
+        ALG, {"INPUT": [str(archive)], "ON_ERROR": 1, "OUTPUT": str(out), "REPORT": str(report)}
+    )
+    assert (results["TILE_COUNT"], results["SKIPPED_COUNT"]) == (2, 1)
+    line = next(line for line in report.read_text().splitlines() if name in line)
+    assert why in line
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_MEMBERS))
+def test_a_broken_member_of_a_nested_zip_stops_with_its_location(
+    provider, tmp_path: Path, kind: str
+) -> None:
+    from qgis.core import QgsProcessingException
+
+    broken, why = BROKEN_MEMBERS[kind]
+    archive, name = _delivery(tmp_path, broken)
+    out = tmp_path / "out"
+    with pytest.raises(QgsProcessingException) as err:
+        run(ALG, {"INPUT": [str(archive)], "OUTPUT": str(out / "m.tif")})
+    assert re.search(re.escape(name) + r":\d+:\d+: ", str(err.value)), str(err.value)
+    assert why in str(err.value)
+    assert not out.exists() or leftovers(out) == []
+
+
+def test_a_folder_of_zips_is_read_by_the_engine_with_the_pattern(provider, tmp_path: Path) -> None:
+    archive, _ = _delivery(tmp_path, None)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    archive.rename(folder / archive.name)
+    out = tmp_path / "out.tif"
+    results = assert_run(ALG, {"FOLDER": str(folder), "PATTERN": "T[02].asc", "OUTPUT": str(out)})
+    assert results["TILE_COUNT"] == 2
+    data, gt, _, _ = _read(out)
+    assert data.tolist() == [[1, 2, NODATA, NODATA, 1, 2], [3, 4, NODATA, NODATA, 3, 4]]

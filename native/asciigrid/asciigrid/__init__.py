@@ -12,6 +12,7 @@ GeoTIFF output (through GDAL, imported only then) is in :mod:`asciigrid.geotiff`
 from __future__ import annotations
 
 from asciigrid._api import (
+    ArchiveTile,
     Grid,
     Header,
     MosaicLayout,
@@ -19,6 +20,7 @@ from asciigrid._api import (
     Progress,
     Source,
     Stats,
+    archive_tiles,
     iter_mosaic_strips,
     mosaic,
     mosaic_layout,
@@ -48,6 +50,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "ArchiveTile",
     "AsciiGridError",
     "AsciiGridWarning",
     "Cancelled",
@@ -62,6 +65,7 @@ __all__ = [
     "Source",
     "Stats",
     "__version__",
+    "archive_tiles",
     "iter_mosaic_strips",
     "mosaic",
     "mosaic_layout",

@@ -16,6 +16,7 @@ from asciigrid._atomic import atomic_files
 from asciigrid.crs import esri_to_wkt, read_prj, stage_prj
 
 __all__ = [
+    "ArchiveTile",
     "Grid",
     "Header",
     "MosaicLayout",
@@ -23,6 +24,7 @@ __all__ = [
     "Progress",
     "Source",
     "Stats",
+    "archive_tiles",
     "iter_mosaic_strips",
     "mosaic",
     "mosaic_layout",
@@ -61,9 +63,49 @@ class NamedBytes(NamedTuple):
         return cls(name, _native.load_file(file, name, compressed_size=compressed_size))
 
 
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, NamedBytes]
+class ArchiveTile(NamedTuple):
+    """A tile inside a zip archive, found by :func:`archive_tiles`: a source like a path (the
+    engine decompresses it when it is read; nothing of its text is held here)."""
+
+    name: str
+    """``delivery.zip/inner.zip/TILE.asc``: what messages call it."""
+    member: Any
+    """The engine's handle on the member (its position in the archive)."""
+    prj: str | None = None
+    """The raw text of its ``.prj`` sibling in the same zip folder, if any."""
+
+
+Source = Union[
+    str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, NamedBytes, ArchiveTile
+]
 """What every reader accepts: a path (any extension; ``.gz`` is decompressed), the file's
-bytes, a binary file object, or :class:`NamedBytes`."""
+bytes, a binary file object, or :class:`NamedBytes`.
+
+A path may name a member of a zip archive, zips nested in zips included:
+``delivery.zip/data/NT/NT00_OST50GRID_20230501.zip/NT00.asc``. The path up to the first
+component ending in ``.zip`` that is a file is the archive; inside it, the path up to the next
+component ending in ``.zip`` that is a member is a nested zip, and so on; the rest names the
+member. GDAL's spellings are accepted too: ``/vsizip/delivery.zip/NT00.asc`` is our
+``delivery.zip/NT00.asc``; for a nested zip GDAL needs its explicit nesting,
+``/vsizip/{/vsizip/delivery.zip/inner.zip}/NT00.asc``, which is accepted as
+``delivery.zip/inner.zip/NT00.asc`` (and so is ``/vsizip/delivery.zip/inner.zip/NT00.asc``,
+which GDAL itself does not open). Members are decompressed by the engine within its
+decompression budget, and errors name them as ``delivery.zip/inner.zip/NT00.asc:line:column``.
+A member's CRS is its ``.prj`` sibling (same folder and stem) in the same zip.
+
+Where many tiles are taken (:func:`mosaic`, :func:`mosaic_layout`,
+:func:`iter_mosaic_strips`, :func:`stats`), a path to a ``.zip`` file stands for the tiles it
+holds: the members whose name matches ``pattern`` (fnmatch-style, ignoring case, matched
+against the member's file name, or its whole path in the zip when the pattern has a ``/``),
+in archive order, descending into every ``.zip`` member (the pattern applies there too).
+Sidecars (``.prj``, ``.xml``, ``.aux.xml``, ``.gml``), hidden entries and ``__MACOSX/`` never
+count as tiles. This is GDAL's ``/vsizip/`` reading of each member, decompressed in parallel
+only when the strip that needs it is read."""
+
+Pattern = Union[str, Sequence[str]]
+"""fnmatch-style member name patterns for zip archives (see :data:`Source`)."""
+
+DEFAULT_PATTERN = "*.asc"
 
 Progress = Callable[[int, int], Optional[bool]]
 """``progress(done, total)`` is called from the calling thread every 25 ms with the
@@ -254,14 +296,19 @@ class MosaicLayout:
 # --- sources --------------------------------------------------------------------------------
 
 
-def _native_source(source: Source) -> tuple[str | bytes, str]:
-    """``(path-or-bytes, name for messages)`` for the engine."""
+def _native_source(source: Source) -> tuple[Any, str]:
+    """``(path-or-bytes-or-member, name for messages)`` for the engine."""
+    if isinstance(source, ArchiveTile):
+        return source.member, source.name
     if isinstance(source, NamedBytes):
         return bytes(source.data), source.name
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "<bytes>"
     if isinstance(source, (str, os.PathLike)):
         path = os.fsdecode(source)
+        found = _archive_member(path)
+        if found is not None:
+            return found[0], found[0].label
         return path, _display_name(path)
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
@@ -269,6 +316,46 @@ def _native_source(source: Source) -> tuple[str | bytes, str]:
         # Pulled in pieces within the decompression budget: the object may be decompressing.
         return _native.load_file(source, name), name
     raise TypeError(f"expected a path, bytes or a binary file object, got {type(source).__name__}")
+
+
+def _is_zip_name(path: str) -> bool:
+    return path.lower().endswith(".zip")
+
+
+def _archive_member(path: str) -> tuple[Any, str | None] | None:
+    """The zip member ``path`` names and its ``.prj`` text, or ``None`` when ``path`` is an
+    ordinary file (or names no archive at all: then opening it reports what is wrong)."""
+    if path.startswith("/vsizip/"):
+        return _native.archive_member(path)
+    if ".zip" not in path.lower() or os.path.exists(path):
+        return None
+    return _native.archive_member(path)
+
+
+def archive_tiles(
+    path: str | os.PathLike[str], *, pattern: Pattern = DEFAULT_PATTERN
+) -> list[ArchiveTile]:
+    """The tiles of the zip file ``path``, as :func:`mosaic` and :func:`stats` take them from
+    it (members matching ``pattern``, nested zips included, sidecars never; see
+    :data:`Source`), in archive order, each usable as a source. Only the archives' directories
+    are read (and each nested zip once, to list it): no tile is decompressed. A nested zip that
+    cannot be read is listed as a tile, so that reading it raises an error naming it.
+
+    Raises ``OSError`` when ``path`` cannot be opened and ``ValueError`` when it is not a zip.
+    """
+    text = os.fsdecode(path)
+    found = _native.archive_tiles(text, _display_name(text), _patterns(pattern))
+    return [ArchiveTile(member.label, member, prj) for member, prj in found]
+
+
+def _refuse_archive(path: Any, name: str) -> None:
+    """A zip file given where one grid is read: say how to name a member."""
+    if isinstance(path, str) and _is_zip_name(path) and os.path.isfile(path):
+        raise ValueError(
+            f"{name} is a zip archive, not a grid: name a member inside it "
+            f"({name}/MEMBER.asc), or pass the archive to mosaic() or stats(), which read "
+            "every tile it holds"
+        )
 
 
 def _display_name(path: str) -> str:
@@ -282,13 +369,53 @@ def _display_name(path: str) -> str:
     return path
 
 
-def _native_sources(sources: Source | Iterable[Source]) -> tuple[list[str | bytes], list[str]]:
-    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, NamedBytes)) or (
-        hasattr(sources, "read")
-    ):
-        sources = [sources]  # type: ignore[list-item]
-    pairs = [_native_source(s) for s in sources]  # type: ignore[union-attr]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+def _as_list(sources: Source | Iterable[Source]) -> list[Source]:
+    single = (str, os.PathLike, bytes, bytearray, memoryview, NamedBytes, ArchiveTile)
+    if isinstance(sources, single) or (hasattr(sources, "read")):
+        return [sources]  # type: ignore[list-item]
+    return list(sources)  # type: ignore[arg-type]
+
+
+def _patterns(pattern: Pattern) -> list[str]:
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise ValueError(f"pattern must be a non-empty string or strings, got {pattern!r}")
+    return patterns
+
+
+class _Tiles(NamedTuple):
+    raw: list[Any]
+    names: list[str]
+    prjs: list[str | None]
+
+
+def _native_sources(
+    sources: Source | Iterable[Source], pattern: Pattern = DEFAULT_PATTERN, prj: bool = False
+) -> _Tiles:
+    """The engine's sources, with each zip archive replaced by the tiles it holds (see
+    :data:`Source`), and (with ``prj``) each tile's ``.prj`` text."""
+    patterns = _patterns(pattern)
+    tiles = _Tiles([], [], [])
+    for source in _as_list(sources):
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fsdecode(source)
+            if _is_zip_name(path) and os.path.isfile(path):
+                for tile in archive_tiles(path, pattern=patterns):
+                    tiles.raw.append(tile.member)
+                    tiles.names.append(tile.name)
+                    tiles.prjs.append(tile.prj)
+                continue
+            found = _archive_member(path)
+            if found is not None:
+                tiles.raw.append(found[0])
+                tiles.names.append(found[0].label)
+                tiles.prjs.append(found[1])
+                continue
+        raw, name = _native_source(source)
+        tiles.raw.append(raw)
+        tiles.names.append(name)
+        tiles.prjs.append(_tile_prj(source) if prj else None)
+    return tiles
 
 
 def _dtype_name(dtype: DTypeLike) -> str | None:
@@ -314,20 +441,28 @@ def read(source: Source, *, dtype: DTypeLike = None, progress: Progress | None =
     int32, float32 or float64 forces one. Raises :class:`ParseError` (with path, line and
     column) on any input GDAL would read wrongly or not at all.
     """
-    raw_source, name = _native_source(source)
+    is_path = isinstance(source, (str, os.PathLike))
+    found = _archive_member(os.fsdecode(source)) if is_path else None
+    if found is not None:
+        # A zip member: its .prj is its sibling in the same zip folder.
+        raw_source, name, member_prj = found[0], found[0].label, found[1]
+    else:
+        raw_source, name = _native_source(source)
+        _refuse_archive(raw_source, name)
     data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress)
-    prj = read_prj(raw_source) if isinstance(raw_source, str) else None
-    return Grid(
-        data=data,
-        header=Header._from_native(raw_header),
-        prj=prj,
-        path=raw_source if isinstance(raw_source, str) else None,
-    )
+    if found is not None:
+        prj, path = member_prj, name
+    elif isinstance(raw_source, str):
+        prj, path = read_prj(raw_source), raw_source
+    else:
+        prj, path = None, None
+    return Grid(data=data, header=Header._from_native(raw_header), prj=prj, path=path)
 
 
 def read_header(source: Source) -> Header:
     """Read only the header (reads a few hundred bytes, whatever the file's size)."""
     raw_source, name = _native_source(source)
+    _refuse_archive(raw_source, name)
     return Header._from_native(_native.read_header(raw_source, name))
 
 
@@ -339,12 +474,14 @@ def stats(
     histogram_range: tuple[float, float] | None = None,
     per_source: bool = False,
     progress: Progress | None = None,
+    pattern: Pattern = DEFAULT_PATTERN,
 ) -> Stats | list[Stats]:
     """Streaming statistics of one grid or of all cells of many grids together.
 
     Values are taken in the grid's data type (so a Float32 grid's statistics equal those of
     the GeoTIFF QGIS would make of it). With ``per_source=True`` a list is returned: one
-    :class:`Stats` per source, then the combined one last.
+    :class:`Stats` per source, then the combined one last (a zip archive counts as the tiles
+    it holds that match ``pattern``, each with its own :class:`Stats`; see :data:`Source`).
     """
     if histogram_bins is not None:
         if histogram_bins < 1:
@@ -352,9 +489,10 @@ def stats(
         # The engine refuses more than its maximum with a ValueError; beyond int64 the
         # conversion alone would raise OverflowError.
         histogram_bins = min(histogram_bins, 2**63 - 1)
-    raw_sources, names = _native_sources(sources)
+    tiles = _native_sources(sources, pattern)
+    names = tiles.names
     per, total = _native.stats(
-        raw_sources, names, _dtype_name(dtype), histogram_bins, histogram_range, progress
+        tiles.raw, names, _dtype_name(dtype), histogram_bins, histogram_range, progress
     )
     combined = Stats._from_native(total, None)
     if not per_source:
@@ -368,6 +506,7 @@ def mosaic_layout(
     dtype: DTypeLike = None,
     nodata: float | None = None,
     skip_errors: bool = False,
+    pattern: Pattern = DEFAULT_PATTERN,
 ) -> MosaicLayout:
     """Plan a mosaic from the tiles' headers only: union extent, offsets, strips.
 
@@ -384,8 +523,12 @@ def mosaic_layout(
     cells become it, and a tile holding it as data is refused when its cells are read (a
     :class:`MosaicError` naming the tile; pass a ``nodata`` no tile holds). Tiles that all
     share one nodata value (the usual case) cannot collide and cost nothing extra.
+
+    A zip archive counts as the tiles it holds that match ``pattern`` (see :data:`Source`);
+    its members are named ``archive.zip/inner.zip/TILE.asc`` in ``tiles``, ``skipped`` and
+    errors, and each takes its CRS from its ``.prj`` sibling.
     """
-    return _plan(sources, dtype, nodata, skip_errors).layout
+    return _plan(sources, dtype, nodata, skip_errors, pattern).layout
 
 
 def mosaic(
@@ -394,13 +537,16 @@ def mosaic(
     dtype: DTypeLike = None,
     nodata: float | None = None,
     progress: Progress | None = None,
+    pattern: Pattern = DEFAULT_PATTERN,
 ) -> Grid:
     """Read many aligned tiles into one grid (gaps are nodata; later tiles win overlaps).
 
-    The rules (CRS, data type, nodata) are those of :func:`mosaic_layout`; the grid's
-    :attr:`Grid.prj` is the tiles' common ``.prj`` text, so :attr:`Grid.crs_wkt` is their CRS.
+    The rules (CRS, data type, nodata, zip archives and ``pattern``) are those of
+    :func:`mosaic_layout`; the grid's :attr:`Grid.prj` is the tiles' common ``.prj`` text, so
+    :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")`` reads every
+    ``*.asc`` tile of a delivery of zips in a zip.
     """
-    plan = _plan(sources, dtype, nodata, False)
+    plan = _plan(sources, dtype, nodata, False, pattern)
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
     return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
 
@@ -412,18 +558,21 @@ def iter_mosaic_strips(
     nodata: float | None = None,
     skip_errors: bool = False,
     progress: Progress | None = None,
+    pattern: Pattern = DEFAULT_PATTERN,
 ) -> Iterator[tuple[int, npt.NDArray[Any], list[tuple[str, Exception]]]]:
     """Yield ``(row_start, strip, failed)`` strip by strip, north to south.
 
     Peak memory is one strip, not the mosaic. ``failed`` lists tiles of that strip whose body
     was bad (only with ``skip_errors=True``; otherwise the error is raised). Given the
     :class:`MosaicLayout` of :func:`mosaic_layout`, its plan is reused (``dtype`` and
-    ``nodata`` were fixed when it was made). Progress covers one strip at a time.
+    ``nodata`` were fixed when it was made). Progress covers one strip at a time. Zip
+    archives and ``pattern`` are as in :func:`mosaic_layout`; a strip's members are
+    decompressed, in parallel, only when it is read.
     """
     if isinstance(sources, MosaicLayout):
         plan = _Plan(sources._native_plan, sources)
     else:
-        plan = _plan(sources, dtype, nodata, skip_errors)
+        plan = _plan(sources, dtype, nodata, skip_errors, pattern)
     for row_start, row_count in plan.layout.bands:
         data, failed = plan.native.read_rows(row_start, row_count, skip_errors, progress)
         yield row_start, data, [(plan.layout.tiles[i][0], err) for i, err in failed]
@@ -525,15 +674,13 @@ def _plan(
     dtype: DTypeLike,
     nodata: float | None,
     skip_errors: bool,
+    pattern: Pattern = DEFAULT_PATTERN,
 ) -> _Plan:
-    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, NamedBytes)) or (
-        hasattr(sources, "read")
-    ):
-        sources = [sources]  # type: ignore[list-item]
-    sources = list(sources)
-    raw_sources, names = _native_sources(sources)
-    keys, prjs = _crs_keys([_tile_prj(s) for s in sources])
-    native = _native.MosaicPlan(raw_sources, names, _dtype_name(dtype), nodata, skip_errors, keys)
+    tiles = _native_sources(sources, pattern, prj=True)
+    keys, prjs = _crs_keys(tiles.prjs)
+    native = _native.MosaicPlan(
+        tiles.raw, tiles.names, _dtype_name(dtype), nodata, skip_errors, keys
+    )
     raw = native.layout()
     prj = None if raw["crs"] is None else prjs[raw["crs"]]
     layout = MosaicLayout(
@@ -548,9 +695,9 @@ def _plan(
 
 
 def _tile_prj(source: Source) -> str | None:
-    """The raw ``.prj`` text of a mosaic tile: its sidecar, or what :class:`NamedBytes`
-    carries; ``None`` for bytes and file objects (their CRS is unknown)."""
-    if isinstance(source, NamedBytes):
+    """The raw ``.prj`` text of a mosaic tile: its sidecar, or what :class:`NamedBytes` or
+    :class:`ArchiveTile` carries; ``None`` for bytes and file objects (their CRS is unknown)."""
+    if isinstance(source, (NamedBytes, ArchiveTile)):
         return source.prj
     if isinstance(source, (str, os.PathLike)):
         return read_prj(source)

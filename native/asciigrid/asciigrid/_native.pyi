@@ -10,14 +10,36 @@ import numpy.typing as npt
 __version__: str
 
 _Progress = Callable[[int, int], bool | None] | None
-_Sources = Sequence[str | bytes]
+_Sources = Sequence[str | bytes | ArchiveMember]
+
+class ArchiveMember:
+    """A member of a zip archive (possibly nested), usable wherever a source is."""
+
+    @property
+    def label(self) -> str:
+        """``archive.zip/inner.zip/member``."""
+    @property
+    def compressed_size(self) -> int: ...
+    @property
+    def size(self) -> int:
+        """Bytes of text it should hold: its share of progress."""
+
+def archive_tiles(
+    path: str, label: str, patterns: Sequence[str]
+) -> list[tuple[ArchiveMember, str | None]]:
+    """The members of the zip ``path`` matching ``patterns`` (nested zips included), each
+    with its ``.prj`` sibling's text."""
+
+def archive_member(path: str) -> tuple[ArchiveMember, str | None] | None:
+    """The member ``path`` names (``a.zip/inner.zip/T.asc``, ``/vsizip/`` forms), or ``None``
+    when no component of it is a zip file."""
 
 def read(
-    source: str | bytes, name: str, dtype: str | None, progress: _Progress
+    source: str | bytes | ArchiveMember, name: str, dtype: str | None, progress: _Progress
 ) -> tuple[npt.NDArray[Any], dict[str, Any]]:
     """Parse a whole grid; returns (array, header dict)."""
 
-def read_header(source: str | bytes, name: str) -> dict[str, Any]:
+def read_header(source: str | bytes | ArchiveMember, name: str) -> dict[str, Any]:
     """Parse only the header."""
 
 def load_file(file: BinaryIO, name: str, *, compressed_size: int | None = None) -> bytes:

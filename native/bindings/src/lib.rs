@@ -18,15 +18,17 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyDict, PyTuple};
 
+mod archive;
 mod file_object;
 mod mosaic;
 mod stats;
 
-/// A grid source as Python hands it over: the file's bytes, or a path.
+/// A grid source as Python hands it over: the file's bytes, a path, or a zip member.
 #[derive(FromPyObject)]
 pub(crate) enum Source {
     Bytes(PyBackedBytes),
     Path(PathBuf),
+    Member(Py<archive::ArchiveMember>),
 }
 
 impl Source {
@@ -34,6 +36,7 @@ impl Source {
         match self {
             Source::Bytes(b) => Input::Bytes(b),
             Source::Path(p) => Input::Path(p),
+            Source::Member(m) => Input::Member(&m.get().member),
         }
     }
 
@@ -44,6 +47,7 @@ impl Source {
         match self {
             Source::Bytes(b) => (b.len() as u64) < SMALL && !core::source::is_gzip(b),
             Source::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < SMALL),
+            Source::Member(m) => m.get().member.compressed_size() < SMALL / 8,
         }
     }
 
@@ -51,6 +55,7 @@ impl Source {
         match self {
             Source::Bytes(b) => core::OwnedInput::Bytes(std::sync::Arc::from(&b[..])),
             Source::Path(p) => core::OwnedInput::Path(p.clone()),
+            Source::Member(m) => core::OwnedInput::Member(m.get().member.clone()),
         }
     }
 }
@@ -387,5 +392,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
+    m.add_class::<archive::ArchiveMember>()?;
+    m.add_function(wrap_pyfunction!(archive::archive_tiles, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_member, m)?)?;
     Ok(())
 }

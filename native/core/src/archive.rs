@@ -2,7 +2,16 @@
 //! decompressed within the same [`BodyBudget`](crate::source::BodyBudget) as a `.gz` file, so
 //! a zip bomb (or a member whose declared size is a lie) is refused after reading little more
 //! than its header needs. Only `stored` and `deflate` members are read (what every zip tool
-//! writes by default); deflate goes through flate2's pure-Rust backend.
+//! writes by default); deflate goes through flate2's pure-Rust backend, and a member read to
+//! its end is checked against its CRC-32.
+//!
+//! An [`Archive`] reads its central directory once; a [`MemberSource`] names one member,
+//! possibly inside zips nested in the archive, by position: it holds no text, and each
+//! [`MemberSource::open`] reads (with positioned reads, so threads share one file handle)
+//! only that member's compressed bytes and the nested zips around it.
+//!
+//! Paths name members like GDAL's `/vsizip/` does: `delivery.zip/data/NT/NT00.zip/NT00.asc`
+//! (see [`resolve`]).
 //!
 //! ```
 //! use std::io::Write;
@@ -20,8 +29,12 @@
 //! ```
 
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use flate2::read::DeflateDecoder;
+use rayon::prelude::*;
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
@@ -30,6 +43,13 @@ use crate::error::Error;
 use crate::grid::{parse_grid, Grid};
 use crate::source::{load_bounded, max_inflated, Input};
 use crate::value::DataType;
+
+/// The largest zip inside a zip that is read into memory to reach its members (a tile's zip
+/// is tens of KiB): a larger one is refused, naming it, rather than filling memory.
+pub const MAX_NESTED_ARCHIVE: u64 = 256 << 20;
+
+/// The largest `.prj` member read for a tile's CRS (a WKT is a few hundred bytes).
+const MAX_PRJ: u64 = 1 << 20;
 
 /// One file inside an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,28 +66,160 @@ pub struct Member {
     pub supported: bool,
 }
 
-/// The archive's bytes, from memory or a file.
-enum Reader<'a> {
-    Bytes(Cursor<&'a [u8]>),
-    File(BufReader<File>),
+/// Where an archive's bytes live: a file read with positioned reads (one handle shared by
+/// every reader and thread, so no seek position is shared), or memory (a deflated nested
+/// zip); a zip stored uncompressed inside another is a window of its parent's bytes, read in
+/// place.
+#[derive(Debug, Clone)]
+enum Backing {
+    File(Arc<File>),
+    Bytes(Arc<[u8]>),
 }
 
-impl Read for Reader<'_> {
+/// The bytes `base..base + len` of a [`Backing`].
+#[derive(Debug, Clone)]
+struct Store {
+    backing: Backing,
+    base: u64,
+    len: u64,
+}
+
+impl Store {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.is_none_or(|e| e > self.len) {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let at = self.base + offset;
+        match &self.backing {
+            Backing::File(f) => crate::source::read_exact_at(f, buf, at),
+            Backing::Bytes(b) => {
+                let slice = usize::try_from(at)
+                    .ok()
+                    .and_then(|at| b.get(at..at.checked_add(buf.len())?))
+                    .ok_or(io::ErrorKind::UnexpectedEof)?;
+                buf.copy_from_slice(slice);
+                Ok(())
+            }
+        }
+    }
+
+    /// Bytes `start..start + len` of this store, as a store of their own.
+    fn window(&self, start: u64, len: u64) -> Option<Store> {
+        let end = start.checked_add(len)?;
+        (end <= self.len).then(|| Store {
+            backing: self.backing.clone(),
+            base: self.base + start,
+            len,
+        })
+    }
+}
+
+/// `Read + Seek` over the bytes `..end` of a [`Store`], with its own position.
+#[derive(Debug, Clone)]
+struct Span {
+    store: Store,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for Span {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Reader::Bytes(r) => r.read(buf),
-            Reader::File(r) => r.read(buf),
+        let left = self.end.saturating_sub(self.pos);
+        let n = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        if n == 0 {
+            return Ok(0);
+        }
+        self.store.read_exact_at(&mut buf[..n], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Span {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let to = match pos {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.end.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = to.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the archive's start",
+            )
+        })?;
+        Ok(self.pos)
+    }
+}
+
+/// Holds a member to what the archive declares: no more bytes than its size, and, once read
+/// to its end, its CRC-32 (corrupt stored data, or deflate data that happens to decode).
+struct CrcCheck<R> {
+    inner: R,
+    hasher: crc32fast::Hasher,
+    expected: u32,
+    /// Bytes the member may still yield (its declared size minus what was read).
+    left: u64,
+}
+
+impl<R: Read> CrcCheck<R> {
+    fn new(inner: R, entry: &Entry) -> Self {
+        CrcCheck {
+            inner,
+            hasher: crc32fast::Hasher::new(),
+            expected: entry.crc32,
+            left: entry.size,
         }
     }
 }
 
-impl Seek for Reader<'_> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        match self {
-            Reader::Bytes(r) => r.seek(pos),
-            Reader::File(r) => r.seek(pos),
+impl<R: Read> Read for CrcCheck<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the member is larger than its declared uncompressed size",
+            )
+        })?;
+        if n == 0 && !buf.is_empty() {
+            let got = self.hasher.clone().finalize();
+            if got != self.expected {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "CRC-32 {got:08x} of the text differs from the {:08x} the archive \
+                         declares",
+                        self.expected
+                    ),
+                ));
+            }
         }
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: String,
+    header_start: u64,
+    compressed: u64,
+    size: u64,
+    crc32: u32,
+    deflated: bool,
+    supported: bool,
+    is_dir: bool,
+}
+
+/// A zip archive whose central directory has been read: members are opened from it by
+/// position, any number of times, from any thread.
+#[derive(Debug)]
+pub struct Archive {
+    label: String,
+    store: Store,
+    entries: Vec<Entry>,
 }
 
 fn zip_error(name: &str, e: ZipError) -> Error {
@@ -80,17 +232,253 @@ fn zip_error(name: &str, e: ZipError) -> Error {
     }
 }
 
-fn open_archive<'a>(input: Input<'a>, name: &str) -> Result<ZipArchive<Reader<'a>>, Error> {
-    let reader = match input {
-        Input::Bytes(bytes) => Reader::Bytes(Cursor::new(bytes)),
-        Input::Path(path) => {
-            Reader::File(BufReader::new(File::open(path).map_err(|e| Error::Io {
-                path: name.to_owned(),
-                source: e,
-            })?))
+fn io_error(name: &str, source: io::Error) -> Error {
+    Error::Io {
+        path: name.to_owned(),
+        source,
+    }
+}
+
+impl Archive {
+    /// Read the central directory of the zip file at `path`; `label` names it in messages.
+    pub fn open(path: &Path, label: &str) -> Result<Archive, Error> {
+        let file = File::open(path).map_err(|e| io_error(label, e))?;
+        let len = file.metadata().map_err(|e| io_error(label, e))?.len();
+        let store = Store {
+            backing: Backing::File(Arc::new(file)),
+            base: 0,
+            len,
+        };
+        Archive::read(store, label)
+    }
+
+    /// Read the central directory of a zip archive held in memory.
+    pub fn from_bytes(bytes: Arc<[u8]>, label: &str) -> Result<Archive, Error> {
+        let len = bytes.len() as u64;
+        let store = Store {
+            backing: Backing::Bytes(bytes),
+            base: 0,
+            len,
+        };
+        Archive::read(store, label)
+    }
+
+    fn from_input(input: Input<'_>, label: &str) -> Result<Archive, Error> {
+        match input {
+            Input::Bytes(b) => Archive::from_bytes(Arc::from(b), label),
+            Input::Path(p) => Archive::open(p, label),
+            Input::Member(m) => m.open_archive(),
         }
-    };
-    ZipArchive::new(reader).map_err(|e| zip_error(name, e))
+    }
+
+    fn read(store: Store, label: &str) -> Result<Archive, Error> {
+        let end = store.len;
+        let span = Span {
+            store: store.clone(),
+            pos: 0,
+            end,
+        };
+        let archive = ZipArchive::new(BufReader::new(span)).map_err(|e| zip_error(label, e))?;
+        let mut entries = Vec::with_capacity(archive.len());
+        for index in 0..archive.len() {
+            let e = archive
+                .by_index_data(index)
+                .map_err(|e| zip_error(label, e))?;
+            let method = e.compression();
+            entries.push(Entry {
+                name: String::from_utf8_lossy(e.name_raw()).into_owned(),
+                header_start: e.header_start(),
+                compressed: e.compressed_size(),
+                size: e.size(),
+                crc32: e.crc32(),
+                deflated: method == CompressionMethod::Deflated,
+                supported: !e.encrypted()
+                    && matches!(
+                        method,
+                        CompressionMethod::Stored | CompressionMethod::Deflated
+                    ),
+                is_dir: e.is_dir(),
+            });
+        }
+        Ok(Archive {
+            label: label.to_owned(),
+            store,
+            entries,
+        })
+    }
+
+    /// How messages name the archive.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The files in the archive (directories left out), in central-directory order.
+    pub fn members(&self) -> Vec<Member> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.is_dir)
+            .map(|(index, e)| Member {
+                index,
+                name: e.name.clone(),
+                size: e.size,
+                compressed_size: e.compressed,
+                supported: e.supported,
+            })
+            .collect()
+    }
+
+    fn entry(&self, index: usize) -> Result<&Entry, Error> {
+        self.entries.get(index).ok_or_else(|| {
+            Error::Invalid(format!("{}: it has no member number {index}", self.label))
+        })
+    }
+
+    /// The decompressed bytes of member `index` as a stream, its label, and the most bytes
+    /// it can yield ([`max_inflated`] of its compressed size).
+    pub fn open_member(&self, index: usize) -> Result<(Box<dyn Read + Send>, String, u64), Error> {
+        let e = self.entry(index)?;
+        let label = member_label(&self.label, &e.name);
+        if !e.supported {
+            return Err(Error::Invalid(format!(
+                "{label}: only stored or deflate members that are not encrypted can be read"
+            )));
+        }
+        let start = self.data_start(e, &label)?;
+        let span = Span {
+            store: self.store.clone(),
+            pos: start,
+            end: start.saturating_add(e.compressed),
+        };
+        let reader: Box<dyn Read + Send> = if e.deflated {
+            Box::new(CrcCheck::new(DeflateDecoder::new(span), e))
+        } else {
+            Box::new(CrcCheck::new(span, e))
+        };
+        Ok((reader, label, max_inflated(e.compressed)))
+    }
+
+    /// Where the data of entry `e` starts: the local header repeats the name and may carry
+    /// its own extra field, and the data follows both.
+    fn data_start(&self, e: &Entry, label: &str) -> Result<u64, Error> {
+        let mut local = [0u8; 30];
+        // A header past the archive's end is corruption, like a header that is not one.
+        let found = match self.store.read_exact_at(&mut local, e.header_start) {
+            Ok(()) => local.starts_with(b"PK\x03\x04"),
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => false,
+            Err(err) => return Err(io_error(label, err)),
+        };
+        if !found {
+            return Err(Error::Invalid(format!(
+                "{label}: the archive's directory points at no member there; the archive is \
+                 corrupt"
+            )));
+        }
+        let lengths = u64::from(u16::from_le_bytes([local[26], local[27]]))
+            + u64::from(u16::from_le_bytes([local[28], local[29]]));
+        Ok(e.header_start + 30 + lengths)
+    }
+
+    /// The whole decompressed member `index`, refused past `limit` bytes (and past what it
+    /// declares): for nested zips and `.prj` texts, never for grids (those have a budget).
+    fn member_bytes(&self, index: usize, limit: u64) -> Result<(Vec<u8>, String), Error> {
+        let (reader, label, most) = self.open_member(index)?;
+        let declared = self.entry(index)?.size;
+        let cap = limit.min(most).min(declared);
+        let mut bytes = Vec::new();
+        reader
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| match crate::source::corrupt_message(&e) {
+                Some(why) => Error::Invalid(format!("{label}: {why}")),
+                None => io_error(&label, e),
+            })?;
+        if bytes.len() as u64 > cap {
+            let why = if declared <= limit {
+                format!("it holds more than the {declared} bytes the archive declares")
+            } else {
+                format!("it is larger than {} MiB; extract it first", limit >> 20)
+            };
+            return Err(Error::Invalid(format!("{label}: {why}")));
+        }
+        Ok((bytes, label))
+    }
+
+    /// Member `index`, itself a zip, opened: in place when it is stored (a window of this
+    /// archive's bytes), else decompressed into memory.
+    fn nested(&self, index: usize) -> Result<Archive, Error> {
+        let e = self.entry(index)?;
+        if e.supported && !e.deflated {
+            let label = member_label(&self.label, &e.name);
+            let start = self.data_start(e, &label)?;
+            let store = self.store.window(start, e.compressed).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{label}: it goes on past the end of the archive; the archive is corrupt"
+                ))
+            })?;
+            return Archive::read(store, &label);
+        }
+        let (bytes, label) = self.member_bytes(index, MAX_NESTED_ARCHIVE)?;
+        Archive::from_bytes(bytes.into(), &label)
+    }
+}
+
+/// A member of an archive, possibly inside zips nested in it, named by position: what a
+/// mosaic plan holds instead of the member's text (see the module docs).
+#[derive(Debug, Clone)]
+pub struct MemberSource {
+    root: Arc<Archive>,
+    /// Member positions: in the root, then in each nested zip.
+    path: Vec<usize>,
+    label: String,
+    compressed: u64,
+    /// The size the archive declares (untrusted: only a progress measure).
+    size: u64,
+}
+
+impl MemberSource {
+    /// `archive/inner.zip/member`: how messages name it.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The member's compressed size (what bounds its text).
+    pub fn compressed_size(&self) -> u64 {
+        self.compressed
+    }
+
+    /// Bytes of text it should hold: its declared size, within what its compressed size can
+    /// hold. Progress counts text, so this is its share of a progress total.
+    pub fn text_size_hint(&self) -> u64 {
+        self.size.min(max_inflated(self.compressed))
+    }
+
+    /// The archive holding the member, reading the nested zips on the way.
+    fn parent(&self) -> Result<(Option<Archive>, usize), Error> {
+        let (&last, outer) = self
+            .path
+            .split_last()
+            .ok_or_else(|| Error::Invalid(format!("{}: no member named", self.label)))?;
+        let mut inner: Option<Archive> = None;
+        for &i in outer {
+            let next = inner.as_ref().unwrap_or(&self.root).nested(i)?;
+            inner = Some(next);
+        }
+        Ok((inner, last))
+    }
+
+    /// The member's decompressed text as a stream, and the most bytes it can yield.
+    pub fn open(&self) -> Result<(Box<dyn Read + Send>, u64), Error> {
+        let (inner, last) = self.parent()?;
+        let (reader, _, most) = inner.as_ref().unwrap_or(&self.root).open_member(last)?;
+        Ok((reader, most))
+    }
+
+    /// The member opened as a zip archive.
+    fn open_archive(&self) -> Result<Archive, Error> {
+        let (inner, last) = self.parent()?;
+        inner.as_ref().unwrap_or(&self.root).nested(last)
+    }
 }
 
 /// Whether `bytes` start like a zip archive (a local file header, or the end record of an
@@ -102,28 +490,7 @@ pub fn looks_like_zip(bytes: &[u8]) -> bool {
 /// The files in the archive (directories left out), in central-directory order. Reads only
 /// the central directory.
 pub fn members(input: Input<'_>, name: &str) -> Result<Vec<Member>, Error> {
-    let archive = open_archive(input, name)?;
-    let mut out = Vec::new();
-    for index in 0..archive.len() {
-        let entry = archive
-            .by_index_data(index)
-            .map_err(|e| zip_error(name, e))?;
-        if entry.is_dir() {
-            continue;
-        }
-        out.push(Member {
-            index,
-            name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
-            size: entry.size(),
-            compressed_size: entry.compressed_size(),
-            supported: !entry.encrypted()
-                && matches!(
-                    entry.compression(),
-                    CompressionMethod::Stored | CompressionMethod::Deflated
-                ),
-        });
-    }
-    Ok(out)
+    Ok(Archive::from_input(input, name)?.members())
 }
 
 /// The label errors use for member `member` of archive `name`: `name/member`.
@@ -134,27 +501,9 @@ pub fn member_label(name: &str, member: &str) -> String {
 /// The text of member `index` (decompressed within a budget, see the module docs) and its
 /// label (`archive/member`, used in error messages).
 pub fn load_member(input: Input<'_>, name: &str, index: usize) -> Result<(String, Vec<u8>), Error> {
-    let mut archive = open_archive(input, name)?;
-    let (label, supported) = {
-        let entry = archive
-            .by_index_data(index)
-            .map_err(|e| zip_error(name, e))?;
-        let label = member_label(name, &String::from_utf8_lossy(entry.name_raw()));
-        let supported = !entry.encrypted()
-            && matches!(
-                entry.compression(),
-                CompressionMethod::Stored | CompressionMethod::Deflated
-            );
-        (label, supported)
-    };
-    if !supported {
-        return Err(Error::Invalid(format!(
-            "{label}: only stored or deflate members that are not encrypted can be read"
-        )));
-    }
-    let mut file = archive.by_index(index).map_err(|e| zip_error(&label, e))?;
-    let max_text = max_inflated(file.compressed_size());
-    let text = load_bounded(&mut file, &label, Some(max_text))?;
+    let archive = Archive::from_input(input, name)?;
+    let (mut reader, label, most) = archive.open_member(index)?;
+    let text = load_bounded(&mut reader, &label, Some(most))?;
     Ok((label, text))
 }
 
@@ -169,4 +518,372 @@ pub fn read_member(
 ) -> Result<Grid, Error> {
     let (label, text) = load_member(input, name, index)?;
     parse_grid(&text, &label, dtype, control)
+}
+
+// --- Finding tiles -------------------------------------------------------------------------
+
+/// Whether `name` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ignore_case(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len()
+        && name.is_char_boundary(name.len() - suffix.len())
+        && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// Whether a member name is a zip to descend into.
+pub fn is_zip_name(name: &str) -> bool {
+    ends_with_ignore_case(name, ".zip")
+}
+
+/// Members that never count as tiles: sidecars (`.prj`, `.xml` — `.aux.xml` included —,
+/// `.gml`), and hidden entries or macOS resource forks (`__MACOSX/`, `._name`).
+pub fn is_ignored(name: &str) -> bool {
+    [".prj", ".xml", ".gml"]
+        .iter()
+        .any(|s| ends_with_ignore_case(name, s))
+        || name
+            .split('/')
+            .any(|part| part.starts_with('.') || part == "__MACOSX")
+}
+
+/// fnmatch-style matching (`*`, `?`, `[abc]`, `[!a-z]`), ignoring case. A pattern without
+/// `/` is matched against the last component of `name`, one with `/` against all of it.
+pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let subject = if pattern.contains('/') {
+        name
+    } else {
+        name.rsplit('/').next().unwrap_or(name)
+    };
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let s: Vec<char> = subject.to_lowercase().chars().collect();
+    glob(&p, &s)
+}
+
+fn glob(p: &[char], s: &[char]) -> bool {
+    // Iterative matching with one backtrack point for the last `*`: linear in practice and
+    // never exponential.
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() {
+            match p[pi] {
+                '*' => {
+                    star = Some((pi, si));
+                    pi += 1;
+                    continue;
+                }
+                '?' => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((hit, next)) = class(&p[pi..], s[si]) {
+                        if hit {
+                            pi += next;
+                            si += 1;
+                            continue;
+                        }
+                    } else if s[si] == '[' {
+                        pi += 1;
+                        si += 1;
+                        continue;
+                    }
+                }
+                c if c == s[si] => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, ss)) => {
+                pi = sp + 1;
+                si = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// A `[...]` class at the start of `p`: whether `c` is in it, and its length; `None` when
+/// the class is not closed (then `[` is literal, as in fnmatch).
+fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = matches!(p.get(i), Some('!'));
+    if negate {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while i < p.len() {
+        if p[i] == ']' && !first {
+            return Some((hit != negate, i + 1));
+        }
+        first = false;
+        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&e| e != ']') {
+            hit |= p[i] <= c && c <= p[i + 2];
+            i += 3;
+        } else {
+            hit |= p[i] == c;
+            i += 1;
+        }
+    }
+    None
+}
+
+/// A tile found in an archive by [`find_tiles`].
+#[derive(Debug, Clone)]
+pub struct FoundTile {
+    /// Where its text is.
+    pub member: MemberSource,
+    /// The text of its `.prj` sibling, if it has one.
+    pub prj: Option<String>,
+}
+
+/// The `.prj` sibling of member `index` (same folder, same stem, `.prj` in any case).
+fn sibling_prj(archive: &Archive, index: usize) -> Option<String> {
+    let name = &archive.entries.get(index)?.name;
+    let stem = &name[..name.rfind('.').unwrap_or(name.len())];
+    let prj = archive.entries.iter().position(|e| {
+        e.name.len() == stem.len() + 4
+            && e.name.starts_with(stem)
+            && e.name[stem.len()..].eq_ignore_ascii_case(".prj")
+    })?;
+    let (bytes, _) = archive.member_bytes(prj, MAX_PRJ).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The tiles of the zip file at `path` (named `label` in messages), in archive order:
+/// members matching any of `patterns` (see [`matches_pattern`]; sidecars and hidden entries
+/// never count, see [`is_ignored`]), and those of every zip nested in it, with their `.prj`
+/// texts. Nested zips are read (in parallel) only to list their members; a nested zip that
+/// cannot be read is listed as a tile, so that reading it reports why, naming it.
+pub fn find_tiles(
+    path: &Path,
+    label: &str,
+    patterns: &[String],
+    control: &Control,
+) -> Result<Vec<FoundTile>, Error> {
+    let root = Arc::new(Archive::open(path, label)?);
+    let mut out = Vec::new();
+    walk(&root, &root, &[], patterns, control, &mut out)?;
+    Ok(out)
+}
+
+fn walk(
+    root: &Arc<Archive>,
+    here: &Archive,
+    prefix: &[usize],
+    patterns: &[String],
+    control: &Control,
+    out: &mut Vec<FoundTile>,
+) -> Result<(), Error> {
+    let source = |index: usize, e: &Entry| {
+        let mut path = prefix.to_vec();
+        path.push(index);
+        MemberSource {
+            root: Arc::clone(root),
+            path,
+            label: member_label(&here.label, &e.name),
+            compressed: e.compressed,
+            size: e.size,
+        }
+    };
+    let wanted: Vec<usize> = (0..here.entries.len())
+        .filter(|&i| {
+            let e = &here.entries[i];
+            !e.is_dir
+                && !is_ignored(&e.name)
+                && (is_zip_name(&e.name) || patterns.iter().any(|p| matches_pattern(p, &e.name)))
+        })
+        .collect();
+    let found: Vec<Result<Vec<FoundTile>, Error>> = wanted
+        .par_iter()
+        .map(|&i| {
+            if control.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let e = &here.entries[i];
+            if !is_zip_name(&e.name) {
+                return Ok(vec![FoundTile {
+                    member: source(i, e),
+                    prj: sibling_prj(here, i),
+                }]);
+            }
+            let mut inner_out = Vec::new();
+            match here.nested(i) {
+                Ok(inner) => {
+                    let mut path = prefix.to_vec();
+                    path.push(i);
+                    walk(root, &inner, &path, patterns, control, &mut inner_out)?;
+                }
+                Err(_) => inner_out.push(FoundTile {
+                    member: source(i, e),
+                    prj: None,
+                }),
+            }
+            Ok(inner_out)
+        })
+        .collect();
+    for f in found {
+        out.extend(f?);
+    }
+    Ok(())
+}
+
+// --- Naming members by path ----------------------------------------------------------------
+
+/// The member a path names, or `None` when no component of it is a zip file. Accepted forms:
+///
+/// - `delivery.zip/data/NT/NT00.zip/NT00.asc`: the path up to the first component ending in
+///   `.zip` that is a file is the archive; in it, the rest up to the next component ending in
+///   `.zip` that is a member is a nested zip, and so on; what is left names the member.
+/// - GDAL's `/vsizip/delivery.zip/NT00.asc` (the same path after the prefix), and GDAL's
+///   explicit nesting `/vsizip/{/vsizip/delivery.zip/data/NT/NT00.zip}/NT00.asc` (GDAL reads
+///   nested zips only so; `/vsizip/` before a path through nested zips is accepted here too).
+///
+/// The member's label is the path without `/vsizip/` or braces.
+pub fn resolve(path: &str) -> Result<Option<MemberSource>, Error> {
+    let Some((archive, rest)) = split_archive(path)? else {
+        return Ok(None);
+    };
+    if rest.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{}: names an archive, not a member inside it",
+            archive.label()
+        )));
+    }
+    let (root, prefix) = match archive {
+        Resolved::Root(a) => (Arc::new(a), Vec::new()),
+        Resolved::Member(m) => (Arc::clone(&m.root), m.path.clone()),
+    };
+    // Walk down the nested zips the rest passes through.
+    let mut path_idx = prefix;
+    let mut current: Option<Archive> = None;
+    if !path_idx.is_empty() {
+        let m = MemberSource {
+            root: Arc::clone(&root),
+            path: path_idx.clone(),
+            label: String::new(),
+            compressed: 0,
+            size: 0,
+        };
+        current = Some(m.open_archive()?);
+    }
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let mut from = 0;
+    loop {
+        let here = current.as_ref().unwrap_or(&root);
+        let mut descended = None;
+        for to in from + 1..parts.len() {
+            let name = parts[from..to].join("/");
+            if is_zip_name(&name) {
+                if let Some(i) = find_entry(here, &name) {
+                    descended = Some((i, to));
+                    break;
+                }
+            }
+        }
+        match descended {
+            Some((i, to)) => {
+                let next = here.nested(i)?;
+                path_idx.push(i);
+                current = Some(next);
+                from = to;
+            }
+            None => {
+                let name = parts[from..].join("/");
+                let i = find_entry(here, &name).ok_or_else(|| Error::Io {
+                    path: member_label(here.label(), &name),
+                    source: io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("no member {name} in {}", here.label()),
+                    ),
+                })?;
+                let e = &here.entries[i];
+                path_idx.push(i);
+                return Ok(Some(MemberSource {
+                    label: member_label(here.label(), &e.name),
+                    compressed: e.compressed,
+                    size: e.size,
+                    root,
+                    path: path_idx,
+                }));
+            }
+        }
+    }
+}
+
+/// The sibling `.prj` text of the member a path names (see [`resolve`]).
+pub fn member_prj(member: &MemberSource) -> Option<String> {
+    let (inner, last) = member.parent().ok()?;
+    sibling_prj(inner.as_ref().unwrap_or(&member.root), last)
+}
+
+/// A member by exact name, else by name ignoring case.
+fn find_entry(archive: &Archive, name: &str) -> Option<usize> {
+    let files = || {
+        archive
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.is_dir)
+    };
+    files()
+        .find(|(_, e)| e.name == name)
+        .or_else(|| files().find(|(_, e)| e.name.eq_ignore_ascii_case(name)))
+        .map(|(i, _)| i)
+}
+
+enum Resolved {
+    Root(Archive),
+    Member(MemberSource),
+}
+
+impl Resolved {
+    fn label(&self) -> &str {
+        match self {
+            Resolved::Root(a) => a.label(),
+            Resolved::Member(m) => m.label(),
+        }
+    }
+}
+
+/// The archive a path starts with, and the rest of the path.
+fn split_archive(path: &str) -> Result<Option<(Resolved, String)>, Error> {
+    let plain = path.strip_prefix("/vsizip/");
+    if let Some(inner) = plain.and_then(|p| p.strip_prefix('{')) {
+        let close = inner.rfind('}').ok_or_else(|| {
+            Error::Invalid(format!("{path}: the '{{' of /vsizip/{{...}} is not closed"))
+        })?;
+        let (spec, rest) = (&inner[..close], &inner[close + 1..]);
+        let rest = rest.trim_start_matches('/').to_owned();
+        if let Some(m) = resolve(spec)? {
+            return Ok(Some((Resolved::Member(m), rest)));
+        }
+        let file = PathBuf::from(spec);
+        let archive = Archive::open(&file, spec)?;
+        return Ok(Some((Resolved::Root(archive), rest)));
+    }
+    let text = plain.unwrap_or(path);
+    let mut end = 0;
+    for part in text.split_inclusive('/') {
+        end += part.len();
+        let candidate = text[..end].trim_end_matches('/');
+        if is_zip_name(candidate) && Path::new(candidate).is_file() {
+            let archive = Archive::open(Path::new(candidate), candidate)?;
+            return Ok(Some((Resolved::Root(archive), text[end..].to_owned())));
+        }
+    }
+    if plain.is_some() {
+        return Err(Error::Io {
+            path: text.to_owned(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no zip file in this /vsizip/ path"),
+        });
+    }
+    Ok(None)
 }

@@ -288,20 +288,6 @@ pub fn read(
 
 /// Read only the header, reading as few bytes as it needs (64 KiB at a time).
 pub fn read_header(input: Input<'_>, name: &str) -> Result<Header, Error> {
-    const STEP: usize = 64 * 1024;
     let mut reader = source::open(input, name)?;
-    let mut text = Vec::new();
-    loop {
-        // Doubling keeps re-parsing a long header linear in its length.
-        let want = text.len().max(STEP);
-        let ended = source::fill_buffer(&mut reader, &mut text, want, name)?;
-        match parse_header(&text, ended) {
-            Ok(h) => return Ok(h),
-            Err(HeaderError::NeedMore) if !ended && text.len() < source::MAX_HEADER => continue,
-            Err(HeaderError::NeedMore) if !ended => {
-                return Err(source::header_too_long(name, &text))
-            }
-            Err(e) => return Err(header_error(e, name, &text)),
-        }
-    }
+    source::read_header_text(&mut reader, name, source::HEADER_STEP).map(|(h, _, _)| h)
 }

@@ -78,9 +78,26 @@ fn probe(
     name: &str,
     forced: Option<DataType>,
 ) -> Result<(Header, DataType), Error> {
-    // A typical tile is small: read it once, header and float markers together.
-    if crate::source::size_hint(input.as_input()) <= SMALL_TILE {
-        let text = crate::source::load(input.as_input(), name)?;
+    // A typical tile is small: read it once, header and float markers together. A file is
+    // opened once for its size and its text (`open`, `fstat`, two reads).
+    let small = match input {
+        OwnedInput::Member(_) => return probe_compressed(input, name, forced),
+        OwnedInput::Path(path) => {
+            let opened = crate::pipe::open(path).map_err(|e| crate::source::io_error(name, e))?;
+            if !opened.regular || opened.meta.len() <= SMALL_TILE {
+                Some(std::borrow::Cow::Owned(crate::source::load_opened(
+                    opened, name,
+                )?))
+            } else {
+                None
+            }
+        }
+        OwnedInput::Bytes(b) if b.len() as u64 <= SMALL_TILE => {
+            Some(crate::source::load(input.as_input(), name)?)
+        }
+        OwnedInput::Bytes(_) => None,
+    };
+    if let Some(text) = small {
         let header = crate::header::parse_header(&text, true)
             .map_err(|e| grid::header_error(e, name, &text))?;
         // A header promising more values than the text holds would make its band (and so
@@ -97,6 +114,49 @@ fn probe(
     check_geometry(&header, name)?;
     let data_type = crate::stats::data_type_of(input.as_input(), name, forced, &header)?;
     Ok((header, data_type))
+}
+
+/// How much text a compressed tile's probe decompresses first: a header and the first rows.
+const PROBE_STEP: usize = 4096;
+
+/// A compressed tile's header and data type, decompressing only up to the first float marker
+/// (one-decimal heights show one in their first value): the tile's text is decompressed
+/// again, whole, only when the strip that needs it is read. Within the
+/// [`BodyBudget`](crate::source::BodyBudget), so a bomb costs no more here than when read.
+fn probe_compressed(
+    input: &OwnedInput,
+    name: &str,
+    forced: Option<DataType>,
+) -> Result<(Header, DataType), Error> {
+    use crate::source;
+    let (mut reader, bound) = source::open_tracked(input.as_input(), name)?;
+    let (header, mut text, mut ended) = source::read_header_text(&mut reader, name, PROBE_STEP)?;
+    if let Some(max) = bound.max_text {
+        source::check_compressed_room(&header, max, name, &text)?;
+    }
+    check_geometry(&header, name)?;
+    if let Some(t) = forced.or_else(|| header.nodata_data_type()) {
+        return Ok((header, t));
+    }
+    let mut budget = source::BodyBudget::new(header.cells(), header.body_offset as u64)
+        .with_max_text(bound.max_text);
+    let mut from = header.body_offset;
+    loop {
+        let fresh = &text[from..];
+        if crate::scan::count_tokens(fresh, false).float_marker {
+            return Ok((header, DataType::Float32));
+        }
+        let stop = budget
+            .feed(fresh)
+            .map_err(|e| Error::Parse(e.locate(name, &text)))?;
+        if stop || ended {
+            let data_type = grid::resolve_data_type(None, &header, false);
+            return Ok((header, data_type));
+        }
+        from = text.len();
+        let want = text.len().clamp(PROBE_STEP, crate::stream::BLOCK);
+        ended = source::fill_buffer(&mut reader, &mut text, want, name)?;
+    }
 }
 
 /// [`grid::check_room`] for a tile too large to load while planning: its size on disk (times

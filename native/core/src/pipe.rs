@@ -22,6 +22,8 @@ pub struct OpenedFile {
     pub file: File,
     /// Whether it is a regular file.
     pub regular: bool,
+    /// Its metadata, taken once when it was opened (callers need its size and identity).
+    pub meta: std::fs::Metadata,
 }
 
 /// Open `path` for reading. A FIFO is opened without waiting for a writer; the first read of
@@ -36,14 +38,24 @@ pub fn open(path: &Path) -> io::Result<OpenedFile> {
             .open(path)?;
         // O_NONBLOCK stays set on a regular file: it has no effect on one (reads of disk
         // files never wait), and clearing it would cost two calls for every tile.
-        let regular = file.metadata()?.is_file();
-        Ok(OpenedFile { file, regular })
+        let meta = file.metadata()?;
+        let regular = meta.is_file();
+        Ok(OpenedFile {
+            file,
+            regular,
+            meta,
+        })
     }
     #[cfg(not(unix))]
     {
         let file = File::open(path)?;
-        let regular = file.metadata()?.is_file();
-        Ok(OpenedFile { file, regular })
+        let meta = file.metadata()?;
+        let regular = meta.is_file();
+        Ok(OpenedFile {
+            file,
+            regular,
+            meta,
+        })
     }
 }
 

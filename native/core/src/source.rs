@@ -1,5 +1,6 @@
 //! Getting a grid's text: from a file (plain or gzip, recognised by its magic bytes, so the
-//! extension does not matter) or from bytes in memory.
+//! extension does not matter), from bytes in memory, or from a member of a zip archive
+//! (see [`crate::archive`]).
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -18,6 +19,8 @@ pub enum Input<'a> {
     Path(&'a Path),
     /// The file's bytes, already in memory (plain or gzip).
     Bytes(&'a [u8]),
+    /// A member of a zip archive (possibly nested), decompressed as it is read.
+    Member(&'a crate::archive::MemberSource),
 }
 
 /// An owned [`Input`], for work that outlives the caller's borrow (e.g. mosaic plans).
@@ -27,6 +30,8 @@ pub enum OwnedInput {
     Path(PathBuf),
     /// Bytes in memory.
     Bytes(std::sync::Arc<[u8]>),
+    /// A member of a zip archive: its position, never its text.
+    Member(crate::archive::MemberSource),
 }
 
 impl OwnedInput {
@@ -35,18 +40,20 @@ impl OwnedInput {
         match self {
             OwnedInput::Path(p) => Input::Path(p),
             OwnedInput::Bytes(b) => Input::Bytes(b),
+            OwnedInput::Member(m) => Input::Member(m),
         }
     }
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Whether `bytes` start like gzip data.
+/// Whether `bytes` start like gzip data: the one gzip check every reader uses.
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
 
-fn io_error(name: &str, source: io::Error) -> Error {
+/// An I/O error reading `name` (a cancelled wait is [`Error::Cancelled`]).
+pub fn io_error(name: &str, source: io::Error) -> Error {
     if crate::pipe::is_cancelled(&source) {
         return Error::Cancelled;
     }
@@ -78,7 +85,7 @@ pub fn open_tracked<'a>(
     name: &str,
 ) -> Result<(Box<dyn Read + Send + 'a>, Bound), Error> {
     match input {
-        Input::Bytes(bytes) if bytes.starts_with(&GZIP_MAGIC) => Ok((
+        Input::Bytes(bytes) if is_gzip(bytes) => Ok((
             Box::new(MultiGzDecoder::new(bytes)),
             Bound {
                 budget: true,
@@ -86,18 +93,27 @@ pub fn open_tracked<'a>(
             },
         )),
         Input::Bytes(bytes) => Ok((Box::new(bytes), Bound::default())),
+        Input::Member(member) => {
+            let (reader, most) = member.open()?;
+            Ok((
+                reader,
+                Bound {
+                    budget: true,
+                    max_text: Some(most),
+                },
+            ))
+        }
         Input::Path(path) => {
-            let mut file = crate::pipe::open(path)
-                .and_then(crate::pipe::OpenedFile::into_blocking)
-                .map_err(|e| io_error(name, e))?;
-            let meta = file.metadata().map_err(|e| io_error(name, e))?;
+            let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
+            let meta = opened.meta.clone();
+            let mut file = opened.into_blocking().map_err(|e| io_error(name, e))?;
             // A FIFO, a pipe or a device: its size (0) says nothing about its text.
             let size = meta.is_file().then_some(meta.len());
             let mut magic = [0u8; 2];
             let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
             let head = io::Cursor::new(magic[..got].to_vec());
             let chained = head.chain(file);
-            if got == 2 && magic == GZIP_MAGIC {
+            if is_gzip(&magic[..got]) {
                 let bound = Bound {
                     budget: true,
                     max_text: size.map(max_inflated),
@@ -131,16 +147,18 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// within a [`BodyBudget`]: see [`load_bounded`]).
 pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
     match input {
-        Input::Bytes(bytes) if !bytes.starts_with(&GZIP_MAGIC) => Ok(Cow::Borrowed(bytes)),
+        Input::Bytes(bytes) if !is_gzip(bytes) => Ok(Cow::Borrowed(bytes)),
         Input::Path(path) => {
-            let file = crate::pipe::open(path)
-                .and_then(crate::pipe::OpenedFile::into_blocking)
-                .map_err(|e| io_error(name, e))?;
-            Ok(Cow::Owned(load_file(file, name)?))
+            let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
+            Ok(Cow::Owned(load_opened(opened, name)?))
         }
         Input::Bytes(mut bytes) => {
             let size = bytes.len() as u64;
             Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
+        }
+        Input::Member(member) => {
+            let (mut reader, most) = member.open()?;
+            Ok(Cow::Owned(load_bounded(&mut reader, name, Some(most))?))
         }
     }
 }
@@ -158,29 +176,68 @@ pub fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>,
 /// The whole text of an open file: a regular file's bytes as they are (its size is known, and
 /// the parser checks it against the header), gzip within a [`BodyBudget`] and what its size
 /// can hold; anything else (a FIFO, a pipe, a device) as a stream within a [`BodyBudget`].
-pub fn load_file(mut file: File, name: &str) -> Result<Vec<u8>, Error> {
+pub fn load_file(file: File, name: &str) -> Result<Vec<u8>, Error> {
+    let meta = file.metadata().map_err(|e| io_error(name, e))?;
+    let regular = meta.is_file();
+    load_opened(
+        crate::pipe::OpenedFile {
+            file,
+            regular,
+            meta,
+        },
+        name,
+    )
+}
+
+/// [`load_file`] of a file opened by [`crate::pipe::open`], with the metadata taken then:
+/// a small tile costs one `open`, one `fstat` and two reads.
+pub fn load_opened(opened: crate::pipe::OpenedFile, name: &str) -> Result<Vec<u8>, Error> {
     let io_err = |e| io_error(name, e);
-    let meta = file.metadata().map_err(io_err)?;
-    if !meta.is_file() {
+    let size = opened.meta.len();
+    if !opened.regular {
+        let mut file = opened.into_blocking().map_err(io_err)?;
         return load_reader(&mut file, name, None);
     }
-    let mut magic = [0u8; 2];
-    let got = read_full(&mut file, &mut magic).map_err(io_err)?;
-    let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(file);
-    if got == 2 && magic == GZIP_MAGIC {
-        return load_reader(&mut chained, name, Some(meta.len()));
-    }
-    let capacity = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    let mut file = opened.file;
+    let capacity = usize::try_from(size).unwrap_or(0).saturating_add(1);
     let mut text = Vec::new();
     text.try_reserve_exact(capacity).map_err(|_| {
         io_err(io::Error::new(
             io::ErrorKind::OutOfMemory,
-            format!("not enough memory to hold the file's {} bytes", meta.len()),
+            format!("not enough memory to hold the file's {size} bytes"),
         ))
     })?;
-    chained.read_to_end(&mut text).map_err(io_err)?;
+    // The first bytes (a tile: all of it) say whether it is gzip. Gzip must not be held
+    // whole before it is decompressed within its budget, so at most GZIP_PROBE of it is.
+    // Reads go straight into the text: `read_to_end` would stat the file again, and grow
+    // its reads from 8 KiB.
+    let len = capacity - 1;
+    let first = len.min(GZIP_PROBE);
+    text.resize(first, 0);
+    let mut got = read_full(&mut file, &mut text).map_err(io_err)?;
+    text.truncate(got);
+    if is_gzip(&text) {
+        let mut chained = io::Cursor::new(std::mem::take(&mut text)).chain(file);
+        return load_reader(&mut chained, name, Some(size));
+    }
+    if got == first && got < len {
+        text.resize(len, 0);
+        got += read_full(&mut file, &mut text[got..]).map_err(io_err)?;
+        text.truncate(got);
+    }
+    // A file that grew since it was opened: read on, so its text is never cut short.
+    let mut more = [0u8; 64];
+    let extra = read_full(&mut file, &mut more).map_err(io_err)?;
+    if extra > 0 {
+        text.extend_from_slice(&more[..extra]);
+        io::copy(&mut file, &mut text).map_err(io_err)?;
+    }
     Ok(text)
 }
+
+/// How much of a regular file is read before knowing whether it is gzip (see
+/// [`load_opened`]).
+const GZIP_PROBE: usize = 4 << 20;
 
 #[cfg(unix)]
 pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -223,7 +280,7 @@ pub fn load_reader(
     let mut magic = [0u8; 2];
     let got = read_full(reader, &mut magic).map_err(|e| io_error(name, e))?;
     let mut chained = io::Cursor::new(magic[..got].to_vec()).chain(reader);
-    if got == 2 && magic == GZIP_MAGIC {
+    if is_gzip(&magic[..got]) {
         let max_text = stream_max.map(max_inflated);
         load_bounded(&mut MultiGzDecoder::new(chained), name, max_text)
     } else {
@@ -249,7 +306,7 @@ pub fn fill_buffer(
 /// hint), or `None` when the input is not gzip.
 pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
     let trailer = match input {
-        Input::Bytes(b) if b.starts_with(&GZIP_MAGIC) && b.len() >= 22 => {
+        Input::Bytes(b) if is_gzip(b) && b.len() >= 22 => {
             let mut t = [0u8; 4];
             t.copy_from_slice(&b[b.len() - 4..]);
             t
@@ -258,7 +315,7 @@ pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
             let mut f = File::open(p).ok()?;
             let mut magic = [0u8; 2];
             read_full(&mut f, &mut magic).ok()?;
-            if magic != GZIP_MAGIC {
+            if !is_gzip(&magic) {
                 return None;
             }
             io::Seek::seek(&mut f, io::SeekFrom::End(-4)).ok()?;
@@ -266,15 +323,17 @@ pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
             f.read_exact(&mut t).ok()?;
             t
         }
-        Input::Bytes(_) => return None,
+        Input::Bytes(_) | Input::Member(_) => return None,
     };
     Some(u64::from(u32::from_le_bytes(trailer)))
 }
 
-/// Bytes the input holds (compressed size for gzip): a progress total.
+/// Bytes the input holds (compressed size for gzip; the text an archive member declares):
+/// a progress total.
 pub fn size_hint(input: Input<'_>) -> u64 {
     match input {
         Input::Bytes(b) => b.len() as u64,
+        Input::Member(m) => m.text_size_hint(),
         Input::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
     }
 }
@@ -548,23 +607,8 @@ pub fn load_bounded(
     name: &str,
     max_text: Option<u64>,
 ) -> Result<Vec<u8>, Error> {
-    use crate::header::{parse_header, HeaderError};
-    const STEP: usize = 64 * 1024;
     const BLOCK: usize = 4 << 20;
-    let mut text = Vec::new();
-    let mut ended;
-    let header = loop {
-        // Doubling steps keep re-parsing a long header linear overall.
-        let step = text.len().clamp(STEP, MAX_HEADER);
-        ended = fill_fallible(reader, &mut text, step)
-            .map_err(|e| decompression_error(e, name, &text))?;
-        match parse_header(&text, ended) {
-            Ok(h) => break h,
-            Err(HeaderError::NeedMore) if text.len() < MAX_HEADER => continue,
-            Err(HeaderError::NeedMore) => return Err(header_too_long(name, &text)),
-            Err(e) => return Err(crate::grid::header_error(e, name, &text)),
-        }
-    };
+    let (header, mut text, mut ended) = read_header_text(reader, name, HEADER_STEP)?;
     if let Some(max) = max_text {
         check_compressed_room(&header, max, name, &text)?;
     }
@@ -586,6 +630,34 @@ pub fn load_bounded(
         text.truncate(usize::try_from(at).unwrap_or(usize::MAX));
     }
     Ok(text)
+}
+
+/// How much text header readers ask for first (a header is a few hundred bytes; more is
+/// read, in doubling steps, only for a longer one).
+pub const HEADER_STEP: usize = 64 * 1024;
+
+/// The one header reader every source goes through: reads from `reader` (`first_step` bytes,
+/// then doubling steps, up to [`MAX_HEADER`]) until the header parses. Returns the header,
+/// the text read so far (header and the start of the body) and whether the input ended.
+pub fn read_header_text(
+    reader: &mut (impl Read + ?Sized),
+    name: &str,
+    first_step: usize,
+) -> Result<(crate::header::Header, Vec<u8>, bool), Error> {
+    use crate::header::{parse_header, HeaderError};
+    let mut text = Vec::new();
+    loop {
+        // Doubling steps keep re-parsing a long header linear overall.
+        let step = text.len().clamp(first_step, MAX_HEADER);
+        let ended = fill_fallible(reader, &mut text, step)
+            .map_err(|e| decompression_error(e, name, &text))?;
+        match parse_header(&text, ended) {
+            Ok(h) => return Ok((h, text, ended)),
+            Err(HeaderError::NeedMore) if !ended && text.len() < MAX_HEADER => continue,
+            Err(HeaderError::NeedMore) if !ended => return Err(header_too_long(name, &text)),
+            Err(e) => return Err(crate::grid::header_error(e, name, &text)),
+        }
+    }
 }
 
 /// The error for a header that has not ended after [`MAX_HEADER`] bytes.

@@ -6,8 +6,7 @@
 use std::io::Read;
 
 use crate::error::{line_ends, Error, Located, ParseError};
-use crate::grid::header_error;
-use crate::header::{parse_header, Header, HeaderError};
+use crate::header::Header;
 use crate::scan::is_space;
 use crate::source::{self, BodyBudget, Input};
 
@@ -41,20 +40,8 @@ impl<'a> BlockStream<'a> {
     /// header promises more values than its size can hold fails right after the header.
     pub fn open(input: Input<'a>, name: &str) -> Result<Self, Error> {
         let (mut reader, bound) = source::open_tracked(input, name)?;
-        let mut buf = Vec::new();
-        let mut ended;
-        let header = loop {
-            // Doubling steps keep re-parsing a long header linear overall.
-            let step = buf.len().clamp(64 * 1024, source::MAX_HEADER);
-            ended = source::fill_fallible(&mut reader, &mut buf, step)
-                .map_err(|e| source::decompression_error(e, name, &buf))?;
-            match parse_header(&buf, ended) {
-                Ok(h) => break h,
-                Err(HeaderError::NeedMore) if buf.len() < source::MAX_HEADER => continue,
-                Err(HeaderError::NeedMore) => return Err(source::header_too_long(name, &buf)),
-                Err(e) => return Err(header_error(e, name, &buf)),
-            }
-        };
+        let (header, buf, ended) =
+            source::read_header_text(&mut reader, name, source::HEADER_STEP)?;
         if let Some(max) = bound.max_text {
             source::check_compressed_room(&header, max, name, &buf)?;
         }

@@ -173,8 +173,7 @@ impl WindowedFile {
         if !opened.regular {
             return Ok(Opened::NonRegular(opened.file));
         }
-        let mut file = opened.file;
-        let meta = file.metadata().map_err(io_err)?;
+        let (mut file, meta) = (opened.file, opened.meta);
         let identity = FileIdentity::of(&meta);
         let size = meta.len();
         let Ok(len) = usize::try_from(size) else {

@@ -1,0 +1,80 @@
+//! `_native.ArchiveMember`, `_native.archive_tiles` and `_native.archive_member`: zip members
+//! as grid sources. Python holds a member's position, never its text: the core decompresses
+//! it when it is read.
+
+use std::path::PathBuf;
+
+use asciigrid_core::archive::{self, MemberSource};
+use pyo3::prelude::*;
+
+use crate::{run, to_py_err};
+
+/// A member of a zip archive (possibly nested), usable wherever a source is.
+#[pyclass(module = "asciigrid._native", frozen)]
+pub struct ArchiveMember {
+    pub(crate) member: MemberSource,
+}
+
+#[pymethods]
+impl ArchiveMember {
+    /// `archive.zip/inner.zip/member`: how messages name it.
+    #[getter]
+    fn label(&self) -> &str {
+        self.member.label()
+    }
+
+    /// The member's compressed size in bytes.
+    #[getter]
+    fn compressed_size(&self) -> u64 {
+        self.member.compressed_size()
+    }
+
+    /// Bytes of text it should hold (its declared size, within what its compressed size can
+    /// hold): its share of progress.
+    #[getter]
+    fn size(&self) -> u64 {
+        self.member.text_size_hint()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ArchiveMember({:?})", self.member.label())
+    }
+}
+
+/// The tiles of the zip file `path` (named `label`): `[(member, prj text or None)]`, members
+/// matching any of `patterns`, nested zips included.
+#[pyfunction]
+pub fn archive_tiles(
+    py: Python<'_>,
+    path: PathBuf,
+    label: String,
+    patterns: Vec<String>,
+) -> PyResult<Vec<(ArchiveMember, Option<String>)>> {
+    let found = run(py, None, |control| {
+        archive::find_tiles(&path, &label, &patterns, control)
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|f| (ArchiveMember { member: f.member }, f.prj))
+        .collect())
+}
+
+/// The member a path names (`a.zip/inner.zip/T.asc`, or GDAL's `/vsizip/` forms) and its
+/// `.prj` text, or `None` when no component of the path is a zip file.
+#[pyfunction]
+pub fn archive_member(
+    py: Python<'_>,
+    path: String,
+) -> PyResult<Option<(ArchiveMember, Option<String>)>> {
+    let found = py
+        .detach(|| {
+            archive::resolve(&path).map(|m| {
+                m.map(|member| {
+                    let prj = archive::member_prj(&member);
+                    (member, prj)
+                })
+            })
+        })
+        .map_err(|e| to_py_err(py, e))?;
+    Ok(found.map(|(member, prj)| (ArchiveMember { member }, prj)))
+}

@@ -1,0 +1,272 @@
+//! Zip archives as a grid source: members named by position (nested zips included), found by
+//! pattern, read within the decompression budget, and named `outer.zip/inner.zip/T.asc` in
+//! every error.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use asciigrid_core::archive::{self, find_tiles, matches_pattern, resolve};
+use asciigrid_core::mosaic::Plan;
+use asciigrid_core::{read, read_header, Control, DataType, Error, GridData, Input, OwnedInput};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+fn tile(x: u32, body: &str) -> String {
+    format!("ncols 2\nnrows 2\nxllcorner {x}\nyllcorner 0\ncellsize 1\n{body}\n")
+}
+
+fn zip_of(members: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
+    let mut z = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in members {
+        z.start_file(
+            *name,
+            SimpleFileOptions::default().compression_method(method),
+        )
+        .unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
+/// `outer.zip` holding `data/T<i>.zip`, each with `T<i>.asc`, `T<i>.prj` and `T<i>.xml`; the
+/// tile zips are stored (read in place).
+fn delivery(dir: &Path, texts: &[Vec<u8>]) -> PathBuf {
+    delivery_with(dir, texts, CompressionMethod::Stored)
+}
+
+/// [`delivery`] with the tile zips stored in `outer.zip` by `method`.
+fn delivery_with(dir: &Path, texts: &[Vec<u8>], method: CompressionMethod) -> PathBuf {
+    let inners: Vec<(String, Vec<u8>)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let asc = format!("T{i}.asc");
+            let prj = format!("T{i}.prj");
+            let xml = format!("T{i}.xml");
+            let members: [(&str, &[u8]); 3] =
+                [(&asc, text), (&prj, b"PROJCS[\"x\"]"), (&xml, b"<xml/>")];
+            (
+                format!("data/T{i}.zip"),
+                zip_of(&members, CompressionMethod::Deflated),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = inners
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let path = dir.join("outer.zip");
+    std::fs::write(&path, zip_of(&refs, method)).unwrap();
+    path
+}
+
+fn labels(found: &[archive::FoundTile]) -> Vec<String> {
+    found.iter().map(|f| f.member.label().to_owned()).collect()
+}
+
+#[test]
+fn nested_tiles_are_found_with_their_prj_and_sidecars_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = delivery(
+        dir.path(),
+        &[tile(0, "1 2 3 4").into(), tile(2, "5 6 7 8").into()],
+    );
+    let found = find_tiles(&path, "outer.zip", &["*".into()], &Control::new()).unwrap();
+    assert_eq!(
+        labels(&found),
+        [
+            "outer.zip/data/T0.zip/T0.asc",
+            "outer.zip/data/T1.zip/T1.asc"
+        ]
+    );
+    assert_eq!(found[1].prj.as_deref(), Some("PROJCS[\"x\"]"));
+}
+
+#[test]
+fn a_member_read_by_path_equals_its_text_parsed() {
+    // Tile zips stored in the outer zip are read in place; deflated ones are inflated first.
+    for method in [CompressionMethod::Stored, CompressionMethod::Deflated] {
+        member_read_by_path_equals_its_text_parsed(method);
+    }
+}
+
+fn member_read_by_path_equals_its_text_parsed(method: CompressionMethod) {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = [tile(0, "1 2 3 4").into(), tile(2, "5 6 7 8").into()];
+    let path = delivery_with(dir.path(), &texts, method);
+    let spelled = format!("{}/data/T1.zip/T1.asc", path.display());
+    for spelling in [
+        spelled.clone(),
+        format!("/vsizip/{spelled}"),
+        format!("/vsizip/{{/vsizip/{}/data/T1.zip}}/T1.asc", path.display()),
+    ] {
+        let member = resolve(&spelling).unwrap().unwrap();
+        assert_eq!(member.label(), spelled);
+        let grid = read(
+            Input::Member(&member),
+            member.label(),
+            None,
+            &Control::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            grid.data,
+            GridData::Int32(vec![5, 6, 7, 8]),
+            "{spelling} {method}"
+        );
+        let header = read_header(Input::Member(&member), member.label()).unwrap();
+        assert_eq!(header.x_origin, 2.0);
+    }
+}
+
+#[test]
+fn a_path_without_a_zip_is_not_a_member() {
+    assert!(resolve("/no/such/folder/t.asc").unwrap().is_none());
+}
+
+#[test]
+fn a_bad_value_in_a_nested_member_is_located_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = delivery(dir.path(), &[tile(0, "1 2\n3 x").into()]);
+    let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
+    let m = &found[0].member;
+    match read(Input::Member(m), m.label(), None, &Control::new()) {
+        Err(Error::Parse(p)) => {
+            assert_eq!(
+                (p.path.as_str(), p.line, p.column),
+                ("outer.zip/data/T0.zip/T0.asc", 7, 3)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_bomb_in_a_nested_zip_is_refused_early_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = tile(0, "").into_bytes();
+    bomb.resize(bomb.len() + (64 << 20), b' ');
+    let path = delivery(dir.path(), &[bomb]);
+    let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
+    let m = &found[0].member;
+    match read(Input::Member(m), m.label(), None, &Control::new()) {
+        Err(Error::Parse(p)) => {
+            assert_eq!(p.path, "outer.zip/data/T0.zip/T0.asc");
+            assert!(p.message.contains("decompression bomb"), "{}", p.message);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_stored_member_whose_bytes_changed_fails_its_crc() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tile(0, "1 2 3 4");
+    let mut bytes = zip_of(&[("T.asc", text.as_bytes())], CompressionMethod::Stored);
+    let at = bytes.windows(7).position(|w| w == b"1 2 3 4").unwrap();
+    bytes[at] = b'9';
+    let path = dir.path().join("t.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let member = resolve(&format!("{}/T.asc", path.display()))
+        .unwrap()
+        .unwrap();
+    match read(
+        Input::Member(&member),
+        member.label(),
+        None,
+        &Control::new(),
+    ) {
+        Err(Error::Parse(p)) => assert!(p.message.contains("CRC-32"), "{}", p.message),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_corrupt_nested_zip_is_listed_and_reading_it_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = zip_of(
+        &[("T.asc", tile(0, "1 2 3 4").as_bytes())],
+        CompressionMethod::Deflated,
+    );
+    let outer = zip_of(
+        &[
+            ("a/good.zip", &good),
+            ("a/bad.zip", b"PK\x03\x04 not a zip"),
+        ],
+        CompressionMethod::Stored,
+    );
+    let path = dir.path().join("outer.zip");
+    std::fs::write(&path, outer).unwrap();
+    let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
+    assert_eq!(
+        labels(&found),
+        ["outer.zip/a/good.zip/T.asc", "outer.zip/a/bad.zip"]
+    );
+    let inputs = found
+        .into_iter()
+        .map(|f| {
+            let name = f.member.label().to_owned();
+            (OwnedInput::Member(f.member), name)
+        })
+        .collect();
+    let plan = Plan::new(inputs, None, None, true, &[], &Control::new()).unwrap();
+    assert_eq!(plan.skipped.len(), 1);
+    assert_eq!(plan.skipped[0].0, "outer.zip/a/bad.zip");
+    assert!(plan.skipped[0]
+        .1
+        .to_string()
+        .contains("outer.zip/a/bad.zip"));
+}
+
+#[test]
+fn a_mosaic_of_members_equals_the_mosaic_of_their_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = [tile(0, "1.5 2 3 4"), tile(4, "5 6 7 8")];
+    let path = delivery(
+        dir.path(),
+        &[texts[0].clone().into(), texts[1].clone().into()],
+    );
+    let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
+    let members = found
+        .into_iter()
+        .map(|f| {
+            let name = f.member.label().to_owned();
+            (OwnedInput::Member(f.member), name)
+        })
+        .collect();
+    let loose = texts
+        .iter()
+        .map(|t| {
+            (
+                OwnedInput::Bytes(t.clone().into_bytes().into()),
+                "t".to_owned(),
+            )
+        })
+        .collect();
+    let c = Control::new();
+    let a = Plan::new(members, None, None, false, &[], &c).unwrap();
+    let b = Plan::new(loose, None, None, false, &[], &c).unwrap();
+    assert_eq!(a.data_type, DataType::Float32);
+    assert_eq!(a.header.geotransform(), b.header.geotransform());
+    let rows = a.header.nrows;
+    assert_eq!(
+        a.read_rows(0, rows, false, &c).unwrap().0,
+        b.read_rows(0, rows, false, &c).unwrap().0
+    );
+}
+
+#[test]
+fn patterns_are_fnmatch_ignoring_case() {
+    let cases = [
+        ("*.asc", "data/NT/NT00.ASC", true),
+        ("nt??.asc", "data/NT/NT00.asc", true),
+        ("NT[0-4]*.asc", "NT51.asc", false),
+        ("NT[!5]*", "NT41.asc", true),
+        ("data/*/NT*.asc", "data/NT/NT00.asc", true),
+        ("*.asc", "NT00.asc.xml", false),
+        ("[", "[", true),
+    ];
+    for (pattern, name, want) in cases {
+        assert_eq!(matches_pattern(pattern, name), want, "{pattern} {name}");
+    }
+}
