@@ -218,3 +218,19 @@ def test_mosaic_skipping_a_bad_tile_exits_1_and_names_it(
     assert [s["file"] for s in document["skipped"]] == [str(tiles[1])]
     assert f"skipped {tiles[1]}:" in err
     assert out.exists()
+
+
+def test_mosaic_of_a_zip_of_tiles(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import zipfile
+
+    tiles = _tiles(tmp_path / "tiles")
+    archive = tmp_path / "tiles.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for t in tiles:
+            z.write(t, f"data/{t.name}")
+    out = tmp_path / "m.tif"
+    code, output, err = run(capsys, "mosaic", archive, "-o", out, "--json")
+    assert code == 0, err
+    assert json.loads(output)["tiles"] == 3
+    values, _, _ = _geotiff(out)
+    np.testing.assert_array_equal(values, asciigrid.mosaic(tiles).data)

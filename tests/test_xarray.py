@@ -307,3 +307,16 @@ def test_a_lazy_mosaic_larger_than_memory_is_written_strip_by_strip(tmp_path: Pa
     dataset = gdal.Open(str(out))  # kept: a band outlives no dataset in GDAL's bindings
     written = dataset.GetRasterBand(1).ReadAsArray()
     np.testing.assert_array_equal(written, asciigrid.mosaic(tiles).data)
+
+
+def test_open_mosaic_of_a_zip_equals_the_loose_tiles(tmp_path: Path) -> None:
+    pytest.importorskip("dask")
+    import zipfile
+
+    tiles = write_tiles(tmp_path / "tiles", gaps=True)
+    archive = tmp_path / "tiles.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for t in tiles:
+            z.write(t, t.name)
+    lazy = asciigrid.open_mosaic(archive, chunks=(3, 7))
+    np.testing.assert_array_equal(lazy.compute().values, asciigrid.mosaic(tiles).data)

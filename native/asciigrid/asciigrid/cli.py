@@ -80,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("sources", nargs="+", metavar="SOURCE")
             cmd.add_argument("-o", "--output", required=True, metavar="OUTPUT.tif")
             cmd.add_argument(
-                "--pattern", default="*.asc", help="tiles to take from folders (default *.asc)"
+                "--pattern",
+                default="*.asc",
+                help="tiles to take from folders and zips (default *.asc)",
             )
             cmd.add_argument(
                 "--skip-errors", action="store_true", help="skip bad tiles instead of stopping"
@@ -361,7 +363,9 @@ def _mosaic(args: argparse.Namespace) -> int:
     sources = _expand(args.sources, args.pattern)
     body_failures: list[tuple[str, Exception]] = []
     try:
-        layout = asciigrid.mosaic_layout(sources, dtype=args.dtype, skip_errors=args.skip_errors)
+        layout = asciigrid.mosaic_layout(
+            sources, dtype=args.dtype, skip_errors=args.skip_errors, pattern=args.pattern
+        )
         header = layout.header
         with _Bar("mosaic") as bar:
             strips = asciigrid.iter_mosaic_strips(layout, skip_errors=args.skip_errors)

@@ -28,9 +28,11 @@ def open_mosaic(
     chunks: Chunks = None,
     dtype: _api.DTypeLike = None,
     nodata: float | None = None,
+    pattern: _api.Pattern = _api.DEFAULT_PATTERN,
     name: str = "band_data",
 ) -> Any:
-    """The mosaic of ``sources`` (paths, or what :func:`asciigrid.mosaic_layout` takes) as a
+    """The mosaic of ``sources`` (paths, folders' files, ``.zip`` archives with the tiles in
+    them that match ``pattern``: what :func:`asciigrid.mosaic_layout` takes) as a
     dask-backed ``xarray.DataArray`` (``y``, ``x``): raw cell values, gaps and each tile's
     nodata cells holding the mosaic's nodata (``.attrs["_FillValue"]``, which rioxarray
     reads as ``.rio.nodata``), and the CRS in a ``spatial_ref`` coordinate.
@@ -46,7 +48,7 @@ def open_mosaic(
 
     from asciigrid.xarray_backend import spatial_ref_attrs, xy_coordinates
 
-    layout = _api.mosaic_layout(sources, dtype=dtype, nodata=nodata)
+    layout = _api.mosaic_layout(sources, dtype=dtype, nodata=nodata, pattern=pattern)
     header = layout.header
     if header.dtype is None:  # pragma: no cover - a plan always decides the type
         raise ValueError("the mosaic's data type could not be decided")
