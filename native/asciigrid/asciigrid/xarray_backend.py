@@ -75,19 +75,33 @@ class AsciiGridArray(BackendArray):
     kept while the array lives; concurrent first accesses share one read.
     """
 
-    def __init__(self, source: str, shape: tuple[int, int], dtype: np.dtype) -> None:
+    def __init__(
+        self,
+        source: str,
+        shape: tuple[int, int],
+        dtype: np.dtype,
+        nan_for: float | None = None,
+    ) -> None:
         self.source = source
         self.shape = shape
         self.dtype = dtype
+        self.nan_for = nan_for
+        """A float grid's nodata, turned into NaN in place as the cells are read (what
+        xarray's masking would do with a second array as large as the grid)."""
         self._cells: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         # The cells and the lock stay behind: the receiving process reads the file itself.
-        return {"source": self.source, "shape": self.shape, "dtype": self.dtype}
+        return {
+            "source": self.source,
+            "shape": self.shape,
+            "dtype": self.dtype,
+            "nan_for": self.nan_for,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["source"], state["shape"], state["dtype"])  # type: ignore[misc]
+        self.__init__(**state)  # type: ignore[misc]
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
         return indexing.explicit_indexing_adapter(
@@ -106,12 +120,14 @@ class AsciiGridArray(BackendArray):
                         f"{self.source}: the grid is {grid.data.shape} cells now, {self.shape} "
                         "when it was opened; open it again"
                     )
+                if self.nan_for is not None:
+                    np.putmask(grid.data, grid.data == self.nan_for, np.nan)
                 self._cells = grid.data
             return self._cells
 
 
 def _open_variables(
-    source: str, dtype: Any
+    source: str, dtype: Any, mask: bool
 ) -> tuple[dict[str, Variable], dict[str, Any], dict[str, Any]]:
     layout = _api.mosaic_layout([source], dtype=dtype)
     header = layout.header
@@ -119,17 +135,24 @@ def _open_variables(
         raise ValueError(f"{source}: the data type could not be decided")
     shape = (header.nrows, header.ncols)
     x, y = xy_coordinates(header.geotransform, header.nrows, header.ncols)
-    lazy = indexing.LazilyIndexedArray(AsciiGridArray(source, shape, header.dtype))
     attrs: dict[str, Any] = {"grid_mapping": "spatial_ref"}
+    encoding: dict[str, Any] = {
+        "preferred_chunks": {"y": header.nrows, "x": header.ncols},
+        "source": source,
+    }
+    nan_for = None
     # A plan always has a nodata (for its gaps); the file itself may declare none.
     if header.nodata is not None and _api.read_header(source).nodata is not None:
-        attrs["_FillValue"] = header.dtype.type(header.nodata)
-    band = Variable(
-        ("y", "x"),
-        lazy,
-        attrs=attrs,
-        encoding={"preferred_chunks": {"y": header.nrows, "x": header.ncols}, "source": source},
-    )
+        fill = header.dtype.type(header.nodata)
+        if mask and header.dtype.kind == "f" and not np.isnan(fill):
+            # Masked here, in place: decoding then finds nothing left to do.
+            nan_for = float(fill)
+            encoding["_FillValue"] = fill
+        else:
+            attrs["_FillValue"] = fill
+    array = AsciiGridArray(source, shape, header.dtype, nan_for)
+    band = Variable(("y", "x"), indexing.LazilyIndexedArray(array), attrs=attrs)
+    band.encoding = encoding
     variables = {
         VARIABLE_NAME: band,
         "x": Variable(("x",), x, attrs={"axis": "X", "long_name": "x coordinate of cell centre"}),
@@ -192,7 +215,7 @@ class AsciiGridBackendEntrypoint(BackendEntrypoint):
                 "engine='asciigrid' opens paths (str or os.PathLike); read bytes or file "
                 "objects with asciigrid.read"
             )
-        variables, attrs, encoding = _open_variables(source, dtype)
+        variables, attrs, encoding = _open_variables(source, dtype, mask_and_scale)
         decoded, attrs, coord_names = conventions.decode_cf_variables(
             variables,
             attrs,

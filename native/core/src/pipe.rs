@@ -29,34 +29,24 @@ pub struct OpenedFile {
 /// Open `path` for reading. A FIFO is opened without waiting for a writer; the first read of
 /// it waits for one (see [`Interruptible`]). Nothing else changes for regular files.
 pub fn open(path: &Path) -> io::Result<OpenedFile> {
+    // O_NONBLOCK stays set on a regular file: it has no effect on one (reads of disk files
+    // never wait), and clearing it would cost two calls for every tile.
     #[cfg(unix)]
-    {
+    let file = {
         use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
+        std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
-            .open(path)?;
-        // O_NONBLOCK stays set on a regular file: it has no effect on one (reads of disk
-        // files never wait), and clearing it would cost two calls for every tile.
-        let meta = file.metadata()?;
-        let regular = meta.is_file();
-        Ok(OpenedFile {
-            file,
-            regular,
-            meta,
-        })
-    }
+            .open(path)?
+    };
     #[cfg(not(unix))]
-    {
-        let file = File::open(path)?;
-        let meta = file.metadata()?;
-        let regular = meta.is_file();
-        Ok(OpenedFile {
-            file,
-            regular,
-            meta,
-        })
-    }
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    Ok(OpenedFile {
+        regular: meta.is_file(),
+        file,
+        meta,
+    })
 }
 
 impl OpenedFile {
