@@ -147,7 +147,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 reasons = _tile_errors(engine, tiles, sources, dtype) if skip else None
                 if not reasons:
                     raise
-                layout = None  # every tile is bad: the engine only said how many
+                layout = None  # every tile is bad: each one's reason, for REPORT
                 for name, reason in reasons:
                     skip_tile(name, reason)
             if layout is not None:
@@ -157,12 +157,8 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 raise all_skipped()
             header = layout.header
             if crs_wkt is None:
-                # The engine's CRS (it refuses tiles in another CRS); older engines have
-                # none, so the first usable tile's .prj.
-                if hasattr(layout, "crs_wkt"):
-                    crs_wkt = layout.crs_wkt
-                else:
-                    crs_wkt = _first_crs(engine, tiles, {t[0] for t in layout.tiles})
+                # The tiles' CRS: the engine refuses (or skips) a tile in another one.
+                crs_wkt = layout.crs_wkt
                 if crs_wkt is None:
                     feedback.pushWarning("The tiles have no usable .prj; no CRS set.")
             feedback.pushInfo(
@@ -252,9 +248,10 @@ class _StripProgress(Progress):
 def _tile_errors(
     engine: Any, tiles: list[Tile], sources: list[Any], dtype: str | None
 ) -> list[tuple[str, str]] | None:
-    """``(name, reason)`` of every tile when each one alone fails to plan (what the engine's
-    "none of the N tiles could be read" leaves out), else ``None``: the failure was about
-    the tiles together (extent, cell size), and the engine's error says which."""
+    """``(name, reason)`` of every tile when each one alone fails to plan (the engine's
+    "none of the N tiles could be used" error says so in one text; REPORT lists them one
+    per line), else ``None``: the failure was about the tiles together (extent, cell size),
+    and the engine's error says which."""
     reasons: list[tuple[str, str]] = []
     for tile, source in zip(tiles, sources):
         try:
@@ -264,14 +261,6 @@ def _tile_errors(
         else:
             return None
     return reasons
-
-
-def _first_crs(engine: Any, tiles: list[Tile], usable: set[str]) -> str | None:
-    """WKT of the first usable tile's .prj (on disk or in its zip)."""
-    for tile in tiles:
-        if tile.name in usable:
-            return engine.crs.esri_to_wkt(tile.prj(engine))
-    return None
 
 
 def _report(tile_count: int, skipped: list[str]) -> str:
