@@ -38,8 +38,8 @@ side by side, and ``--write-docs`` then replaces the "## Delivery (issue #11)" s
    supported by this build" when the engine does not take archives.
 7. Time to first picture as in 3.
 8. ``--stages``: where the time goes, each piece of batchimport's pipeline timed in-process
-   (plan, inflate and parse in the engine, the GeoTIFF writer without and with overviews and
-   without compression) plus QGIS start-up (``qgis_process help``).
+   (plan, inflate and parse in the engine, the GeoTIFF writer without and with overviews)
+   plus QGIS start-up (``qgis_process help``).
 """
 
 from __future__ import annotations
@@ -189,8 +189,7 @@ def worker_stages(args: dict[str, Any]) -> dict[str, Any]:
     """batchimport's pipeline in pieces, timed in-process on the delivery: plan
     (``mosaic_layout`` of the zip: central directories, headers), inflate and parse every
     strip in the engine, then the GeoTIFF writer fed those strips (held in memory, so only
-    the writer is timed) without and with overviews, and with the codec turned off (so the
-    writer's own numpy work is told apart from GDAL's compression)."""
+    the writer is timed) without and with overviews."""
     import asciigrid
     from asciigrid import geotiff
 
@@ -222,7 +221,6 @@ def worker_stages(args: dict[str, Any]) -> dict[str, Any]:
     out["write_plain"] = write(overviews=False)
     out["tif_mb"] = os.path.getsize(tif) / 1e6
     out["write_overviews"] = write(overviews=True)
-    out["write_uncompressed"] = write(overviews=True, codec="NONE")
     os.remove(tif)
     return out
 
@@ -891,11 +889,6 @@ def delivery_markdown(args: argparse.Namespace, r: dict[str, Any]) -> str:
             "|---|---:|---:|",
             *(f"| {label} | {t:.2f} s | {t / total:.0%} |" for label, t in rows),
             f"| total | {total:.2f} s | 100% |",
-            "",
-            "Of the writer's time with overviews, "
-            f"{stages['write_overviews'] - stages['write_uncompressed']:.2f} s is GDAL's "
-            'compression (the same write with `codec="NONE"` takes '
-            f"{stages['write_uncompressed']:.2f} s).",
             "",
         ]
     if "same" in r:
