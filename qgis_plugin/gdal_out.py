@@ -20,10 +20,9 @@ from typing import Any
 
 from osgeo import gdal, ogr
 
-from .exceptions import Cancelled, OutputError
+from .exceptions import OutputError
 
 __all__ = [
-    "Cancelled",
     "OutputError",
     "atomic_output",
     "make_folder_for",
@@ -31,8 +30,8 @@ __all__ = [
     "write_text",
 ]
 
-# Sidecars GDAL may write next to a table (or a raster): appended to the full name, or
-# replacing the extension.
+# Sidecars GDAL may write next to a table: appended to the full name, or replacing the
+# extension.
 _APPENDED = (".aux.xml", ".ovr", ".msk")
 _REPLACING = (".csvt", ".prj")
 
@@ -58,7 +57,7 @@ def atomic_output(target: str, *, keep_extension: bool = False) -> Iterator[str]
     """Yield a temporary path (hidden, in ``target``'s folder) to write to.
 
     It ends in ``.partial``, not the output's extension, so a leftover of a killed run is
-    never listed (or opened by extension) as an output; raster writers name their driver.
+    never listed (or opened by extension) as an output.
     ``keep_extension`` keeps it for the few drivers that read the extension (OGR's CSV
     driver makes a folder of a path without ``.csv``).
 

@@ -62,15 +62,9 @@ class Tile:
     member: Any = None
     """For zip members: the engine's ``asciigrid.ArchiveTile`` (position and ``.prj`` text)."""
 
-    def source(self, engine: ModuleType) -> Any:
+    def source(self) -> Any:
         """What :mod:`asciigrid` reads: the path, or the member."""
         return self.path if self.path is not None else self.member
-
-    def prj(self, engine: ModuleType) -> str | None:
-        """The raw text of the tile's ``.prj`` sidecar (beside it on disk or in its zip)."""
-        if self.path is not None:
-            return engine.crs.read_prj(self.path)
-        return self.member.prj
 
     def size(self) -> int:
         """Bytes of text to read (for progress)."""
@@ -105,14 +99,8 @@ def _is_zip_name(name: str) -> bool:
 
 
 def _add_zip(path: str, patterns: list[str], out: Collected, engine: ModuleType) -> None:
-    list_tiles = getattr(engine, "archive_tiles", None)
-    if list_tiles is None:
-        out.problems.append(
-            (path, "this asciigrid cannot read zip archives; update it (pip install -U asciigrid)")
-        )
-        return
     try:
-        members = list_tiles(path, pattern=patterns)
+        members = engine.archive_tiles(path, pattern=patterns)
     except (ValueError, OSError) as err:
         reason = str(err) if isinstance(err, ValueError) else (err.strerror or str(err))
         out.problems.append((path, f"cannot open this zip archive: {reason}"))

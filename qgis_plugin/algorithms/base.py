@@ -255,6 +255,15 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
         except EngineUnavailable as err:
             raise QgsProcessingException(str(err)) from None
 
+    @classmethod
+    def geotiff(cls) -> ModuleType:
+        """The engine's GeoTIFF writer (``asciigrid.geotiff``); it imports GDAL, so only
+        when an algorithm runs."""
+        cls.engine()
+        from asciigrid import geotiff
+
+        return geotiff
+
     @staticmethod
     @contextlib.contextmanager
     def errors(engine: ModuleType, feedback: QgsProcessingFeedback) -> Iterator[None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from qgis.core import (
@@ -90,7 +89,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         engine = self.engine()
         from ..gdal_out import make_folder_for, write_text  # GDAL: only when running
 
-        geotiff = importlib.import_module(f"{engine.__name__}.geotiff")
+        geotiff = self.geotiff()
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
         dtype = self.data_type(parameters, context)
@@ -140,7 +139,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
             feedback.pushInfo(f"{len(tiles)} tiles")
             feedback.setProgress(_COLLECT)
 
-            sources = [t.source(engine) for t in tiles]
+            sources = [t.source() for t in tiles]
             try:
                 layout = engine.mosaic_layout(sources, dtype=dtype, skip_errors=skip)
             except ValueError:

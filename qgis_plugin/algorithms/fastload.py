@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Any
 
@@ -67,7 +66,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        geotiff = importlib.import_module(f"{engine.__name__}.geotiff")  # GDAL: only now
+        geotiff = self.geotiff()
         from ..gdal_out import make_folder_for
 
         path = self.parameterAsFile(parameters, "INPUT", context)

@@ -191,8 +191,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         inputs, folder, pattern = self.source_parameters(parameters, context)
         dtype = self.data_type(parameters, context)
         table = self.parameterAsOutputLayer(parameters, "OUTPUT_TABLE", context)
-        if table:
-            self.check_destination("OUTPUT_TABLE", table)
+        self.check_destination("OUTPUT_TABLE", table)
         if not inputs and not folder:
             raise QgsProcessingException("Give grids in INPUT, or a FOLDER to search.")
 
@@ -213,7 +212,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
             combined: Summary | None = None
             if grids:
                 results = engine.stats(
-                    [t.source(engine) for t in grids],
+                    [t.source() for t in grids],
                     dtype=dtype,
                     per_source=True,
                     progress=Progress(feedback, 0, grid_share),
