@@ -55,14 +55,14 @@ impl OpenedFile {
     pub fn into_blocking(self) -> io::Result<File> {
         #[cfg(unix)]
         if !self.regular {
-            set_nonblocking(&self.file, false)?;
+            clear_nonblocking(&self.file)?;
         }
         Ok(self.file)
     }
 }
 
 #[cfg(unix)]
-fn set_nonblocking(file: &File, on: bool) -> io::Result<()> {
+fn clear_nonblocking(file: &File) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let fd = file.as_raw_fd();
     // SAFETY: `fd` is a descriptor `file` owns and keeps open for the duration of both calls;
@@ -71,11 +71,7 @@ fn set_nonblocking(file: &File, on: bool) -> io::Result<()> {
     if flags < 0 {
         return Err(io::Error::last_os_error());
     }
-    let wanted = if on {
-        flags | libc::O_NONBLOCK
-    } else {
-        flags & !libc::O_NONBLOCK
-    };
+    let wanted = flags & !libc::O_NONBLOCK;
     // SAFETY: as above.
     if wanted != flags && unsafe { libc::fcntl(fd, libc::F_SETFL, wanted) } < 0 {
         return Err(io::Error::last_os_error());

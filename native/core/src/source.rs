@@ -105,10 +105,9 @@ pub fn open_tracked<'a>(
         }
         Input::Path(path) => {
             let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
-            let meta = opened.meta.clone();
-            let mut file = opened.into_blocking().map_err(|e| io_error(name, e))?;
             // A FIFO, a pipe or a device: its size (0) says nothing about its text.
-            let size = meta.is_file().then_some(meta.len());
+            let size = opened.regular.then_some(opened.meta.len());
+            let mut file = opened.into_blocking().map_err(|e| io_error(name, e))?;
             let mut magic = [0u8; 2];
             let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
             let head = io::Cursor::new(magic[..got].to_vec());
@@ -173,24 +172,11 @@ pub fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>,
     )
 }
 
-/// The whole text of an open file: a regular file's bytes as they are (its size is known, and
-/// the parser checks it against the header), gzip within a [`BodyBudget`] and what its size
-/// can hold; anything else (a FIFO, a pipe, a device) as a stream within a [`BodyBudget`].
-pub fn load_file(file: File, name: &str) -> Result<Vec<u8>, Error> {
-    let meta = file.metadata().map_err(|e| io_error(name, e))?;
-    let regular = meta.is_file();
-    load_opened(
-        crate::pipe::OpenedFile {
-            file,
-            regular,
-            meta,
-        },
-        name,
-    )
-}
-
-/// [`load_file`] of a file opened by [`crate::pipe::open`], with the metadata taken then:
-/// a small tile costs one `open`, one `fstat` and two reads.
+/// The whole text of a file opened by [`crate::pipe::open`]: a regular file's bytes as they
+/// are (its size is known, and the parser checks it against the header), gzip within a
+/// [`BodyBudget`] and what its size can hold; anything else (a FIFO, a pipe, a device) as a
+/// stream within a [`BodyBudget`]. With the metadata taken at the open, a small tile costs
+/// one `open`, one `fstat` and two reads.
 pub fn load_opened(opened: crate::pipe::OpenedFile, name: &str) -> Result<Vec<u8>, Error> {
     let io_err = |e| io_error(name, e);
     let size = opened.meta.len();
