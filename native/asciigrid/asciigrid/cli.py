@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("-o", "--output", required=True, metavar="OUTPUT.tif")
             cmd.add_argument(
                 "--pattern",
-                default="*.asc",
+                default=_api.DEFAULT_PATTERN,
                 help="tiles to take from folders and zips (default *.asc)",
             )
             cmd.add_argument(
@@ -157,14 +157,10 @@ class _Bar:
 
     def engine(self, start: float, end: float) -> _api.Progress | None:
         """A ``progress(done, total)`` callback moving the bar from ``start`` to ``end``."""
-        if self.bar is None:
+        moved = self.writer(start, end)
+        if moved is None:
             return None
-
-        def update(done: int, total: int) -> bool:
-            self._to(start + (end - start) * (done / total if total else 0.0))
-            return True
-
-        return update
+        return lambda done, total: moved(done / total if total else 0.0)
 
     def writer(self, start: float, end: float) -> Callable[[float], bool] | None:
         """A ``progress(fraction)`` callback (the GeoTIFF writer's) from ``start`` to ``end``."""

@@ -31,7 +31,7 @@ def open_mosaic(
     pattern: _api.Pattern = _api.DEFAULT_PATTERN,
     name: str = "band_data",
 ) -> Any:
-    """The mosaic of ``sources`` (paths, folders' files, ``.zip`` archives with the tiles in
+    """The mosaic of ``sources`` (paths, ``.zip`` archives with the tiles in
     them that match ``pattern``: what :func:`asciigrid.mosaic_layout` takes) as a
     dask-backed ``xarray.DataArray`` (``y``, ``x``): raw cell values, gaps and each tile's
     nodata cells holding the mosaic's nodata (``.attrs["_FillValue"]``, which rioxarray

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import numpy as np
 import numpy.typing as npt
 
-from asciigrid._atomic import AtomicFiles
+from asciigrid._atomic import AtomicFiles, _remove_quietly
 from asciigrid.errors import Cancelled, GeoTiffError
 
 if TYPE_CHECKING:
@@ -714,13 +714,14 @@ class GeoTiffWriter:
             valid = _not_nodata(part, self.nodata)
             self._moments.add(part, valid)
             self._gdal_call("write the data", self._base.add, part)
+            count = len(part)
             for i, level in enumerate(self._levels):
                 part = self._gdal_call(
                     "write the overviews", level.add, part, valid if i == 0 else None
                 )
                 if len(part) == 0:
                     break
-            self._rows_done += len(rows[start : start + BLOCK_SIZE])
+            self._rows_done += count
 
     def _store_statistics(self) -> None:
         s = self._statistics
@@ -774,13 +775,6 @@ def _option(options: Sequence[str], key: str) -> str | None:
         if name == key:
             return value
     return None
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 GeoTiffSource = Union["Grid", npt.NDArray[Any], Iterable[Sequence[Any]]]
