@@ -189,3 +189,18 @@ def same_crs(wkt_a: str | None, wkt_b: str | None) -> bool:
     # EPSG:3035 and friends declare northing-first axes; their ESRI form does not.
     proj_a, proj_b = a.ExportToProj4(), b.ExportToProj4()
     return bool(proj_a) and proj_a == proj_b
+
+
+def ogc_wkt(epsg: int) -> str:
+    """The WKT GDAL gives for EPSG code ``epsg``."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    return str(srs.ExportToWkt())
+
+
+def esri_wkt(epsg: int) -> str:
+    """The ESRI form of it, as a ``.prj`` written by ArcGIS holds it."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    srs.MorphToESRI()
+    return str(srs.ExportToWkt())

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import asciigrid
 import numpy as np
 import pytest
-from gdal_reference import assert_same_values, gdal_read, same_crs, same_nodata
+from gdal_reference import assert_same_values, esri_wkt, gdal_read, same_crs, same_nodata
 from osgeo import osr
 
 SAMPLES = ["pixel_per_line.asc", "nodata_int.asc", "float64.asc", "byte.tif.grd"]
@@ -283,13 +283,6 @@ def test_shape_bounds_and_row_order(tmp_path: Path) -> None:
 
 
 # --- CRS sidecars ---------------------------------------------------------------------------
-
-
-def esri_wkt(epsg: int) -> str:
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    srs.MorphToESRI()
-    return srs.ExportToWkt()
 
 
 @pytest.mark.parametrize("prj_name", ["dem.prj", "dem.PRJ"])

@@ -11,6 +11,7 @@ import asciigrid
 import numpy as np
 import pytest
 from asciigrid import MosaicError, NamedBytes, ParseError
+from gdal_reference import esri_wkt, ogc_wkt
 from osgeo import gdal, osr
 
 gdal.UseExceptions()
@@ -27,19 +28,6 @@ def tile_text(values: str, x: str = "0", y: str = "0", nodata: str | None = "-99
 def write_tile(path: Path, values: str, **kw: str | None) -> Path:
     path.write_text(tile_text(values, **kw))
     return path
-
-
-def esri_wkt(epsg: int) -> str:
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    srs.MorphToESRI()
-    return str(srs.ExportToWkt())
-
-
-def ogc_wkt(epsg: int) -> str:
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    return str(srs.ExportToWkt())
 
 
 def same_crs(wkt: str | None, epsg: int) -> bool:

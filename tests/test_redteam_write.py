@@ -20,18 +20,11 @@ from typing import Any
 import asciigrid
 import numpy as np
 import pytest
-from gdal_reference import assert_same_values, gdal_read, same_crs
-from osgeo import osr
+from gdal_reference import assert_same_values, gdal_read, ogc_wkt, same_crs
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file semantics")
 
 GT = (0.0, 1.0, 0.0, 2.0, 0.0, -1.0)
-
-
-def wkt(epsg: int) -> str:
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    return str(srs.ExportToWkt())
 
 
 def listing(folder: Path) -> list[str]:
@@ -64,7 +57,7 @@ def test_links_planted_at_temporary_names_are_not_followed(tmp_path: Path) -> No
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     subprocess.run(
-        [sys.executable, "-c", PLANT_AND_WRITE, str(folder), str(victim), wkt(4326)], check=True
+        [sys.executable, "-c", PLANT_AND_WRITE, str(folder), str(victim), ogc_wkt(4326)], check=True
     )
     assert victim.read_text() == "precious\n"
     for name in ("g.asc", "g.prj"):
@@ -84,10 +77,10 @@ def test_a_link_at_the_chosen_temporary_name_is_not_followed(
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     (tmp_path / ".g.prj.planted.tmp").symlink_to(victim)
-    asciigrid.crs.write_prj(tmp_path / "g.asc", wkt(4326))
+    asciigrid.crs.write_prj(tmp_path / "g.asc", ogc_wkt(4326))
     assert victim.read_text() == "precious\n"
     assert stat.S_ISREG(os.lstat(tmp_path / "g.prj").st_mode)
-    assert same_crs(asciigrid.crs.esri_to_wkt((tmp_path / "g.prj").read_text()), wkt(4326))
+    assert same_crs(asciigrid.crs.esri_to_wkt((tmp_path / "g.prj").read_text()), ogc_wkt(4326))
 
 
 # --- 8: permissions --------------------------------------------------------------------------
@@ -99,11 +92,11 @@ def test_rewrite_keeps_the_mode(tmp_path: Path, mode: int, which: str) -> None:
     """8: a 0600 grid became 0644 after `write()` (its .prj likewise). Root writes 0444 files
     too (as `open(path, "w")` does for root); see the next test for everyone else."""
     grid = tmp_path / "g.asc"
-    asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=wkt(4326))
+    asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=ogc_wkt(4326))
     (tmp_path / which).chmod(mode)
     if not os.access(tmp_path / which, os.W_OK):
         pytest.skip("an unprivileged user cannot write a read-only file")
-    asciigrid.write(grid, np.zeros((3, 3), np.int32), geotransform=GT, crs_wkt=wkt(32633))
+    asciigrid.write(grid, np.zeros((3, 3), np.int32), geotransform=GT, crs_wkt=ogc_wkt(32633))
     assert stat.S_IMODE(os.stat(tmp_path / which).st_mode) == mode
     assert asciigrid.read(grid).shape == (3, 3)
     assert listing(tmp_path) == ["g.asc", "g.prj"]
@@ -115,7 +108,7 @@ def test_a_new_grid_gets_the_umask_mode(tmp_path: Path, umask: int) -> None:
     old = os.umask(umask)
     try:
         asciigrid.write(
-            tmp_path / "n.asc", np.ones((1, 1), np.int32), geotransform=GT, crs_wkt=wkt(4326)
+            tmp_path / "n.asc", np.ones((1, 1), np.int32), geotransform=GT, crs_wkt=ogc_wkt(4326)
         )
         with open(tmp_path / "reference", "w"):
             pass
@@ -176,7 +169,7 @@ def test_a_read_only_target_is_refused_like_open(
     `write()` must too, naming it, and leave both files as they were."""
     folder, as_user = unprivileged_folder
     grid = folder / "g.asc"
-    asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=wkt(4326))
+    asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=ogc_wkt(4326))
     if as_user:
         for name in ("g.asc", "g.prj"):
             os.chown(folder / name, 65534, 65534)
@@ -184,7 +177,14 @@ def test_a_read_only_target_is_refused_like_open(
     before = {name: (folder / name).read_bytes() for name in ("g.asc", "g.prj")}
     try:
         child = subprocess.run(
-            [sys.executable, "-c", READ_ONLY_CHILD, str(grid), str(folder / read_only), wkt(32633)],
+            [
+                sys.executable,
+                "-c",
+                READ_ONLY_CHILD,
+                str(grid),
+                str(folder / read_only),
+                ogc_wkt(32633),
+            ],
             capture_output=True,
             text=True,
             **as_user,
@@ -222,13 +222,13 @@ except OSError as e:
 """
 
 # A CRS whose .prj text is longer than the limit (osr keeps the name).
-LONG_NAMED_CRS = wkt(4326).replace('"WGS 84"', '"' + "W" * 100_000 + '"', 1)
+LONG_NAMED_CRS = ogc_wkt(4326).replace('"WGS 84"', '"' + "W" * 100_000 + '"', 1)
 
 
 @pytest.mark.parametrize(
     ("rows", "crs", "fails"),
     [
-        (1000, wkt(4326), "g.asc"),  # the grid does not fit
+        (1000, ogc_wkt(4326), "g.asc"),  # the grid does not fit
         (1000, "", "g.asc"),  # the grid does not fit, no .prj involved
         (2, LONG_NAMED_CRS, "g.prj"),  # the grid fits, its .prj does not
     ],
@@ -238,7 +238,7 @@ def test_full_disk_leaves_the_old_pair(tmp_path: Path, rows: int, crs: str, fail
     """9: on a full disk the new grid stayed in place beside a 0-byte .prj temporary file, and
     the error named no file (19: or the hidden temporary file)."""
     grid = tmp_path / "g.asc"
-    asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=wkt(3035))
+    asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=ogc_wkt(3035))
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     child = subprocess.run(
         [sys.executable, "-c", FULL_DISK_CHILD, str(grid), str(64 * 1024), str(rows), crs],
@@ -258,7 +258,7 @@ def test_threads_rewriting_one_grid(tmp_path: Path) -> None:
     63 temporary files. Now: no error, no leftover, and the grid and .prj left behind come
     from the same call."""
     grid = tmp_path / "g.asc"
-    crss = [wkt(e) for e in (4326, 32633, 2154, 3035)]
+    crss = [ogc_wkt(e) for e in (4326, 32633, 2154, 3035)]
     errors: list[BaseException] = []
 
     def rewrite(i: int) -> None:
@@ -289,7 +289,7 @@ def test_failed_prj_commit_restores_the_old_pair(tmp_path: Path) -> None:
     (tmp_path / "g.asc").mkdir()
     (tmp_path / "g.prj").write_text("old\n")
     with pytest.raises(OSError) as raised:
-        asciigrid.write(tmp_path / "g.asc", np.ones((2, 2)), geotransform=GT, crs_wkt=wkt(4326))
+        asciigrid.write(tmp_path / "g.asc", np.ones((2, 2)), geotransform=GT, crs_wkt=ogc_wkt(4326))
     assert raised.value.filename == str(tmp_path / "g.asc")
     assert (tmp_path / "g.prj").read_text() == "old\n"
     assert listing(tmp_path) == ["g.asc", "g.prj"]
@@ -373,12 +373,12 @@ def test_rewrite_leaves_no_stale_prj(tmp_path: Path, old_prj: str, new_crs: int 
     CRS (and a `name.PRJ` stayed beside a new `name.prj`)."""
     grid = tmp_path / "g.asc"
     asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT)
-    (tmp_path / old_prj).write_text(wkt(4326))
+    (tmp_path / old_prj).write_text(ogc_wkt(4326))
     asciigrid.write(
         grid,
         np.ones((2, 2), np.int32),
         geotransform=GT,
-        crs_wkt=None if new_crs is None else wkt(new_crs),
+        crs_wkt=None if new_crs is None else ogc_wkt(new_crs),
     )
     back = asciigrid.read(grid)
     if new_crs is None:
@@ -387,7 +387,7 @@ def test_rewrite_leaves_no_stale_prj(tmp_path: Path, old_prj: str, new_crs: int 
         assert gdal_read(grid).wkt == ""
     else:
         assert listing(tmp_path) == ["g.asc", "g.prj"]
-        assert same_crs(back.crs_wkt, wkt(new_crs))
+        assert same_crs(back.crs_wkt, ogc_wkt(new_crs))
 
 
 # --- 19: names and arguments ------------------------------------------------------------------
@@ -397,7 +397,7 @@ def test_rewrite_leaves_no_stale_prj(tmp_path: Path, old_prj: str, new_crs: int 
 def test_long_names_can_be_written(tmp_path: Path, length: int) -> None:
     """19: the temporary name (`.name.<pid>.<n>.tmp`) passed 255 bytes for names of 240+."""
     path = tmp_path / ("x" * (length - 4) + ".asc")
-    asciigrid.write(path, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=wkt(4326))
+    asciigrid.write(path, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=ogc_wkt(4326))
     assert_same_values(asciigrid.read(path).data, np.ones((2, 2), np.int32))
     assert listing(tmp_path) == sorted([path.name, path.with_suffix(".prj").name])
 
@@ -405,7 +405,9 @@ def test_long_names_can_be_written(tmp_path: Path, length: int) -> None:
 def test_non_utf8_names_still_work(tmp_path: Path) -> None:
     """19: `write` to a name that is not UTF-8 worked; it must keep working."""
     name = os.fsdecode(b"gr\xffd.asc")
-    asciigrid.write(tmp_path / name, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=wkt(4326))
+    asciigrid.write(
+        tmp_path / name, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=ogc_wkt(4326)
+    )
     assert sorted(os.listdir(os.fsencode(tmp_path))) == [b"gr\xffd.asc", b"gr\xffd.prj"]
 
 

@@ -64,6 +64,17 @@ fn labels(found: &[archive::FoundTile]) -> Vec<String> {
     found.iter().map(|f| f.member.label().to_owned()).collect()
 }
 
+/// Found members as a mosaic plan's inputs, each named by its label.
+fn mosaic_inputs(found: Vec<archive::FoundTile>) -> Vec<(OwnedInput, String)> {
+    found
+        .into_iter()
+        .map(|f| {
+            let name = f.member.label().to_owned();
+            (OwnedInput::Member(f.member), name)
+        })
+        .collect()
+}
+
 #[test]
 fn nested_tiles_are_found_with_their_prj_and_sidecars_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -202,13 +213,7 @@ fn a_corrupt_nested_zip_is_listed_and_reading_it_names_it() {
         labels(&found),
         ["outer.zip/a/good.zip/T.asc", "outer.zip/a/bad.zip"]
     );
-    let inputs = found
-        .into_iter()
-        .map(|f| {
-            let name = f.member.label().to_owned();
-            (OwnedInput::Member(f.member), name)
-        })
-        .collect();
+    let inputs = mosaic_inputs(found);
     let plan = Plan::new(inputs, None, None, true, &[], &Control::new()).unwrap();
     assert_eq!(plan.skipped.len(), 1);
     assert_eq!(plan.skipped[0].0, "outer.zip/a/bad.zip");
@@ -227,13 +232,7 @@ fn a_mosaic_of_members_equals_the_mosaic_of_their_texts() {
         &[texts[0].clone().into(), texts[1].clone().into()],
     );
     let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
-    let members = found
-        .into_iter()
-        .map(|f| {
-            let name = f.member.label().to_owned();
-            (OwnedInput::Member(f.member), name)
-        })
-        .collect();
+    let members = mosaic_inputs(found);
     let loose = texts
         .iter()
         .map(|t| {

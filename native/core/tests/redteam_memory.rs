@@ -5,7 +5,6 @@
 //! own binary: the allocator sees every test of a binary, so its tests run one at a time).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -52,9 +51,9 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const HEADER: &[u8] = b"ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
 
-/// Read a file of `HEADER`, `body_start`, 16 MiB of line ends and `tail`: its error, and the
-/// largest allocation made while reading it.
-fn error_and_largest_allocation(body_start: &[u8], tail: &[u8]) -> (ParseError, usize, Vec<u8>) {
+/// Read a file of `HEADER`, `body_start`, 16 MiB of line ends and `tail`: its error, checked
+/// to be the one the whole text in memory gives, found with no allocation of a window's size.
+fn windowed_error(body_start: &[u8], tail: &[u8]) -> ParseError {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.asc");
@@ -63,17 +62,20 @@ fn error_and_largest_allocation(body_start: &[u8], tail: &[u8]) -> (ParseError, 
     text.extend_from_slice(body_start);
     text.extend(std::iter::repeat_n(b'\n', 16 << 20));
     text.extend_from_slice(tail);
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(&text)
-        .unwrap();
+    std::fs::write(&path, &text).unwrap();
     LARGEST.store(0, Ordering::Relaxed);
     let result = read(Input::Path(&path), "big.asc", None, &Control::new());
     let largest = LARGEST.load(Ordering::Relaxed);
-    match result {
-        Err(Error::Parse(e)) => (e, largest, text),
+    let err = match result {
+        Err(Error::Parse(e)) => e,
         other => panic!("expected a parse error, got {other:?}"),
-    }
+    };
+    assert!(
+        largest < WINDOWED_MIN as usize,
+        "an allocation of {largest} bytes"
+    );
+    assert_eq!(err, whole_text_error(&text));
+    err
 }
 
 /// The error the whole text in memory gives (what the windowed read must give too).
@@ -86,23 +88,13 @@ fn whole_text_error(text: &[u8]) -> ParseError {
 
 #[test]
 fn a_bad_last_value_is_located_in_constant_memory() {
-    let (err, largest, text) = error_and_largest_allocation(b"1 2 3\n", b"\r\n  x\r\n");
-    assert!(
-        largest < WINDOWED_MIN as usize,
-        "an allocation of {largest} bytes"
-    );
-    assert_eq!(err, whole_text_error(&text));
+    let err = windowed_error(b"1 2 3\n", b"\r\n  x\r\n");
     assert_eq!((err.line, err.column), (16 * 1024 * 1024 + 8, 3));
 }
 
 #[test]
 fn a_file_cut_short_is_located_in_constant_memory() {
-    let (err, largest, text) = error_and_largest_allocation(b"1 2 3\r", b"\r");
-    assert!(
-        largest < WINDOWED_MIN as usize,
-        "an allocation of {largest} bytes"
-    );
-    assert_eq!(err, whole_text_error(&text));
+    let err = windowed_error(b"1 2 3\r", b"\r");
     assert!(
         err.message.starts_with("the file ends after 3 values"),
         "{err}"
