@@ -58,6 +58,18 @@ def stats(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-source statistics and the combined statistics."""
 
+_Cells = npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
+
+def block_row_stats(
+    cells: _Cells, block: int, nodata: float | None = None
+) -> tuple[dict[str, Any], list[bool]]:
+    """Statistics of a block row (as :func:`stats` gives them) and, per block of ``block``
+    columns, whether it holds a cell that is not nodata (all ``True`` without nodata)."""
+
+def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
+    """The next overview level of cells whose rows and columns both halve: each cell the
+    mean of its 2 x 2 source cells that are not nodata (GDAL's ``AVERAGE``)."""
+
 def write(
     path: str,
     data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],

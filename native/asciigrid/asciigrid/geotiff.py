@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import numpy as np
 import numpy.typing as npt
 
+from asciigrid import _native
 from asciigrid._atomic import AtomicFiles, _remove_quietly
 from asciigrid.errors import Cancelled, GeoTiffError
 
@@ -190,8 +191,9 @@ def _not_nodata(values: npt.NDArray[Any], nodata: float | None) -> npt.NDArray[n
 
 
 class _Moments:
-    """Count, min, max, mean and sum of squared deviations, merged strip by strip (Chan's
-    parallel formula: exact to rounding whatever the strip sizes)."""
+    """Count, min, max, mean and sum of squared deviations of the band, merged block row by
+    block row from the engine's summaries (Chan's parallel formula, as the engine merges
+    its own: exact to rounding whatever the sizes)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -200,29 +202,20 @@ class _Moments:
         self.minimum = math.inf
         self.maximum = -math.inf
 
-    def add(self, rows: npt.NDArray[Any], not_nodata: npt.NDArray[np.bool_] | None) -> None:
-        """Add the cells GDAL's statistics count: those of ``rows`` where ``not_nodata``
-        (``None``: all of them) that are not NaN either. The NaN test runs on the cells left
-        after the nodata ones are gone (a third of a mosaic's cells, say), not on all."""
-        values = rows.ravel() if not_nodata is None else rows[not_nodata]
-        if values.dtype.kind == "f":
-            numbers = ~np.isnan(values)
-            if not numbers.all():
-                values = values[numbers]
-        n = int(values.size)
+    def merge(self, summary: dict[str, Any]) -> None:
+        """Add a summary of ``_native.block_row_stats`` (nodata and NaN cells left out, as
+        GDAL's statistics count)."""
+        n = int(summary["count"])
         if n == 0:
             return
-        exact = np.int64 if values.dtype.kind in "iu" else np.float64  # ints: exact and faster
-        mean = float(values.sum(dtype=exact)) / n
-        deviations = np.subtract(values, mean, dtype=np.float64)
-        m2 = float(np.dot(deviations, deviations))
+        mean = float(summary["mean"])
         total = self.count + n
         delta = mean - self.mean
         self.mean += delta * n / total
-        self.m2 += m2 + delta * delta * self.count * n / total
+        self.m2 += float(summary["sum_of_squares"]) + delta * delta * self.count * n / total
         self.count = total
-        self.minimum = min(self.minimum, float(values.min()))
-        self.maximum = max(self.maximum, float(values.max()))
+        self.minimum = min(self.minimum, float(summary["min"]))
+        self.maximum = max(self.maximum, float(summary["max"]))
 
     def result(self) -> Statistics | None:
         if self.count == 0:
@@ -266,14 +259,10 @@ class _Level:
     its own rows in whole block rows."""
 
     def __init__(
-        self,
-        band: Any,
-        above: tuple[int, int],
-        dtype: np.dtype[Any],
-        nodata: float | None,
-        flush: Callable[[], None],
+        self, band: Any, above: tuple[int, int], dtype: np.dtype[Any], nodata: float | None
     ) -> None:
-        self.rows = _BlockRows(band, band.YSize, flush)
+        self.band = band
+        self.rows = _BlockRows(band.YSize)
         self.x = _Axis(above[1], band.XSize)
         # GDAL's AVERAGE (GDALResampleChunk_AverageOrRMS) takes a fast path, a plain mean of
         # 2 x 2 cells, where the columns halve exactly, the output row's window spans two
@@ -288,23 +277,39 @@ class _Level:
         """Row of the level above that ``sums[0]`` holds."""
         self.done = 0
         """Rows of this level computed."""
+        self.halves = self.x.halving and self.y.halving
+        """Both axes halve exactly (every level but the last small ones): the engine averages
+        each 2 x 2 cells, from the rows themselves."""
+        self.odd_row: npt.NDArray[Any] = np.empty((0, above[1]), dtype)
+        """With :attr:`halves`, a row of the level above waiting for its pair."""
 
-    def add(
-        self, rows: npt.NDArray[Any], valid: npt.NDArray[np.bool_] | None = None
-    ) -> npt.NDArray[Any]:
-        """Take the next rows of the level above (``valid``: their cells that are not
-        nodata, computed here if not given); return (and write) the rows of this level they
-        complete."""
-        if valid is None:
-            valid = _not_nodata(rows, self.nodata)
-        sums, counts = self._across(rows, valid)
+    def add(self, rows: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Take the next rows of the level above; return (and write) the rows of this level
+        they complete."""
+        if self.halves:
+            out = self._halve(rows)
+            self._write(out)
+            return out
+        sums, counts = self._across(rows, _not_nodata(rows, self.nodata))
         if self.y.halving:
             total, weight = self._halve_down(sums, counts)
         else:
             total, weight = self._weigh_down(sums, counts)
         out = self._cast(total, weight)
-        self.rows.add(out)
+        self._write(out)
         return out
+
+    def _write(self, out: npt.NDArray[Any]) -> None:
+        for row, cells in self.rows.add(out):
+            _write_block_row(self.band, row, cells)
+
+    def _halve(self, rows: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        if len(self.odd_row):
+            rows = np.concatenate([self.odd_row, rows])
+        even = len(rows) - len(rows) % 2
+        self.odd_row = rows[even:]
+        pairs = np.ascontiguousarray(rows[:even])
+        return _native.average_2x2(pairs, self.nodata)
 
     def _across(
         self, rows: npt.NDArray[Any], valid: npt.NDArray[np.bool_] | None
@@ -378,35 +383,64 @@ class _Level:
 
 
 class _BlockRows:
-    """Writes rows to a band in whole rows of blocks (the last may be short): each block is
-    compressed exactly once, then flushed out of GDAL's cache, so memory stays at one block
-    row whatever the raster's size."""
+    """Cuts rows arriving in any number into whole rows of blocks (the last may be short),
+    so that each block is written, and compressed, exactly once."""
 
-    def __init__(self, band: Any, nrows: int, flush: Callable[[], None]) -> None:
-        self.band = band
+    def __init__(self, nrows: int) -> None:
         self.nrows = nrows
-        self.flush = flush
         self.pending: list[npt.NDArray[Any]] = []
         self.pending_rows = 0
-        self.written = 0
+        self.done = 0
+        """Rows handed out in block rows."""
 
-    def add(self, rows: npt.NDArray[Any]) -> None:
-        if len(rows) == 0:
-            return
-        self.pending.append(rows)
-        self.pending_rows += len(rows)
-        end = self.written + self.pending_rows
-        aligned = end if end == self.nrows else end - end % BLOCK_SIZE
-        if aligned <= self.written:
-            return
-        data = self.pending[0] if len(self.pending) == 1 else np.concatenate(self.pending)
-        count = aligned - self.written
-        _check(self.band.WriteArray(np.ascontiguousarray(data[:count]), 0, self.written))
-        self.flush()
-        self.written = aligned
-        rest = data[count:]
-        self.pending = [rest] if len(rest) else []
-        self.pending_rows = len(rest)
+    def add(self, rows: npt.NDArray[Any]) -> list[tuple[int, npt.NDArray[Any]]]:
+        """The block rows ``(first row, cells)`` that ``rows`` complete: views of ``rows``
+        where a block row lies within them, joined with the rows held from before where it
+        straddles two calls."""
+        complete: list[tuple[int, npt.NDArray[Any]]] = []
+        while len(rows):
+            size = min(BLOCK_SIZE, self.nrows - self.done)
+            take, rows = rows[: size - self.pending_rows], rows[size - self.pending_rows :]
+            if self.pending_rows == 0 and len(take) == size:
+                block_row = take
+            else:
+                self.pending.append(take)
+                self.pending_rows += len(take)
+                if self.pending_rows < size:
+                    break
+                block_row = np.concatenate(self.pending)
+                self.pending, self.pending_rows = [], 0
+            complete.append((self.done, block_row))
+            self.done += size
+        return complete
+
+
+def _write_block_row(
+    band: Any, row: int, cells: npt.NDArray[Any], has_data: Sequence[bool] | None = None
+) -> None:
+    """Write a block row starting at ``row``: only its blocks that hold data (``has_data``
+    per block; ``None``: all), as runs of neighbours; the others stay sparse and read back
+    as nodata, without a copy into GDAL's cache or a scan. Then flush it out of the cache,
+    so memory stays at one block row whatever the raster's size."""
+    ncols = cells.shape[1]
+    runs = [(0, ncols)] if has_data is None else _runs(has_data, ncols)
+    for start, stop in runs:
+        _check(band.WriteArray(cells[:, start:stop], start, row))
+    band.FlushCache()
+
+
+def _runs(has_data: Sequence[bool], ncols: int) -> list[tuple[int, int]]:
+    """The column spans ``(start, stop)`` of consecutive blocks that hold data."""
+    runs: list[tuple[int, int]] = []
+    for i, has in enumerate(has_data):
+        if not has:
+            continue
+        start, stop = i * BLOCK_SIZE, min((i + 1) * BLOCK_SIZE, ncols)
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], stop)
+        else:
+            runs.append((start, stop))
+    return runs
 
 
 def _check(status: Any) -> None:
@@ -490,7 +524,7 @@ class GeoTiffWriter:
             os.close(fd)
             self._ds = self._gdal_call("create the GeoTIFF", self._create, gdal)
             self._band = self._ds.GetRasterBand(1)
-            self._base = _BlockRows(self._band, self.nrows, self._flush)
+            self._base = _BlockRows(self.nrows)
             self._levels = self._make_levels(gdal) if overviews else []
         except BaseException:
             self._release()
@@ -675,13 +709,9 @@ class GeoTiffWriter:
         above = (self.nrows, self.ncols)
         for i in range(self._band.GetOverviewCount()):
             band = self._band.GetOverview(i)
-            flush = band.FlushCache
-            levels.append(_Level(band, above, self.dtype, self.nodata, flush))
+            levels.append(_Level(band, above, self.dtype, self.nodata))
             above = (band.YSize, band.XSize)
         return levels
-
-    def _flush(self) -> None:
-        self._ds.FlushCache()
 
     def _run(self) -> None:
         """The writer thread: compress and write strips, average overviews, add up
@@ -707,21 +737,24 @@ class GeoTiffWriter:
             self._error = err
 
     def _put(self, rows: npt.NDArray[Any]) -> None:
-        for start in range(0, len(rows), BLOCK_SIZE):
+        for row, cells in self._base.add(rows):
             if self._stop.is_set():
                 raise Cancelled()
-            part = rows[start : start + BLOCK_SIZE]
-            valid = _not_nodata(part, self.nodata)
-            self._moments.add(part, valid)
-            self._gdal_call("write the data", self._base.add, part)
-            count = len(part)
-            for i, level in enumerate(self._levels):
-                part = self._gdal_call(
-                    "write the overviews", level.add, part, valid if i == 0 else None
-                )
+            self._gdal_call("write the data", self._write_base, row, cells)
+            part = cells
+            for level in self._levels:
+                part = self._gdal_call("write the overviews", level.add, part)
                 if len(part) == 0:
                     break
-            self._rows_done += count
+            self._rows_done += len(cells)
+
+    def _write_base(self, row: int, cells: npt.NDArray[Any]) -> None:
+        """One block row of the full-resolution band, and its share of the statistics."""
+        summary, has_data = _native.block_row_stats(
+            np.ascontiguousarray(cells), BLOCK_SIZE, self.nodata
+        )
+        self._moments.merge(summary)
+        _write_block_row(self._band, row, cells, has_data if self.nodata is not None else None)
 
     def _store_statistics(self) -> None:
         s = self._statistics

@@ -20,6 +20,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 mod archive;
 mod file_object;
+mod geotiff;
 mod mosaic;
 mod stats;
 
@@ -390,6 +391,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(write, m)?)?;
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
+    m.add_function(wrap_pyfunction!(geotiff::block_row_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(geotiff::average_2x2, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
     m.add_class::<archive::ArchiveMember>()?;

@@ -6,7 +6,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::{parse_dtype, run, Source};
 
-fn summary_dict<'py>(
+pub(crate) fn summary_dict<'py>(
     py: Python<'py>,
     s: &Summary,
     edges: Option<&[f64]>,

@@ -24,6 +24,7 @@ pub mod grid;
 pub mod header;
 pub mod memory;
 pub mod mosaic;
+pub mod overview;
 pub mod pipe;
 pub mod scan;
 pub mod source;

@@ -538,6 +538,149 @@ pub fn summarize_all(
     Ok((per, total, spec))
 }
 
+/// Statistics of a block row of cells (row-major, `ncols` wide) as GDAL's
+/// `ComputeStatistics` counts them (nodata and NaN cells left out), and, for each block of
+/// `block` columns, whether it holds a cell that is not nodata: what a GeoTIFF writer needs of
+/// each block row (the band statistics, and the blocks it may leave unwritten). Without a
+/// nodata value every block holds data. Blocks are summarised in parallel and merged in
+/// order, so the result does not depend on the number of threads.
+pub fn summarize_block_row<T: Value>(
+    cells: &[T],
+    ncols: usize,
+    block: usize,
+    nodata: Option<f64>,
+) -> (Summary, Vec<bool>) {
+    let block = block.max(1);
+    // Compared in the cells' type, as the cells were stored.
+    let nodata = nodata.map(|v| T::from_f64(v).to_f64());
+    let nrows = cells.len().checked_div(ncols).unwrap_or(0);
+    let blocks: Vec<(Summary, bool)> = (0..ncols.div_ceil(block))
+        .into_par_iter()
+        .map(|b| {
+            let columns = b * block..((b + 1) * block).min(ncols);
+            let rows = (0..nrows).map(|row| &cells[row * ncols..][columns.clone()]);
+            let (summary, nans) = summarize_rows(rows, nodata);
+            // A NaN that is not the nodata value is data: a writer must keep it.
+            let has_data = match nodata {
+                None => true,
+                Some(v) => summary.count > 0 || (nans > 0 && !v.is_nan()),
+            };
+            (summary, has_data)
+        })
+        .collect();
+    let flags = blocks.iter().map(|(_, has)| *has).collect();
+    let summary = blocks
+        .into_iter()
+        .fold(Summary::default(), |all, (s, _)| all.merge(&s));
+    (summary, flags)
+}
+
+/// Lanes of independent sums: the adds of one lane do not wait for the others', so the loop
+/// runs at the speed of memory rather than of one add's latency.
+const LANES: usize = 8;
+
+/// Statistics of cells in memory and the number of NaN cells among them, in two passes (the
+/// mean, then the squared deviations from it: the most accurate variance); `nodata` already in
+/// the cells' type.
+fn summarize_rows<'a, T: Value>(
+    rows: impl Iterator<Item = &'a [T]> + Clone,
+    nodata: Option<f64>,
+) -> (Summary, u64) {
+    let total: u64 = rows.clone().map(|row| row.len() as u64).sum();
+    let mut summary = Summary {
+        nodata_count: total,
+        ..Summary::default()
+    };
+    // Most blocks of a mosaic lie in the gaps between tiles: one cheap look settles them.
+    if let Some(v) = nodata {
+        let empty = if v.is_nan() {
+            rows.clone().all(|row| all_lanes(row, |c| c.is_nan()))
+        } else {
+            let fill = T::from_f64(v);
+            rows.clone().all(|row| all_lanes(row, |c| c == fill))
+        };
+        if empty {
+            return (summary, if v.is_nan() { total } else { 0 });
+        }
+    }
+    // NaN never equals a cell: with no nodata value (or a NaN one) only NaNs are left out.
+    let nodata = nodata.unwrap_or(f64::NAN);
+    let mut count = [0u64; LANES];
+    let mut nans = [0u64; LANES];
+    let mut sum = [0.0f64; LANES];
+    let mut min = [f64::INFINITY; LANES];
+    let mut max = [f64::NEG_INFINITY; LANES];
+    for row in rows.clone() {
+        for_lanes(row, |lane, value| {
+            let x = value.to_f64();
+            let nan = x.is_nan();
+            let valid = !nan && x != nodata;
+            nans[lane] += u64::from(nan);
+            count[lane] += u64::from(valid);
+            sum[lane] += if valid { x } else { 0.0 };
+            let low = if valid { x } else { f64::INFINITY };
+            let high = if valid { x } else { f64::NEG_INFINITY };
+            min[lane] = if low < min[lane] { low } else { min[lane] };
+            max[lane] = if high > max[lane] { high } else { max[lane] };
+        });
+    }
+    let count: u64 = count.iter().sum();
+    let nans: u64 = nans.iter().sum();
+    summary.nodata_count = total - count;
+    if count == 0 {
+        return (summary, nans);
+    }
+    let sum: f64 = sum.iter().sum();
+    let mean = sum / count as f64;
+    let mut m2 = [0.0f64; LANES];
+    for row in rows {
+        for_lanes(row, |lane, value| {
+            let x = value.to_f64();
+            let d = if !x.is_nan() && x != nodata {
+                x - mean
+            } else {
+                0.0
+            };
+            m2[lane] += d * d;
+        });
+    }
+    summary.count = count;
+    summary.sum = sum;
+    summary.mean = mean;
+    summary.m2 = m2.iter().sum();
+    summary.min = min.into_iter().reduce(f64::min);
+    summary.max = max.into_iter().reduce(f64::max);
+    (summary, nans)
+}
+
+/// `f(lane, cell)` for every cell of `row`, lane by lane in groups of [`LANES`] (a fixed-size
+/// group the compiler turns into vector instructions).
+#[inline(always)]
+fn for_lanes<T: Copy>(row: &[T], mut f: impl FnMut(usize, T)) {
+    let groups = row.chunks_exact(LANES);
+    let rest = groups.remainder();
+    for group in groups {
+        for (lane, &cell) in group.iter().enumerate() {
+            f(lane, cell);
+        }
+    }
+    for (lane, &cell) in rest.iter().enumerate() {
+        f(lane, cell);
+    }
+}
+
+/// Whether `test` holds for every cell of `row`, looking at whole groups of cells without
+/// stopping inside one (which is what lets the compiler vectorize the test).
+#[inline(always)]
+fn all_lanes<T: Copy>(row: &[T], test: impl Fn(T) -> bool) -> bool {
+    let groups = row.chunks_exact(LANES);
+    let rest = groups.remainder();
+    groups
+        .into_iter()
+        .all(|group| group.iter().fold(true, |all, &cell| all & test(cell)))
+        && rest.iter().all(|&cell| test(cell))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,5 +729,28 @@ mod tests {
             Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (7, 1), "{e}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn block_row_summary_and_blocks_with_data() {
+        // 2 rows of 5 columns in blocks of 2: data only in block 1, a NaN alone in block 2.
+        let nd = -9.0f32;
+        let cells = [nd, nd, 1.0, nd, f32::NAN, nd, nd, 4.0, 3.0, nd];
+        let (s, flags) = summarize_block_row(&cells, 5, 2, Some(-9.0));
+        assert_eq!(flags, vec![false, true, true]);
+        assert_eq!((s.count, s.nodata_count), (3, 7));
+        assert_eq!((s.min, s.max, s.mean), (Some(1.0), Some(4.0), 8.0 / 3.0));
+        let mean = 8.0 / 3.0;
+        let m2: f64 = [1.0f64, 4.0, 3.0]
+            .iter()
+            .map(|x| (x - mean) * (x - mean))
+            .sum();
+        assert!((s.m2 - m2).abs() < 1e-12);
+        // A NaN nodata: NaN cells are nodata, and a block of them holds no data.
+        let (s, flags) = summarize_block_row(&[f64::NAN, 2.0], 2, 1, Some(f64::NAN));
+        assert_eq!((flags, s.count), (vec![false, true], 1));
+        // No nodata value: every block holds data.
+        let (_, flags) = summarize_block_row(&[0i32; 4], 4, 2, None);
+        assert_eq!(flags, vec![true, true]);
     }
 }

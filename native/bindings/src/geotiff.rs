@@ -1,0 +1,78 @@
+//! `_native.block_row_stats` and `_native.average_2x2`: argument conversion for the kernels
+//! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::stats` and
+//! `asciigrid_core::overview`).
+
+use asciigrid_core::overview::{average_2x2 as average, Averaged};
+use asciigrid_core::stats::summarize_block_row;
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::run_inline;
+use crate::stats::summary_dict;
+
+/// Call `$go` with `$cells` as the C-contiguous 2-D array of its cell type.
+macro_rules! dispatch {
+    ($cells:expr, |$a:ident| $go:expr) => {{
+        if let Ok($a) = $cells.extract::<PyReadonlyArray2<'_, f32>>() {
+            $go
+        } else if let Ok($a) = $cells.extract::<PyReadonlyArray2<'_, f64>>() {
+            $go
+        } else if let Ok($a) = $cells.extract::<PyReadonlyArray2<'_, i32>>() {
+            $go
+        } else {
+            Err(PyValueError::new_err(
+                "cells must be a C-contiguous 2-D int32, float32 or float64 array",
+            ))
+        }
+    }};
+}
+
+/// Statistics of a block row and, per block of `block` columns, whether it holds data.
+#[pyfunction]
+#[pyo3(signature = (cells, block, nodata=None))]
+pub fn block_row_stats<'py>(
+    py: Python<'py>,
+    cells: &Bound<'py, PyAny>,
+    block: usize,
+    nodata: Option<f64>,
+) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyList>)> {
+    fn go<'py, T: Averaged + numpy::Element>(
+        py: Python<'py>,
+        a: PyReadonlyArray2<'py, T>,
+        block: usize,
+        nodata: Option<f64>,
+    ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyList>)> {
+        let ncols = a.shape()[1];
+        let cells = a.as_slice()?;
+        let (summary, flags) =
+            run_inline(py, |_| Ok(summarize_block_row(cells, ncols, block, nodata)))?;
+        Ok((summary_dict(py, &summary, None)?, PyList::new(py, flags)?))
+    }
+    dispatch!(cells, |a| go(py, a, block, nodata))
+}
+
+/// The next overview level of a block row whose rows and columns both halve.
+#[pyfunction]
+#[pyo3(signature = (cells, nodata=None))]
+pub fn average_2x2<'py>(
+    py: Python<'py>,
+    cells: &Bound<'py, PyAny>,
+    nodata: Option<f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    fn go<'py, T: Averaged + numpy::Element>(
+        py: Python<'py>,
+        a: PyReadonlyArray2<'py, T>,
+        nodata: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (nrows, ncols) = (a.shape()[0], a.shape()[1]);
+        let cells = a.as_slice()?;
+        let out = run_inline(py, |_| average(cells, ncols, nodata))?;
+        Array2::from_shape_vec((nrows / 2, ncols / 2), out)
+            .map(|out| out.into_pyarray(py).into_any())
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+    dispatch!(cells, |a| go(py, a, nodata))
+}

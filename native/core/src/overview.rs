@@ -1,0 +1,159 @@
+//! Overview levels for GeoTIFF output: GDAL's `AVERAGE` resampling of a level that halves
+//! both axes exactly, which is every level but the last few small ones of a pyramid and
+//! almost all of its cells. The writer (Python `asciigrid.geotiff`) handles the other levels.
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::value::Value;
+
+/// A cell type as an overview stores an average.
+pub trait Averaged: Value {
+    /// The cell for the mean of the valid source cells, converted as GDAL converts its
+    /// average: integers are averaged in float32 (GDAL's overview work type), then rounded
+    /// half away from zero (472.499992 becomes 472.5, then 473); floats are rounded to the
+    /// nearest cell value, infinities kept.
+    fn from_mean(mean: f64) -> Self;
+
+    /// The cell of an overview cell with no valid source cell and no nodata value: NaN for
+    /// floats, 0 for integers (what GDAL writes).
+    fn empty() -> Self;
+}
+
+impl Averaged for f64 {
+    fn from_mean(mean: f64) -> Self {
+        mean
+    }
+
+    fn empty() -> Self {
+        f64::NAN
+    }
+}
+
+impl Averaged for f32 {
+    fn from_mean(mean: f64) -> Self {
+        mean as f32
+    }
+
+    fn empty() -> Self {
+        f32::NAN
+    }
+}
+
+impl Averaged for i32 {
+    fn from_mean(mean: f64) -> Self {
+        let mean = f64::from(mean as f32);
+        (mean + 0.5f64.copysign(mean)).trunc() as i32
+    }
+
+    fn empty() -> Self {
+        0
+    }
+}
+
+/// The next overview level of `cells` (row-major, `ncols` wide, an even number of rows and
+/// columns): each output cell the mean of its 2 × 2 source cells that are not nodata, the
+/// nodata value where none is (GDAL's `AVERAGE`). A NaN that is not the nodata value is
+/// averaged like any value, so its output cell is NaN, as in GDAL. Sums are taken in f64 in
+/// a fixed order (each row's pair, then the two rows), so the result does not depend on
+/// threads.
+pub fn average_2x2<T: Averaged>(
+    cells: &[T],
+    ncols: usize,
+    nodata: Option<f64>,
+) -> Result<Vec<T>, Error> {
+    if ncols == 0 || ncols % 2 != 0 || cells.len() % (2 * ncols) != 0 {
+        return Err(Error::Invalid(format!(
+            "internal: a 2 x 2 average needs an even number of rows and columns, got {} cells \
+             in rows of {ncols}",
+            cells.len()
+        )));
+    }
+    let nodata = nodata.map(|v| T::from_f64(v).to_f64());
+    let fill = nodata.map_or_else(T::empty, T::from_f64);
+    let mut out = vec![fill; cells.len() / 4];
+    // One loop per rule, so that the rule is not decided again for every cell.
+    match nodata {
+        None => halve(cells, ncols, &mut out, fill, |_| true),
+        Some(v) if v.is_nan() => halve(cells, ncols, &mut out, fill, |x| !x.is_nan()),
+        Some(v) => halve(cells, ncols, &mut out, fill, |x| x != v),
+    }
+    Ok(out)
+}
+
+/// [`average_2x2`] with `valid` telling the cells to average and `fill` for a cell with none.
+/// Straight-line code per output cell, no branch: the compiler vectorizes it.
+fn halve<T: Averaged>(
+    cells: &[T],
+    ncols: usize,
+    out: &mut [T],
+    fill: T,
+    valid: impl Fn(f64) -> bool + Sync,
+) {
+    let value = |x: f64| if valid(x) { x } else { 0.0 };
+    let weight = |x: f64| if valid(x) { 1.0 } else { 0.0 };
+    out.par_chunks_mut(ncols / 2)
+        .zip(cells.par_chunks(2 * ncols))
+        .for_each(|(out_row, pair)| {
+            let (upper, lower) = pair.split_at(ncols);
+            let quads = upper.chunks_exact(2).zip(lower.chunks_exact(2));
+            for (cell, (up, low)) in out_row.iter_mut().zip(quads) {
+                let [a, b, c, d] = [up[0], up[1], low[0], low[1]].map(T::to_f64);
+                // Each row's pair first, as GDAL adds them.
+                let sum = (value(a) + value(b)) + (value(c) + value(d));
+                let count = (weight(a) + weight(b)) + (weight(c) + weight(d));
+                *cell = if count > 0.0 {
+                    T::from_mean(sum / count)
+                } else {
+                    fill
+                };
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn averages_only_valid_cells() {
+        let cells = [1.0f32, 3.0, -9.0, -9.0, 5.0, -9.0, -9.0, -9.0];
+        let out = average_2x2(&cells, 4, Some(-9.0)).unwrap();
+        assert_eq!(out, vec![3.0, -9.0]);
+    }
+
+    #[test]
+    fn nan_that_is_not_nodata_spreads() {
+        let cells = [1.0f64, f64::NAN, 2.0, 2.0];
+        let out = average_2x2(&cells, 2, Some(-9.0)).unwrap();
+        assert!(out[0].is_nan());
+    }
+
+    #[test]
+    fn nan_nodata_is_left_out() {
+        let cells = [1.0f64, f64::NAN, 2.0, f64::NAN];
+        assert_eq!(average_2x2(&cells, 2, Some(f64::NAN)).unwrap(), vec![1.5]);
+    }
+
+    #[test]
+    fn integers_round_half_away_from_zero() {
+        assert_eq!(average_2x2(&[1i32, 2, 2, 2], 2, None).unwrap(), vec![2]);
+        assert_eq!(
+            average_2x2(&[-1i32, -2, -2, -2], 2, None).unwrap(),
+            vec![-2]
+        );
+        assert_eq!(average_2x2(&[0i32, 0, 0, 1], 2, None).unwrap(), vec![0]);
+    }
+
+    #[test]
+    fn empty_cells_without_nodata() {
+        let out = average_2x2(&[f32::NAN; 4], 2, Some(f64::NAN)).unwrap();
+        assert!(out[0].is_nan());
+    }
+
+    #[test]
+    fn odd_shapes_are_refused() {
+        assert!(average_2x2(&[1.0f32; 6], 3, None).is_err());
+        assert!(average_2x2(&[1.0f32; 6], 2, None).is_err());
+    }
+}
