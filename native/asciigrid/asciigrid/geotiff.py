@@ -8,7 +8,7 @@ A grid (or a mosaic, strip by strip) becomes a tiled, compressed GeoTIFF with in
 overviews and band statistics in one pass:
 
 * strips are compressed and written by a writer thread while the caller parses the next
-  one (a queue of one strip bounds memory; GDAL and the engine both release the GIL);
+  one (at most two strips are held; GDAL and the engine both release the GIL);
 * blocks that are entirely nodata are not written (``SPARSE_OK``); they read back as nodata;
 * overviews are averaged from each strip as it passes (nodata-aware, exactly GDAL's
   ``AVERAGE``: cascading level by level, area-weighted at odd edges) and written into the
@@ -307,7 +307,7 @@ class _Level:
         if len(self.odd_row):
             rows = np.concatenate([self.odd_row, rows])
         even = len(rows) - len(rows) % 2
-        self.odd_row = rows[even:]
+        self.odd_row = rows[even:].copy()  # the rows' buffer may be reused
         pairs = np.ascontiguousarray(rows[:even])
         return _native.average_2x2(pairs, self.nodata)
 
@@ -388,31 +388,33 @@ class _BlockRows:
 
     def __init__(self, nrows: int) -> None:
         self.nrows = nrows
-        self.pending: list[npt.NDArray[Any]] = []
-        self.pending_rows = 0
+        self.held: npt.NDArray[Any] | None = None
+        """Rows of a block row begun by an earlier call, copied (holding a view would keep
+        the caller's whole strip alive)."""
+        self.held_rows = 0
         self.done = 0
         """Rows handed out in block rows."""
 
-    def add(self, rows: npt.NDArray[Any]) -> list[tuple[int, npt.NDArray[Any]]]:
-        """The block rows ``(first row, cells)`` that ``rows`` complete: views of ``rows``
-        where a block row lies within them, joined with the rows held from before where it
-        straddles two calls."""
-        complete: list[tuple[int, npt.NDArray[Any]]] = []
+    def add(self, rows: npt.NDArray[Any]) -> Iterator[tuple[int, npt.NDArray[Any]]]:
+        """The block rows ``(first row, cells)`` that ``rows`` complete, each valid until the
+        next is asked for: views of ``rows`` where a block row lies within them, else the
+        rows held from before completed."""
         while len(rows):
             size = min(BLOCK_SIZE, self.nrows - self.done)
-            take, rows = rows[: size - self.pending_rows], rows[size - self.pending_rows :]
-            if self.pending_rows == 0 and len(take) == size:
-                block_row = take
+            if self.held_rows == 0 and len(rows) >= size:
+                block_row, rows = rows[:size], rows[size:]
             else:
-                self.pending.append(take)
-                self.pending_rows += len(take)
-                if self.pending_rows < size:
-                    break
-                block_row = np.concatenate(self.pending)
-                self.pending, self.pending_rows = [], 0
-            complete.append((self.done, block_row))
+                if self.held is None or self.held.shape[1:] != rows.shape[1:]:
+                    self.held = np.empty((BLOCK_SIZE, rows.shape[1]), rows.dtype)
+                take = min(size - self.held_rows, len(rows))
+                self.held[self.held_rows : self.held_rows + take] = rows[:take]
+                self.held_rows += take
+                rows = rows[take:]
+                if self.held_rows < size:
+                    return
+                block_row, self.held_rows = self.held[:size], 0
+            yield self.done, block_row
             self.done += size
-        return complete
 
 
 def _write_block_row(
@@ -511,6 +513,8 @@ class GeoTiffWriter:
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._queue: queue.Queue[tuple[int, npt.NDArray[Any]] | None] = queue.Queue(maxsize=1)
+        self._taken = threading.Event()
+        """Set by the writer thread each time it takes an item."""
         self._closed = False
         # The file itself (or, for a COG, the finished COG) replaces the target together
         # with the removal of an older target's sidecars; the streamed file of a COG is
@@ -603,14 +607,20 @@ class GeoTiffWriter:
         return self._statistics
 
     def _hand_over(self, item: tuple[int, npt.NDArray[Any]] | None) -> None:
-        """Queue ``item`` for the writer thread, waiting while it is busy with the previous
-        strip; meanwhile move the bar and look for a cancel or the thread's error."""
-        while True:
+        """Hand ``item`` to the writer thread, returning once the thread has taken it (so it
+        is done with the previous strip, and the caller's next strip is the second held, not
+        the third); meanwhile move the bar and look for a cancel or the thread's error."""
+        handed = False
+        while not handed or not self._queue.empty():
             self._raise_pending()
             self._report(self._streamed())
+            if handed:
+                self._taken.wait(_POLL)
+                continue
             try:
+                self._taken.clear()
                 self._queue.put(item, timeout=_POLL)
-                return
+                handed = True
             except queue.Full:
                 continue
 
@@ -718,8 +728,10 @@ class GeoTiffWriter:
         statistics; stop between block rows when asked."""
         try:
             while True:
+                item = None  # the strip just written is freed before the next is taken
                 try:
                     item = self._queue.get(timeout=_POLL)
+                    self._taken.set()
                 except queue.Empty:
                     if self._stop.is_set():
                         return
