@@ -658,8 +658,10 @@ impl Plan {
         );
         let fill = T::from_f64(self.nodata);
         let cells = count.saturating_mul(ncols);
+        // Zeroed memory comes lazily from the system; each band's rows get their nodata and
+        // tile cells below, in parallel, in one pass.
         let mut out =
-            grid::alloc_cells(cells, fill, "mosaic").map_err(|e| self.too_big(e, count))?;
+            grid::alloc_cells(cells, T::default(), "mosaic").map_err(|e| self.too_big(e, count))?;
         let mut failed = Vec::new();
         // One band at a time bounds the tiles held in memory at once.
         for &(band_start, band_rows) in &self.bands {
@@ -695,44 +697,65 @@ impl Plan {
                     Ok(values)
                 })
                 .collect();
+            let mut read: Vec<(&Tile, Vec<T>)> = Vec::with_capacity(members.len());
             for (&i, result) in members.iter().zip(parsed) {
-                let values = match result {
-                    Ok(v) => v,
+                match result {
+                    Ok(values) => read.push((&self.tiles[i], values)),
                     Err(Error::Cancelled) => return Err(Error::Cancelled),
-                    Err(e) if skip_errors => {
-                        failed.push((i, e));
-                        continue;
-                    }
+                    Err(e) if skip_errors => failed.push((i, e)),
                     Err(e) => return Err(e),
-                };
-                let tile = &self.tiles[i];
-                let tile_nodata = tile.header.nodata_for(T::DATA_TYPE).map(T::from_f64);
-                let w = tile.header.ncols;
-                let first = start.max(tile.row);
-                let last = end.min(tile.row + tile.header.nrows);
-                for r in first..last {
-                    let from = (r - tile.row) * w;
-                    let dst_at = (r - start) * ncols + tile.col;
-                    // The plan placed the tile inside the mosaic and check_tile saw its
-                    // size: these ranges exist, but a slip must be an error, not a panic.
-                    let (Some(src), Some(dst)) =
-                        (values.get(from..from + w), out.get_mut(dst_at..dst_at + w))
-                    else {
-                        return Err(Error::Invalid(format!(
-                            "internal: {} does not fit the mosaic's rows",
-                            tile.name
-                        )));
-                    };
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        if Some(s) != tile_nodata {
-                            *d = s;
-                        }
+                }
+            }
+            let (first, last) = (band_start.max(start), band_end.min(end));
+            let rows = out
+                .get_mut((first - start) * ncols..(last - start) * ncols)
+                .ok_or_else(|| Error::Invalid("internal: a band outside the rows read".into()))?;
+            rows.par_chunks_mut(ncols.max(1))
+                .enumerate()
+                .try_for_each(|(k, row)| fill_row(row, first + k, fill, &read))?;
+        }
+        Ok((T::into_grid_data(out), failed))
+    }
+}
+
+/// Mosaic row `r`: nodata, then the row's cells of each tile that covers it (a tile's own
+/// nodata cells leave what is there).
+fn fill_row<T: GridCells>(
+    row: &mut [T],
+    r: usize,
+    fill: T,
+    tiles: &[(&Tile, Vec<T>)],
+) -> Result<(), Error> {
+    row.fill(fill);
+    for (tile, values) in tiles {
+        if r < tile.row || r >= tile.row + tile.header.nrows {
+            continue;
+        }
+        let w = tile.header.ncols;
+        let from = (r - tile.row) * w;
+        // The plan placed the tile inside the mosaic and check_tile saw its size: these
+        // ranges exist, but a slip must be an error, not a panic.
+        let (Some(src), Some(dst)) = (
+            values.get(from..from + w),
+            row.get_mut(tile.col..tile.col + w),
+        ) else {
+            return Err(Error::Invalid(format!(
+                "internal: {} does not fit the mosaic's rows",
+                tile.name
+            )));
+        };
+        match tile.header.nodata_for(T::DATA_TYPE).map(T::from_f64) {
+            None => dst.copy_from_slice(src),
+            Some(own) => {
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    if s != own {
+                        *d = s;
                     }
                 }
             }
         }
-        Ok((T::into_grid_data(out), failed))
     }
+    Ok(())
 }
 
 impl Plan {
