@@ -560,9 +560,9 @@ def mosaic(
     """Read many aligned tiles into one grid (gaps are nodata; later tiles win overlaps).
 
     The rules (CRS, data type, nodata, zip archives and ``pattern``) are those of
-    :func:`mosaic_layout` (``strict`` too); the grid's :attr:`Grid.prj` is the tiles' common ``.prj`` text, so
-    :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")`` reads every
-    ``*.asc`` tile of a delivery of zips in a zip.
+    :func:`mosaic_layout` (``strict`` too); the grid's :attr:`Grid.prj` is the tiles' common
+    ``.prj`` text, so :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")``
+    reads every ``*.asc`` tile of a delivery of zips in a zip.
     """
     plan = _plan(sources, dtype, nodata, False, pattern, strict)
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
