@@ -656,8 +656,18 @@ mod tests {
             Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (8, 1), "{e}"),
             other => panic!("{other:?}"),
         }
-        let long = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4\n";
+        // Ragged rows with a value left over: the header is wrong.
+        let long = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n3 4\n";
         match summarize(Input::Bytes(long), "t", None, None, &Control::new()) {
+            Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (7, 3), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        // A complete row and a value left over: read with a warning, refused when strict.
+        let stale = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4\n";
+        let control = Control::new();
+        let s = summarize(Input::Bytes(stale), "t", None, None, &control).unwrap();
+        assert_eq!((s.count, control.take_warnings().len()), (3, 1));
+        match summarize(Input::Bytes(stale), "t", None, None, &Control::strict()) {
             Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (7, 1), "{e}"),
             other => panic!("{other:?}"),
         }
