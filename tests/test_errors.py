@@ -266,7 +266,9 @@ def test_stricter_than_gdal(tmp_path: Path, name: str) -> None:
     case = CASES[name]
     path = tmp_path / f"{name}.asc"
     path.write_bytes(case.text())
-    assert_parse_error(str(path), str(path), case.positions(), case.words)
+    # Strict: rows complete and then values or word lines left over (row_too_many,
+    # trailing_garbage_line) are otherwise read with a warning (tests/test_trailing.py).
+    assert_parse_error(str(path), str(path), case.positions(), case.words, strict=True)
 
 
 @pytest.mark.parametrize("name", sorted(MISSING))

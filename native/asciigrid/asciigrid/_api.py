@@ -434,12 +434,23 @@ def _isnan(v: float | int) -> bool:
 # --- public functions ----------------------------------------------------------------------
 
 
-def read(source: Source, *, dtype: DTypeLike = None, progress: Progress | None = None) -> Grid:
+def read(
+    source: Source,
+    *,
+    dtype: DTypeLike = None,
+    progress: Progress | None = None,
+    strict: bool = False,
+) -> Grid:
     """Read a whole grid.
 
     ``dtype=None`` picks GDAL's type (int32 unless the file has decimals; see FORMAT.md);
     int32, float32 or float64 forces one. Raises :class:`ParseError` (with path, line and
     column) on any input GDAL would read wrongly or not at all.
+
+    ``strict=True`` refuses, with the :class:`ParseError` it would otherwise be, what is
+    read by default with an :class:`AsciiGridWarning` naming file and line: trailing content
+    after a complete grid (lines starting with a word, or values left over after ``nrows``
+    complete rows of ``ncols`` values; see docs/FORMAT.md).
     """
     is_path = isinstance(source, (str, os.PathLike))
     found = _archive_member(os.fsdecode(source)) if is_path else None
@@ -449,7 +460,7 @@ def read(source: Source, *, dtype: DTypeLike = None, progress: Progress | None =
     else:
         raw_source, name = _native_source(source)
         _refuse_archive(raw_source, name)
-    data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress)
+    data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress, strict)
     if found is not None:
         prj, path = member_prj, name
     elif isinstance(raw_source, str):
@@ -475,6 +486,7 @@ def stats(
     per_source: bool = False,
     progress: Progress | None = None,
     pattern: Pattern = DEFAULT_PATTERN,
+    strict: bool = False,
 ) -> Stats | list[Stats]:
     """Streaming statistics of one grid or of all cells of many grids together.
 
@@ -482,6 +494,7 @@ def stats(
     the GeoTIFF QGIS would make of it). With ``per_source=True`` a list is returned: one
     :class:`Stats` per source, then the combined one last (a zip archive counts as the tiles
     it holds that match ``pattern``, each with its own :class:`Stats`; see :data:`Source`).
+    A grid with trailing content gets one warning naming it (``strict`` as in :func:`read`).
     """
     if histogram_bins is not None:
         if histogram_bins < 1:
@@ -492,7 +505,7 @@ def stats(
     tiles = _native_sources(sources, pattern)
     names = tiles.names
     per, total = _native.stats(
-        tiles.raw, names, _dtype_name(dtype), histogram_bins, histogram_range, progress
+        tiles.raw, names, _dtype_name(dtype), histogram_bins, histogram_range, progress, strict
     )
     combined = Stats._from_native(total, None)
     if not per_source:
@@ -507,6 +520,7 @@ def mosaic_layout(
     nodata: float | None = None,
     skip_errors: bool = False,
     pattern: Pattern = DEFAULT_PATTERN,
+    strict: bool = False,
 ) -> MosaicLayout:
     """Plan a mosaic from the tiles' headers only: union extent, offsets, strips.
 
@@ -527,8 +541,11 @@ def mosaic_layout(
     A zip archive counts as the tiles it holds that match ``pattern`` (see :data:`Source`);
     its members are named ``archive.zip/inner.zip/TILE.asc`` in ``tiles``, ``skipped`` and
     errors, and each takes its CRS from its ``.prj`` sibling.
+
+    ``strict`` is as in :func:`read`, for every tile read through this layout; a tile with
+    trailing content gets one warning naming it.
     """
-    return _plan(sources, dtype, nodata, skip_errors, pattern).layout
+    return _plan(sources, dtype, nodata, skip_errors, pattern, strict).layout
 
 
 def mosaic(
@@ -538,15 +555,16 @@ def mosaic(
     nodata: float | None = None,
     progress: Progress | None = None,
     pattern: Pattern = DEFAULT_PATTERN,
+    strict: bool = False,
 ) -> Grid:
     """Read many aligned tiles into one grid (gaps are nodata; later tiles win overlaps).
 
     The rules (CRS, data type, nodata, zip archives and ``pattern``) are those of
-    :func:`mosaic_layout`; the grid's :attr:`Grid.prj` is the tiles' common ``.prj`` text, so
-    :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")`` reads every
-    ``*.asc`` tile of a delivery of zips in a zip.
+    :func:`mosaic_layout` (``strict`` too); the grid's :attr:`Grid.prj` is the tiles' common
+    ``.prj`` text, so :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")``
+    reads every ``*.asc`` tile of a delivery of zips in a zip.
     """
-    plan = _plan(sources, dtype, nodata, False, pattern)
+    plan = _plan(sources, dtype, nodata, False, pattern, strict)
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
     return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
 
@@ -559,20 +577,21 @@ def iter_mosaic_strips(
     skip_errors: bool = False,
     progress: Progress | None = None,
     pattern: Pattern = DEFAULT_PATTERN,
+    strict: bool = False,
 ) -> Iterator[tuple[int, npt.NDArray[Any], list[tuple[str, Exception]]]]:
     """Yield ``(row_start, strip, failed)`` strip by strip, north to south.
 
     Peak memory is one strip, not the mosaic. ``failed`` lists tiles of that strip whose body
     was bad (only with ``skip_errors=True``; otherwise the error is raised). Given the
-    :class:`MosaicLayout` of :func:`mosaic_layout`, its plan is reused (``dtype`` and
-    ``nodata`` were fixed when it was made). Progress covers one strip at a time. Zip
+    :class:`MosaicLayout` of :func:`mosaic_layout`, its plan is reused (``dtype``,
+    ``nodata`` and ``strict`` were fixed when it was made). Progress covers one strip at a time. Zip
     archives and ``pattern`` are as in :func:`mosaic_layout`; a strip's members are
     decompressed, in parallel, only when it is read.
     """
     if isinstance(sources, MosaicLayout):
         plan = _Plan(sources._native_plan, sources)
     else:
-        plan = _plan(sources, dtype, nodata, skip_errors, pattern)
+        plan = _plan(sources, dtype, nodata, skip_errors, pattern, strict)
     for row_start, row_count in plan.layout.bands:
         data, failed = plan.native.read_rows(row_start, row_count, skip_errors, progress)
         yield row_start, data, [(plan.layout.tiles[i][0], err) for i, err in failed]
@@ -675,11 +694,12 @@ def _plan(
     nodata: float | None,
     skip_errors: bool,
     pattern: Pattern = DEFAULT_PATTERN,
+    strict: bool = False,
 ) -> _Plan:
     tiles = _native_sources(sources, pattern, prj=True)
     keys, prjs = _crs_keys(tiles.prjs)
     native = _native.MosaicPlan(
-        tiles.raw, tiles.names, _dtype_name(dtype), nodata, skip_errors, keys
+        tiles.raw, tiles.names, _dtype_name(dtype), nodata, skip_errors, keys, strict
     )
     raw = native.layout()
     prj = None if raw["crs"] is None else prjs[raw["crs"]]

@@ -35,9 +35,14 @@ def archive_member(path: str) -> tuple[ArchiveMember, str | None] | None:
     when no component of it is a zip file."""
 
 def read(
-    source: str | bytes | ArchiveMember, name: str, dtype: str | None, progress: _Progress
+    source: str | bytes | ArchiveMember,
+    name: str,
+    dtype: str | None = None,
+    progress: _Progress = None,
+    strict: bool = False,
 ) -> tuple[npt.NDArray[Any], dict[str, Any]]:
-    """Parse a whole grid; returns (array, header dict)."""
+    """Parse a whole grid; returns (array, header dict). Trailing content read around is an
+    ``asciigrid.AsciiGridWarning`` (``path:line:column: ...``), refused with ``strict``."""
 
 def read_header(source: str | bytes | ArchiveMember, name: str) -> dict[str, Any]:
     """Parse only the header."""
@@ -51,12 +56,14 @@ def load_file(file: BinaryIO, name: str, *, compressed_size: int | None = None) 
 def stats(
     sources: _Sources,
     names: Sequence[str],
-    dtype: str | None,
-    histogram_bins: int | None,
-    histogram_range: tuple[float, float] | None,
-    progress: _Progress,
+    dtype: str | None = None,
+    histogram_bins: int | None = None,
+    histogram_range: tuple[float, float] | None = None,
+    progress: _Progress = None,
+    strict: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-source statistics and the combined statistics."""
+    """Per-source statistics and the combined statistics (warnings and ``strict`` as in
+    :func:`read`)."""
 
 _Cells = npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
@@ -92,16 +99,18 @@ class MosaicPlan:
         self,
         sources: _Sources,
         names: Sequence[str],
-        dtype: str | None,
-        nodata: float | None,
-        skip_errors: bool,
+        dtype: str | None = None,
+        nodata: float | None = None,
+        skip_errors: bool = False,
         crs: Sequence[int | None] | None = None,
+        strict: bool = False,
     ) -> None:
-        """``crs[i]``: a key for tile ``i``'s CRS (equal keys: one CRS), ``None`` if unknown."""
+        """``crs[i]``: a key for tile ``i``'s CRS (equal keys: one CRS), ``None`` if unknown.
+        ``strict`` applies to every :meth:`read_rows` (see :func:`read`)."""
     def layout(self) -> dict[str, Any]:
         """{header, tiles: [(name, row_off, col_off, nrows, ncols)], skipped: [(name, exc)],
         bands: [(row_start, row_count)], crs: the placed tiles' CRS key or None}"""
     def read_rows(
-        self, row_start: int, row_count: int, skip_errors: bool, progress: _Progress
+        self, row_start: int, row_count: int, skip_errors: bool = False, progress: _Progress = None
     ) -> tuple[npt.NDArray[Any], list[tuple[int, Exception]]]:
         """Rows [row_start, row_start+row_count) of the mosaic, and failed tile indices."""

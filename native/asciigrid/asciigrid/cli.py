@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse trailing content after a complete grid, which is otherwise read with "
+        "a warning (as GDAL reads it)",
+    )
     check.set_defaults(run=_check)
 
     for name, helptext, run in (
@@ -312,7 +318,7 @@ def _check(args: argparse.Namespace) -> int:
     for source in args.files:
         try:
             # Statistics parse every value like a read does, in bounded memory.
-            asciigrid.stats(source)
+            asciigrid.stats(source, strict=args.strict)
         except (OSError, ValueError) as err:
             _report(err, source)
             records.append(_error_record(source, err))

@@ -50,7 +50,7 @@ pub fn archive_tiles(
     label: String,
     patterns: Vec<String>,
 ) -> PyResult<Vec<(ArchiveMember, Option<String>)>> {
-    let found = run(py, None, |control| {
+    let found = run(py, None, false, |control| {
         archive::find_tiles(&path, &label, &patterns, control)
     })?;
     Ok(found

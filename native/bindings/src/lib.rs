@@ -118,9 +118,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 pub(crate) fn run<R: Send>(
     py: Python<'_>,
     progress: Option<Py<PyAny>>,
+    strict: bool,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    let control = Control::new();
+    let control = new_control(strict);
     let (result, interruption) = py.detach(|| {
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel::<()>();
@@ -168,17 +169,47 @@ pub(crate) fn run<R: Send>(
     if let Some(e) = interruption {
         return Err(e);
     }
+    emit_warnings(py, &control)?;
     result.map_err(|e| to_py_err(py, e))
+}
+
+fn new_control(strict: bool) -> Control {
+    if strict {
+        Control::strict()
+    } else {
+        Control::new()
+    }
+}
+
+/// Hand the warnings the work recorded to Python's `warnings` module, as
+/// `asciigrid.AsciiGridWarning`s reading `path:line:column: message`: on the calling thread,
+/// holding the GIL, after the work (a filter that turns warnings into errors raises here).
+pub(crate) fn emit_warnings(py: Python<'_>, control: &Control) -> PyResult<()> {
+    let warnings = control.take_warnings();
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let category = py.import("asciigrid.errors")?.getattr("AsciiGridWarning")?;
+    for w in warnings {
+        let message = std::ffi::CString::new(w.to_string().replace('\0', "\u{FFFD}"))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        // Level 2: the asciigrid function the user called, not this module.
+        PyErr::warn(py, &category, &message, 2)?;
+    }
+    Ok(())
 }
 
 /// [`run`] for work too small to be worth a thread of its own (a tile: well under a
 /// millisecond, so a Ctrl-C is seen as soon as it returns): inline, GIL released.
 pub(crate) fn run_inline<R: Send>(
     py: Python<'_>,
+    strict: bool,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    py.detach(|| engine_pool()?.install(|| work(&Control::new())))
-        .map_err(|e| to_py_err(py, e))
+    let control = new_control(strict);
+    let result = py.detach(|| engine_pool()?.install(|| work(&control)));
+    emit_warnings(py, &control)?;
+    result.map_err(|e| to_py_err(py, e))
 }
 
 /// The engine's thread pool in this process. Not rayon's global pool: that one does not
@@ -281,20 +312,21 @@ pub(crate) fn grid_array<'py>(
 
 /// Parse a whole grid; returns `(array, header dict)`.
 #[pyfunction]
-#[pyo3(signature = (source, name, dtype=None, progress=None))]
+#[pyo3(signature = (source, name, dtype=None, progress=None, strict=false))]
 fn read<'py>(
     py: Python<'py>,
     source: Source,
     name: String,
     dtype: Option<&str>,
     progress: Option<Py<PyAny>>,
+    strict: bool,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
     let dtype = parse_dtype(dtype)?;
     let work = |control: &Control| core::read(source.input(), &name, dtype, control);
     let grid = if progress.is_none() && source.is_small() {
-        run_inline(py, work)?
+        run_inline(py, strict, work)?
     } else {
-        run(py, progress, work)?
+        run(py, progress, strict, work)?
     };
     let data_type = grid.data.data_type();
     let header = header_dict(py, &grid.header, Some(data_type), grid.nodata)?;

@@ -10,12 +10,15 @@ use crate::{grid_array, header_dict, parse_dtype, run, to_py_err, Source};
 #[pyclass(module = "asciigrid._native", frozen)]
 pub struct MosaicPlan {
     plan: Plan,
+    /// Whether reading its tiles refuses what it would otherwise read with a warning.
+    strict: bool,
 }
 
 #[pymethods]
 impl MosaicPlan {
     #[new]
-    #[pyo3(signature = (sources, names, dtype=None, nodata=None, skip_errors=false, crs=None))]
+    #[pyo3(signature = (sources, names, dtype=None, nodata=None, skip_errors=false, crs=None, strict=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         sources: Vec<Source>,
@@ -24,6 +27,7 @@ impl MosaicPlan {
         nodata: Option<f64>,
         skip_errors: bool,
         crs: Option<Vec<Option<u32>>>,
+        strict: bool,
     ) -> PyResult<Self> {
         let crs = crs.unwrap_or_default();
         let dtype = parse_dtype(dtype)?;
@@ -32,10 +36,10 @@ impl MosaicPlan {
             .map(Source::to_owned_input)
             .zip(names)
             .collect();
-        let plan = run(py, None, |control| {
+        let plan = run(py, None, strict, |control| {
             Plan::new(inputs, dtype, nodata, skip_errors, &crs, control)
         })?;
-        Ok(MosaicPlan { plan })
+        Ok(MosaicPlan { plan, strict })
     }
 
     /// {header, tiles: [(name, row, col, nrows, ncols)], skipped: [(name, exception)],
@@ -79,7 +83,7 @@ impl MosaicPlan {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
         let plan = &self.plan;
-        let (data, failed) = run(py, progress, |control| {
+        let (data, failed) = run(py, progress, self.strict, |control| {
             plan.read_rows(row_start, row_count, skip_errors, control)
         })?;
         let failures = PyList::empty(py);

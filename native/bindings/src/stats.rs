@@ -33,7 +33,8 @@ pub(crate) fn summary_dict<'py>(
 
 /// Per-source statistics and the combined statistics.
 #[pyfunction]
-#[pyo3(signature = (sources, names, dtype=None, histogram_bins=None, histogram_range=None, progress=None))]
+#[pyo3(signature = (sources, names, dtype=None, histogram_bins=None, histogram_range=None, progress=None, strict=false))]
+#[allow(clippy::too_many_arguments)]
 pub fn stats<'py>(
     py: Python<'py>,
     sources: Vec<Source>,
@@ -42,6 +43,7 @@ pub fn stats<'py>(
     histogram_bins: Option<i64>,
     histogram_range: Option<(f64, f64)>,
     progress: Option<Py<PyAny>>,
+    strict: bool,
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
     // Any int is taken, so that a negative or huge one is the core's ValueError (not a
     // conversion's OverflowError).
@@ -51,7 +53,7 @@ pub fn stats<'py>(
         histogram_bins,
         histogram_range,
     };
-    let (per, total, histogram) = run(py, progress, |control| {
+    let (per, total, histogram) = run(py, progress, strict, |control| {
         let inputs: Vec<_> = sources
             .iter()
             .map(Source::input)

@@ -59,6 +59,8 @@ impl<T> Sink<T> for SliceSink<'_, T> {
 pub enum Stop {
     /// A token is not a value.
     Bad(Located),
+    /// The text ended before the grid was full (see [`too_few`]).
+    Short(Located),
     /// A value came after the sink was full; its offset.
     Extra(u64),
     /// The caller cancelled.
@@ -103,7 +105,7 @@ impl Stop {
         locate: impl FnOnce(Located) -> ParseError,
     ) -> Error {
         match self {
-            Stop::Bad(loc) => Error::Parse(locate(loc)),
+            Stop::Bad(loc) | Stop::Short(loc) => Error::Parse(locate(loc)),
             Stop::Extra(at) => Error::Parse(locate(Located::new(
                 at,
                 format!(
@@ -119,9 +121,20 @@ impl Stop {
         }
     }
 
+    /// Where a parse that stopped here may have met content after the grid (a value past
+    /// `ncols × nrows`, or a token that is not one): the offset to examine, see
+    /// [`crate::trailing`].
+    pub fn trailing_at(&self) -> Option<u64> {
+        match self {
+            Stop::Bad(e) => Some(e.offset),
+            Stop::Extra(at) => Some(*at),
+            Stop::Short(_) | Stop::Cancelled | Stop::Io { .. } => None,
+        }
+    }
+
     fn offset(&self) -> u64 {
         match self {
-            Stop::Bad(e) => e.offset,
+            Stop::Bad(e) | Stop::Short(e) => e.offset,
             Stop::Extra(at) => *at,
             Stop::Cancelled | Stop::Io { .. } => 0,
         }

@@ -1,8 +1,13 @@
 //! Progress and cancellation shared between the engine's worker threads and its caller.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
-/// Shared progress counter and cancel flag. The engine only adds to `done` and reads the
+use crate::trailing::Warning;
+
+/// Shared progress counter and cancel flag, the caller's strictness, and the warnings of
+/// the call (collected here, from whichever worker thread reads which source, so that every
+/// reader reports them the same way without returning them through each of its layers). The engine only adds to `done` and reads the
 /// flag; the caller (e.g. the Python binding, polling from its own thread) reads `done` and
 /// may [`Control::cancel`] at any time. Workers notice a cancel between chunks of a few MB.
 #[derive(Debug, Default)]
@@ -11,12 +16,42 @@ pub struct Control {
     done: AtomicU64,
     total: AtomicU64,
     total_fixed: AtomicBool,
+    strict: bool,
+    warnings: Mutex<Vec<Warning>>,
 }
 
 impl Control {
     /// A fresh control: nothing done, not cancelled.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A fresh control whose reads refuse what they would otherwise read with a warning
+    /// (trailing content after a grid: see [`crate::trailing`]).
+    pub fn strict() -> Self {
+        Control {
+            strict: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether reads refuse what they would otherwise read with a warning.
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// Record a warning for the caller.
+    pub fn warn(&self, warning: Warning) {
+        let mut w = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
+        // A tile read once per strip it spans warns once.
+        if !w.contains(&warning) {
+            w.push(warning);
+        }
+    }
+
+    /// The warnings recorded so far, in the order they came, leaving none behind.
+    pub fn take_warnings(&self) -> Vec<Warning> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Ask the engine to stop; the running call returns [`crate::Error::Cancelled`].

@@ -1,10 +1,13 @@
 //! Reading a whole grid, or just its header.
 
+use std::cell::Cell;
+
 use crate::body::{self, Stop};
 use crate::control::Control;
 use crate::error::{Error, Located};
 use crate::header::{parse_header, Header, HeaderError};
 use crate::source::{self, Input};
+use crate::trailing::{self, Trailing};
 use crate::value::{DataType, Value};
 use crate::window::{ChunkText, InMemory, Opened, WindowedFile};
 
@@ -166,41 +169,133 @@ pub fn parse_grid(
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Grid, Error> {
+    parse_grid_then(text, name, dtype, control, |header, at| {
+        Ok(trailing::examine_text(text, header, at))
+    })
+}
+
+/// How a reader looks at what follows a grid whose parse stopped at an offset (see
+/// [`trailing`]): the text in memory, or the source read again.
+type Examine<'a> = dyn Fn(&Header, u64) -> Result<Option<Trailing>, Error> + 'a;
+
+/// [`parse_grid`], `examine` telling accepted trailing content from a real error when the
+/// parse stops after the grid's last value.
+fn parse_grid_then(
+    text: &[u8],
+    name: &str,
+    dtype: Option<DataType>,
+    control: &Control,
+    examine: impl Fn(&Header, u64) -> Result<Option<Trailing>, Error>,
+) -> Result<Grid, Error> {
     let (header, survey) = survey_text(text, name, control)?;
     let cells = header.cells();
-    let fail = |s| stop_error(s, name, text, cells);
+    let stopped = Cell::new(None);
+    let fail = |s: Stop| {
+        stopped.set(s.trailing_at());
+        stop_error(s, name, text, cells)
+    };
     let body = Body {
         text: &InMemory::new(text),
         end: text.len(),
         name,
         survey,
         fail,
+        tail_marker: false,
     };
-    body.into_grid(header, dtype, control)
+    let err = match body.into_grid(header.clone(), dtype, control) {
+        Err(e) => e,
+        ok => return ok,
+    };
+    match accepted(stopped.get(), &header, name, control, &examine)? {
+        Some(t) => {
+            let grid_text = text.get(..t.grid_end as usize).unwrap_or(text);
+            let (header, survey) = survey_text(grid_text, name, control)?;
+            let body = Body {
+                text: &InMemory::new(grid_text),
+                end: grid_text.len(),
+                name,
+                survey,
+                fail: |s| stop_error(s, name, grid_text, cells),
+                tail_marker: t.float_marker,
+            };
+            body.into_grid(header, dtype, control)
+        }
+        None => Err(err),
+    }
+}
+
+/// The trailing content to read around, when a parse stopped at `stopped` (see
+/// [`Stop::trailing_at`]) after the grid's last value and `examine` accepts what follows
+/// (warning through `control`, unless it is strict).
+pub(crate) fn accepted(
+    stopped: Option<u64>,
+    header: &Header,
+    name: &str,
+    control: &Control,
+    examine: &Examine<'_>,
+) -> Result<Option<Trailing>, Error> {
+    let Some(at) = stopped else {
+        return Ok(None);
+    };
+    let found = examine(header, at)?;
+    Ok(trailing::settle(found, name, header, control))
 }
 
 /// Read a large plain file window by window. A file changed during the read is an error
 /// whatever the read found (a mix of old and new text may parse, or fail where the old file
 /// had no problem): see [`crate::window::FileIdentity`].
 fn read_windowed(
-    file: &WindowedFile,
+    mut file: WindowedFile,
     path: &std::path::Path,
     name: &str,
     dtype: Option<DataType>,
     control: &Control,
 ) -> Result<Grid, Error> {
     let cells = file.header.cells();
-    let fail = |s| file.error(s, name, cells);
-    let grid = file.survey(control).map_err(fail).and_then(|survey| {
-        let body = Body {
-            text: file,
-            end: file.body().end,
-            name,
-            survey,
-            fail,
+    let stopped = Cell::new(None);
+    let grid = {
+        let fail = |s: Stop| {
+            stopped.set(s.trailing_at());
+            file.error(s, name, cells)
         };
-        body.into_grid(file.header.clone(), dtype, control)
-    });
+        file.survey(control).map_err(&fail).and_then(|survey| {
+            let body = Body {
+                text: &file,
+                end: file.body().end,
+                name,
+                survey,
+                fail: &fail,
+                tail_marker: false,
+            };
+            body.into_grid(file.header.clone(), dtype, control)
+        })
+    };
+    let grid = match grid {
+        Err(err) => {
+            let examine =
+                |h: &Header, at| trailing::examine_input(Input::Path(path), name, h, at, control);
+            match accepted(stopped.get(), &file.header.clone(), name, control, &examine) {
+                Ok(Some(t)) => {
+                    file.end_at(t.grid_end);
+                    let fail = |s| file.error(s, name, cells);
+                    file.survey(control).map_err(fail).and_then(|survey| {
+                        let body = Body {
+                            text: &file,
+                            end: file.body().end,
+                            name,
+                            survey,
+                            fail,
+                            tail_marker: t.float_marker,
+                        };
+                        body.into_grid(file.header.clone(), dtype, control)
+                    })
+                }
+                Ok(None) => Err(err),
+                Err(e) => Err(e),
+            }
+        }
+        ok => ok,
+    };
     file.unless_changed(path, name, grid)
 }
 
@@ -214,6 +309,9 @@ struct Body<'a, C, F> {
     survey: body::Survey,
     /// Turns a stop into the caller's error (locating it in the text).
     fail: F,
+    /// Whether trailing content cut off the text holds a float marker (GDAL's type scan
+    /// reads the whole file).
+    tail_marker: bool,
 }
 
 impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
@@ -224,7 +322,8 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         dtype: Option<DataType>,
         control: &Control,
     ) -> Result<Grid, Error> {
-        let data_type = resolve_data_type(dtype, &header, self.survey.float_marker());
+        let markers = self.survey.float_marker() || self.tail_marker;
+        let data_type = resolve_data_type(dtype, &header, markers);
         if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
             return Err(Error::Invalid(format!(
                 "{}: nodata 'null' cannot be stored in an int32 grid; read it as float32 or \
@@ -254,7 +353,7 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         let written = body::fill(self.text, &self.survey, &mut out, control).map_err(&self.fail)?;
         if (written as u64) < cells {
             let problem = body::too_few(written as u64, cells, self.end as u64);
-            return Err((self.fail)(Stop::Bad(problem)));
+            return Err((self.fail)(Stop::Short(problem)));
         }
         Ok(out)
     }
@@ -269,11 +368,13 @@ pub fn read(
 ) -> Result<Grid, Error> {
     if let Input::Path(path) = input {
         match WindowedFile::open(path, name, control)? {
-            Opened::Windowed(file) => return read_windowed(&file, path, name, dtype, control),
+            Opened::Windowed(file) => return read_windowed(file, path, name, dtype, control),
             Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
+            // Read once, and only up to the value after the grid (its budget): what follows
+            // cannot be seen, so trailing content stays an error here.
             Opened::NonRegular(file) => {
                 let text = source::load_stream(file, name, control)?;
-                return parse_grid(&text, name, dtype, control);
+                return parse_grid_then(&text, name, dtype, control, |_, _| Ok(None));
             }
             Opened::Stream => {}
         }
@@ -283,7 +384,14 @@ pub fn read(
         control.fix_total(size);
     }
     let text = source::load(input, name)?;
-    parse_grid(&text, name, dtype, control)
+    if matches!(text, std::borrow::Cow::Borrowed(_)) {
+        return parse_grid(&text, name, dtype, control);
+    }
+    // Decompressed only up to the value after the grid (its budget): look at what follows
+    // by reading the source again.
+    parse_grid_then(&text, name, dtype, control, |header, at| {
+        trailing::examine_input(input, name, header, at, control)
+    })
 }
 
 /// Read only the header, reading as few bytes as it needs (64 KiB at a time).

@@ -3,16 +3,19 @@
 //! in the grid's data type (a Float32 grid's cells are rounded to f32 first), so the results
 //! equal those of any tool reading the same grid through GDAL.
 
+use std::cell::Cell;
+
 use rayon::prelude::*;
 
 use crate::body::{self, parse_chunk, Sink, Stop};
 use crate::control::Control;
 use crate::error::Error;
-use crate::grid::{resolve_data_type, stop_error};
+use crate::grid::{resolve_data_type, stop_error, Grid, GridData};
 use crate::header::Header;
 use crate::scan::count_tokens;
 use crate::source::Input;
 use crate::stream::BlockStream;
+use crate::trailing;
 use crate::value::{DataType, Value};
 use crate::window::{ChunkText, InMemory, Opened, WindowedFile};
 
@@ -255,11 +258,64 @@ pub fn summarize(
     histogram: Option<&HistogramSpec>,
     control: &Control,
 ) -> Result<Summary, Error> {
+    let stopped = Cell::new(None);
+    let err = match summarize_once(input, name, forced, histogram, control, &stopped) {
+        Err(e) => e,
+        ok => return ok,
+    };
+    if stopped.get().is_none() {
+        return Err(err);
+    }
+    // Stopped after the grid's last value: trailing content, read around (with a warning)
+    // by reading the grid. Only such files pay for holding their cells.
+    let header = crate::grid::read_header(input, name)?;
+    let examine = |h: &Header, at| trailing::examine_input(input, name, h, at, control);
+    if crate::grid::accepted(stopped.get(), &header, name, control, &examine)?.is_none() {
+        return Err(err);
+    }
+    let grid = crate::grid::read(input, name, forced, control)?;
+    Ok(summarize_grid(&grid, histogram))
+}
+
+/// Statistics of a grid in memory, as [`summarize`] computes them from its text.
+fn summarize_grid(grid: &Grid, histogram: Option<&HistogramSpec>) -> Summary {
+    fn all<T: Value>(values: &[T], acc: &mut ChunkStats<'_>) {
+        for &v in values {
+            acc.push(v);
+        }
+    }
+    let edges = histogram.map(HistogramSpec::edges);
+    let mut acc = ChunkStats::new(
+        grid.header.cells(),
+        grid.nodata,
+        histogram.zip(edges.as_deref()),
+    );
+    match &grid.data {
+        GridData::Int32(v) => all(v, &mut acc),
+        GridData::Float32(v) => all(v, &mut acc),
+        GridData::Float64(v) => all(v, &mut acc),
+    }
+    acc.finish(grid.data.data_type())
+}
+
+/// [`summarize`] of the text as it is; a stop that may be at trailing content leaves its
+/// offset in `stopped`.
+fn summarize_once(
+    input: Input<'_>,
+    name: &str,
+    forced: Option<DataType>,
+    histogram: Option<&HistogramSpec>,
+    control: &Control,
+    stopped: &Cell<Option<u64>>,
+) -> Result<Summary, Error> {
     if let Input::Path(path) = input {
         match WindowedFile::open(path, name, control)? {
             Opened::Windowed(file) => {
                 let cells = file.header.cells();
-                let fail = |s| file.error(s, name, cells);
+                let fail = |s: Stop| {
+                    stopped.set(s.trailing_at());
+                    file.error(s, name, cells)
+                };
                 let end = file.body().end;
                 let header = &file.header;
                 let summary = file.survey(control).map_err(fail).and_then(|survey| {
@@ -270,13 +326,29 @@ pub fn summarize(
                 return file.unless_changed(path, name, summary);
             }
             Opened::Whole(bytes) => {
-                return summarize(Input::Bytes(&bytes), name, forced, histogram, control)
+                return summarize_once(
+                    Input::Bytes(&bytes),
+                    name,
+                    forced,
+                    histogram,
+                    control,
+                    stopped,
+                )
             }
             // A FIFO or pipe can be read only once, and its data type is known only at its
-            // end: its text is held, within the budget its header allows.
+            // end: its text is held, within the budget its header allows (so trailing
+            // content, not read, stays an error: `stopped` is not told).
             Opened::NonRegular(file) => {
                 let text = crate::source::load_stream(file, name, control)?;
-                return summarize(Input::Bytes(&text), name, forced, histogram, control);
+                let ignored = Cell::new(None);
+                return summarize_once(
+                    Input::Bytes(&text),
+                    name,
+                    forced,
+                    histogram,
+                    control,
+                    &ignored,
+                );
             }
             Opened::Stream => {}
         }
@@ -284,7 +356,10 @@ pub fn summarize(
     if let Input::Bytes(text) = input {
         if !crate::source::is_gzip(text) {
             let (header, survey) = crate::grid::survey_text(text, name, control)?;
-            let fail = |s| stop_error(s, name, text, header.cells());
+            let fail = |s: Stop| {
+                stopped.set(s.trailing_at());
+                stop_error(s, name, text, header.cells())
+            };
             let whole = InMemory::new(text);
             return summarize_surveyed(
                 &whole,
@@ -300,15 +375,12 @@ pub fn summarize(
     }
     let header = crate::grid::read_header(input, name)?;
     let data_type = data_type_of(input, name, forced, &header)?;
-    match data_type {
-        DataType::Int32 => summarize_as::<i32>(input, name, forced, data_type, histogram, control),
-        DataType::Float32 => {
-            summarize_as::<f32>(input, name, forced, data_type, histogram, control)
-        }
-        DataType::Float64 => {
-            summarize_as::<f64>(input, name, forced, data_type, histogram, control)
-        }
-    }
+    let as_type = match data_type {
+        DataType::Int32 => summarize_as::<i32>,
+        DataType::Float32 => summarize_as::<f32>,
+        DataType::Float64 => summarize_as::<f64>,
+    };
+    as_type(input, name, forced, data_type, histogram, control, stopped)
 }
 
 /// What the chunks of one stretch of text share.
@@ -398,7 +470,7 @@ fn summarize_surveyed(
     );
     let seen = total.count + total.nodata_count;
     if seen < header.cells() {
-        return Err(fail(Stop::Bad(body::too_few(
+        return Err(fail(Stop::Short(body::too_few(
             seen,
             header.cells(),
             end as u64,
@@ -414,6 +486,7 @@ fn summarize_as<T: Value>(
     data_type: DataType,
     histogram: Option<&HistogramSpec>,
     control: &Control,
+    stopped: &Cell<Option<u64>>,
 ) -> Result<Summary, Error> {
     let mut stream = BlockStream::open(input, name)?;
     let cells = stream.header.cells();
@@ -426,8 +499,8 @@ fn summarize_as<T: Value>(
     let mut seen = 0u64;
     while let Some(base) = stream.next_block()? {
         let block = stream.block();
-        let survey =
-            body::survey(block, 0..block.len(), control).map_err(|s| stop(s, &stream, cells))?;
+        let survey = body::survey(block, 0..block.len(), control)
+            .map_err(|s| stop(s, &stream, cells, stopped))?;
         let job = ChunkJob {
             text: &InMemory { text: block, base },
             survey: &survey,
@@ -436,7 +509,8 @@ fn summarize_as<T: Value>(
             histogram: histogram.zip(edges.as_deref()),
             data_type,
         };
-        let parts = summarize_chunks::<T, _>(&job, control).map_err(|s| stop(s, &stream, cells))?;
+        let parts = summarize_chunks::<T, _>(&job, control)
+            .map_err(|s| stop(s, &stream, cells, stopped))?;
         for part in &parts {
             seen += part.count + part.nodata_count;
             total = total.merge(part);
@@ -449,7 +523,8 @@ fn summarize_as<T: Value>(
     Ok(total)
 }
 
-fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64) -> Error {
+fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64, stopped: &Cell<Option<u64>>) -> Error {
+    stopped.set(s.trailing_at());
     s.into_error(stream.name(), cells, |loc| stream.locate(loc))
 }
 
@@ -724,8 +799,18 @@ mod tests {
             Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (8, 1), "{e}"),
             other => panic!("{other:?}"),
         }
-        let long = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4\n";
+        // Ragged rows with a value left over: the header is wrong.
+        let long = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n3 4\n";
         match summarize(Input::Bytes(long), "t", None, None, &Control::new()) {
+            Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (7, 3), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        // A complete row and a value left over: read with a warning, refused when strict.
+        let stale = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4\n";
+        let control = Control::new();
+        let s = summarize(Input::Bytes(stale), "t", None, None, &control).unwrap();
+        assert_eq!((s.count, control.take_warnings().len()), (3, 1));
+        match summarize(Input::Bytes(stale), "t", None, None, &Control::strict()) {
             Err(Error::Parse(e)) => assert_eq!((e.line, e.column), (7, 1), "{e}"),
             other => panic!("{other:?}"),
         }

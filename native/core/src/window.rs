@@ -240,6 +240,12 @@ impl WindowedFile {
         })
     }
 
+    /// End the text at offset `end` (the end of the grid, when what follows is trailing
+    /// content read around: see [`crate::trailing`]).
+    pub fn end_at(&mut self, end: u64) {
+        self.len = usize::try_from(end).map_or(self.len, |end| end.min(self.len));
+    }
+
     /// The body's range in the file.
     pub fn body(&self) -> Range<usize> {
         self.header.body_offset..self.len

@@ -67,9 +67,11 @@ fn both(
     Result<asciigrid_core::Grid, Error>,
     Result<asciigrid_core::Grid, Error>,
 ) {
+    // Strict, so that values left over after complete rows stay errors to compare (they are
+    // otherwise read with a warning: see `trailing_content_is_read_like_whole_text`).
     let file = file_with(text);
-    let windowed = read(Input::Path(file.path()), "g.asc", dtype, &Control::new());
-    let whole = read(Input::Bytes(text), "g.asc", dtype, &Control::new());
+    let windowed = read(Input::Path(file.path()), "g.asc", dtype, &Control::strict());
+    let whole = read(Input::Bytes(text), "g.asc", dtype, &Control::strict());
     (windowed, whole)
 }
 
@@ -161,6 +163,30 @@ fn windowed_errors_are_located_like_whole_ones() {
         let (windowed, whole) = both(&bad, None);
         assert_eq!(parse_error(windowed), parse_error(whole), "{what}");
     }
+}
+
+/// Values left over after complete rows, at the end of a windowed file: read around with one
+/// warning, as the same text in memory is.
+#[test]
+fn trailing_content_is_read_like_whole_text() {
+    let text = varied_text(1000, 600);
+    let stale = format!("{text} 7 8\nNOTES\n");
+    let file = file_with(stale.as_bytes());
+    let (a, b) = (Control::new(), Control::new());
+    let windowed = read(Input::Path(file.path()), "g.asc", None, &a).unwrap();
+    let whole = read(Input::Bytes(stale.as_bytes()), "g.asc", None, &b).unwrap();
+    let plain = read(
+        Input::Bytes(text.as_bytes()),
+        "g.asc",
+        None,
+        &Control::new(),
+    )
+    .unwrap();
+    assert_eq!(windowed, whole);
+    assert_eq!(windowed, plain);
+    let (wa, wb) = (a.take_warnings(), b.take_warnings());
+    assert_eq!(wa, wb);
+    assert_eq!(wa.len(), 1, "{wa:?}");
 }
 
 #[test]
