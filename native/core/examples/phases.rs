@@ -25,7 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t_survey = t.elapsed();
         let t = Instant::now();
         let mut out = vec![0f32; file.header.ncols * file.header.nrows];
-        let n = body::fill(&file, &survey, &mut out, &c).map_err(|e| format!("{e:?}"))?;
+        let nulls = body::Nulls::of(&file.header, asciigrid_core::DataType::Float32);
+        let n = body::fill(&file, &survey, &nulls, &mut out, &c).map_err(|e| format!("{e:?}"))?;
         let t_fill = t.elapsed();
         println!(
             "survey {t_survey:?} fill {t_fill:?} ({n} values, {} chunks)",

@@ -9,11 +9,12 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{Error, Located, ParseError};
+use crate::header::Header;
 use crate::scan::{
     after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, worth_parallel,
     ChunkCount,
 };
-use crate::value::{Shape, Value};
+use crate::value::{DataType, Shape, Value};
 use crate::window::ChunkText;
 
 /// Where parsed values go.
@@ -141,17 +142,104 @@ impl Stop {
     }
 }
 
+/// How a `*` token reads: GRASS's null marker (docs/FORMAT.md, "GRASS `*` null cells"). The
+/// default (ESRI grids) reads none: `*` is a token that is not a number.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Nulls {
+    /// The value of a `*` cell in the type being parsed (`None`: `*` is not a value).
+    star: Option<f64>,
+    /// Whether no data cell may hold that value (the header did not name it, see
+    /// [`crate::header::GRASS_NULL`]).
+    reserved: bool,
+}
+
+impl Nulls {
+    /// The null cells of a grid with `header` read as `dtype`: those of its nodata value as
+    /// that type holds it, so a `*` cell equals a cell that spells the value out.
+    pub fn of(header: &Header, dtype: DataType) -> Nulls {
+        let star = if header.star_nulls {
+            header.nodata_for(dtype)
+        } else {
+            None
+        };
+        let reserved = header.nodata.as_ref().is_some_and(|n| n.reserved);
+        Nulls { star, reserved }
+    }
+
+    /// The value no data cell may hold, as `T`.
+    fn reserved_as<T: Value>(&self) -> Option<T> {
+        self.star.filter(|_| self.reserved).map(T::from_f64)
+    }
+
+    /// A token that is not a number: `Some` if it is a `*` null cell, with its value, or why
+    /// the grid's type cannot hold that value (`null: 1.5` read as int32 would silently make
+    /// the null cells data).
+    #[cold]
+    fn star<T: Value>(&self, text: &[u8], pos: usize) -> Option<Result<T, String>> {
+        let v = self.star?;
+        let alone = text.get(pos + 1).is_none_or(|&b| is_space(b));
+        if text.get(pos) != Some(&b'*') || !alone {
+            return None;
+        }
+        let cell = T::from_f64(v);
+        if cell.to_f64() == v || (v.is_nan() && cell.is_nan()) {
+            return Some(Ok(cell));
+        }
+        Some(Err(format!(
+            "'*' is a null cell, but this grid's null value {v} cannot be stored in an {} \
+             grid; read it with dtype float32 or float64",
+            T::DATA_TYPE.name()
+        )))
+    }
+}
+
+/// The error for a data cell holding the value a GRASS grid's `*` cells read as.
+#[cold]
+#[inline(never)]
+fn reserved_error(text: &[u8], pos: usize, base: u64) -> Stop {
+    let token = &text[pos..crate::value::token_end(text, pos)];
+    Stop::Bad(Located::new(
+        base + pos as u64,
+        format!(
+            "'{}' reads as {}, the nodata value of this GRASS grid's '*' null cells (it has \
+             no 'null:' line), so it would read as nodata; add a 'null:' line naming a value \
+             no cell holds",
+            crate::error::show_token(token),
+            crate::header::GRASS_NULL
+        ),
+    ))
+}
+
 /// Parse into `sink` every value that starts in `range` of `text` (a value starting there
 /// may run on past the range's end; one that started before it belongs to the previous
-/// chunk). `base` is the offset of `text[0]` in the whole text, for error positions.
-///
-/// Values are found 64 bytes at a time from a mask of the separators, so where the next value
-/// starts never waits for the current one to be parsed: the processor parses several at once.
-#[inline]
+/// chunk). `base` is the offset of `text[0]` in the whole text, for error positions; `nulls`
+/// says how `*` tokens read (see [`Nulls::of`]).
 pub fn parse_chunk<T: Value, S: Sink<T>>(
     text: &[u8],
     range: Range<usize>,
     base: u64,
+    nulls: &Nulls,
+    sink: &mut S,
+) -> Result<(), Stop> {
+    // Only a grid with a reserved value looks at every value it parses: the loop is
+    // compiled twice, and an ESRI grid's has no such test.
+    match nulls.reserved_as::<T>() {
+        Some(reserved) => parse_tokens::<T, S, true>(text, range, base, nulls, reserved, sink),
+        None => parse_tokens::<T, S, false>(text, range, base, nulls, T::default(), sink),
+    }
+}
+
+/// [`parse_chunk`]; with `RESERVED`, a value equal to `reserved` is an error.
+///
+/// Values are found 64 bytes at a time from a mask of the separators, so where the next value
+/// starts never waits for the current one to be parsed: the processor parses several at once.
+#[inline]
+fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
+    text: &[u8],
+    range: Range<usize>,
+    base: u64,
+    nulls: &Nulls,
+    reserved: T,
     sink: &mut S,
 ) -> Result<(), Stop> {
     let end = range.end.min(text.len());
@@ -159,6 +247,9 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
     // Whether the byte before `at` belongs to a token (one that started before the range).
     let mut inside_before = at > 0 && !is_space(text[at - 1]);
     let mut shape = Shape::default();
+    let mut one = |pos: usize, shape: &mut Shape| {
+        parse_one::<T, S, RESERVED>(text, pos, base, sink, shape, nulls, reserved)
+    };
     while at < end {
         let Some(block) = text.get(at..at + 64) else {
             break;
@@ -173,7 +264,7 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
         while starts != 0 {
             let pos = at + starts.trailing_zeros() as usize;
             starts &= starts - 1;
-            parse_one(text, pos, base, sink, &mut shape)?;
+            one(pos, &mut shape)?;
         }
         inside_before = inside >> 63 != 0;
         at += 64;
@@ -184,7 +275,7 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
             inside_before = false;
         } else {
             if !inside_before {
-                parse_one(text, at, base, sink, &mut shape)?;
+                one(at, &mut shape)?;
             }
             inside_before = true;
         }
@@ -193,29 +284,40 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
     Ok(())
 }
 
-/// A value [`Value::parse_short`] does not take (or a bad token), kept out of line so the
-/// hot loop keeps its registers.
+/// A value [`Value::parse_short`] does not take, a `*` null cell, or a bad token, kept out of
+/// line so the hot loop keeps its registers.
 #[cold]
 #[inline(never)]
-fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64) -> Result<T, Stop> {
-    T::parse_at(text, pos)
-        .map(|(value, _)| value)
-        .map_err(|e| Stop::Bad(Located::new(base + e.at as u64, e.message)))
+fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Result<T, Stop> {
+    let bad = |message| Stop::Bad(Located::new(base + pos as u64, message));
+    match T::parse_at(text, pos) {
+        Ok((value, _)) if nulls.reserved_as::<T>() == Some(value) => {
+            Err(reserved_error(text, pos, base))
+        }
+        Ok((value, _)) => Ok(value),
+        Err(e) => match nulls.star::<T>(text, pos) {
+            Some(star) => star.map_err(bad),
+            None => Err(Stop::Bad(Located::new(base + e.at as u64, e.message))),
+        },
+    }
 }
 
 /// Parse the value starting at `text[pos]` into `sink`; `shape` is the layout of the
 /// previous short token (see [`Value::parse_short`]).
 #[inline(always)]
-fn parse_one<T: Value, S: Sink<T>>(
+fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool>(
     text: &[u8],
     pos: usize,
     base: u64,
     sink: &mut S,
     shape: &mut Shape,
+    nulls: &Nulls,
+    reserved: T,
 ) -> Result<(), Stop> {
     let value = match T::parse_short(text, pos, shape) {
+        Some(v) if RESERVED && v == reserved => return Err(reserved_error(text, pos, base)),
         Some(v) => v,
-        None => parse_long(text, pos, base)?,
+        None => parse_long(text, pos, base, nulls)?,
     };
     if sink.push(value) {
         Ok(())
@@ -281,11 +383,12 @@ pub fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Sur
 }
 
 /// Second pass: parse every chunk in parallel into its place in `out` (which holds exactly
-/// the grid's cells). Returns the number of values written; more values than `out` holds is
-/// [`Stop::Extra`], the earliest problem in the text wins.
+/// the grid's cells), `*` tokens as `nulls` says. Returns the number of values written; more
+/// values than `out` holds is [`Stop::Extra`], the earliest problem in the text wins.
 pub fn fill<T: Value>(
     text: &impl ChunkText,
     survey: &Survey,
+    nulls: &Nulls,
     out: &mut [T],
     control: &Control,
 ) -> Result<usize, Stop> {
@@ -307,7 +410,7 @@ pub fn fill<T: Value>(
         let want = slice.len();
         let mut sink = SliceSink::new(slice);
         text.with_chunk(range, |text, range, base| {
-            parse_chunk::<T, _>(text, range, base, &mut sink)
+            parse_chunk::<T, _>(text, range, base, nulls, &mut sink)
         })?;
         control.advance(parse_share(range.len()));
         if sink.written() < want {
@@ -368,7 +471,13 @@ mod tests {
             .collect();
         let survey = Survey { chunks, counts };
         let mut out = vec![T::default(); cells];
-        let n = fill(&InMemory::new(bytes), &survey, &mut out, &Control::new())?;
+        let n = fill(
+            &InMemory::new(bytes),
+            &survey,
+            &Nulls::default(),
+            &mut out,
+            &Control::new(),
+        )?;
         assert_eq!(n, cells.min(survey.tokens() as usize));
         Ok(out)
     }

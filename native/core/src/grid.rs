@@ -332,10 +332,11 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
             )));
         }
         let cells = header.cells();
+        let nulls = body::Nulls::of(&header, data_type);
         let data = match data_type {
-            DataType::Int32 => GridData::Int32(self.fill(cells, control)?),
-            DataType::Float32 => GridData::Float32(self.fill(cells, control)?),
-            DataType::Float64 => GridData::Float64(self.fill(cells, control)?),
+            DataType::Int32 => GridData::Int32(self.fill(cells, &nulls, control)?),
+            DataType::Float32 => GridData::Float32(self.fill(cells, &nulls, control)?),
+            DataType::Float64 => GridData::Float64(self.fill(cells, &nulls, control)?),
         };
         Ok(Grid {
             nodata: header.nodata_as_read(dtype, data_type),
@@ -345,12 +346,18 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
     }
 
     /// Parse all `cells` values into a new vector of `T`.
-    fn fill<T: Value>(&self, cells: u64, control: &Control) -> Result<Vec<T>, Error> {
+    fn fill<T: Value>(
+        &self,
+        cells: u64,
+        nulls: &body::Nulls,
+        control: &Control,
+    ) -> Result<Vec<T>, Error> {
         let name = self.name;
         let len = usize::try_from(cells)
             .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
         let mut out = alloc_cells(len, T::default(), name)?;
-        let written = body::fill(self.text, &self.survey, &mut out, control).map_err(&self.fail)?;
+        let written =
+            body::fill(self.text, &self.survey, nulls, &mut out, control).map_err(&self.fail)?;
         if (written as u64) < cells {
             let problem = body::too_few(written as u64, cells, self.end as u64);
             return Err((self.fail)(Stop::Short(problem)));

@@ -31,7 +31,7 @@ impl Origin {
     }
 }
 
-/// The `nodata_value` line.
+/// The `nodata_value` line (GRASS: the `null:` line, or the value chosen for `*` cells).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nodata {
     /// The value as written (`null` gives `-f64::MAX` here; see [`Header::nodata_for`]).
@@ -40,7 +40,18 @@ pub struct Nodata {
     pub is_null: bool,
     /// Whether the token has a `.` or `,` (one of GDAL's Float32 triggers).
     pub has_decimal: bool,
+    /// Whether no file line gave the value: a GRASS grid without a `null:` line, whose `*`
+    /// cells read as [`GRASS_NULL`]. No data cell may then hold that value, or it would
+    /// silently read as nodata.
+    pub reserved: bool,
 }
+
+/// The nodata value of a GRASS grid without a `null:` line (or with `null: *`), which its `*`
+/// null cells read as: Int32's minimum, in every data type. One value for all types, because
+/// the type is decided by the body ([`crate::grid::resolve_data_type`]) while
+/// [`crate::grid::read_header`] reads no body, and both must report the same nodata. Exact in
+/// Float32 and Float64; a data cell holding it is a located error (see docs/FORMAT.md).
+pub const GRASS_NULL: f64 = -2_147_483_648.0;
 
 /// A parsed, validated header.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +78,9 @@ pub struct Header {
     pub header_lines: usize,
     /// The type a GRASS `type:` line names (`int`, `float`, `double`).
     pub declared_type: Option<DataType>,
+    /// Whether a `*` token is a null cell (GRASS ASCII grids, whose nodata is then always
+    /// set); in an ESRI grid it is an error like any other token that is not a number.
+    pub star_nulls: bool,
 }
 
 impl Header {
@@ -520,6 +534,7 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         value: if raw == b"null" { -f64::MAX } else { v },
         is_null: raw == b"null",
         has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
+        reserved: false,
     });
 
     let header = Header {
@@ -534,6 +549,7 @@ pub fn parse_header(text: &[u8], complete: bool) -> Result<Header, HeaderError> 
         body_offset,
         header_lines: lines,
         declared_type: None,
+        star_nulls: false,
     };
     let (x_key, y_key) = match origin {
         Origin::Center => (Key::XllCenter, Key::YllCenter),
@@ -671,6 +687,9 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
             0.0
         } else if key == "null" && value == b"null" {
             f64::NAN
+        } else if key == "null" && value == b"*" {
+            // `*` is GRASS's default null marker: the same as no `null:` line.
+            GRASS_NULL
         } else {
             parse_f64(value)
                 .ok_or_else(|| bad(pos + value_start, not_a_number_message(&key, value)))?
@@ -741,11 +760,22 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
             }
         }),
     };
-    let nodata = seen[6].map(|(v, _, raw)| Nodata {
-        value: v,
-        is_null: false,
-        has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
-    });
+    // `*` cells are null cells whatever the header says: with a `null:` value they take it,
+    // without one (or with `null: *`) they take GRASS_NULL, so the nodata is always set.
+    let nodata = match seen[6] {
+        Some((v, _, raw)) if raw != b"*" => Nodata {
+            value: v,
+            is_null: false,
+            has_decimal: raw.iter().any(|&b| b == b'.' || b == b','),
+            reserved: false,
+        },
+        _ => Nodata {
+            value: GRASS_NULL,
+            is_null: false,
+            has_decimal: false,
+            reserved: true,
+        },
+    };
     let header = Header {
         ncols,
         nrows,
@@ -754,10 +784,11 @@ fn parse_grass_header(text: &[u8], complete: bool) -> Result<Header, HeaderError
         origin: Origin::NorthWest,
         x_origin: west.0,
         y_origin: north.0,
-        nodata,
+        nodata: Some(nodata),
         body_offset,
         header_lines: lines,
         declared_type,
+        star_nulls: true,
     };
     check_extent(&header, east.1, north.1)?;
     Ok(header)
@@ -893,6 +924,28 @@ mod tests {
             "north: 1\nsouth: 0\neast: 1\nwest: 0\nrows: 1\ncols: 1\ntype: double\nnull: -1\n1\n",
         );
         assert_eq!(h.nodata_data_type(), Some(DataType::Float64));
+    }
+
+    #[test]
+    fn grass_nodata_is_the_null_line_or_the_reserved_value_of_star_cells() {
+        let grass = "north: 1\nsouth: 0\neast: 1\nwest: 0\nrows: 1\ncols: 1\n";
+        for null in ["", "null: *\n"] {
+            let h = ok(&format!("{grass}{null}1\n"));
+            let nd = h.nodata.clone().expect("always set");
+            assert!(nd.reserved && h.star_nulls, "{null:?}");
+            // It decides no type, and every type holds it as it is.
+            assert_eq!(h.nodata_data_type(), None);
+            for t in [DataType::Int32, DataType::Float32, DataType::Float64] {
+                assert_eq!(h.nodata_for(t), Some(GRASS_NULL));
+            }
+        }
+        let h = ok(&format!("{grass}null: -9999\n1\n"));
+        assert_eq!(
+            h.nodata.map(|n| (n.value, n.reserved)),
+            Some((-9999.0, false))
+        );
+        let esri = ok("ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n");
+        assert!(!esri.star_nulls && esri.nodata.is_none());
     }
 
     #[test]

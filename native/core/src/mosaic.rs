@@ -566,10 +566,12 @@ impl Plan {
                 value: nodata,
                 is_null: false,
                 has_decimal: false,
+                reserved: false,
             }),
             body_offset: 0,
             header_lines: 0,
             declared_type: None,
+            star_nulls: false,
         };
         let bands = bands_of(&tiles, nrows, ncols);
         Ok(Plan {

@@ -390,6 +390,8 @@ struct ChunkJob<'a, C: ?Sized> {
     /// Values the grid still expects.
     left: u64,
     nodata: Option<f64>,
+    /// How `*` tokens read (GRASS null cells).
+    nulls: body::Nulls,
     histogram: Option<(&'a HistogramSpec, &'a [f64])>,
     data_type: DataType,
 }
@@ -413,7 +415,7 @@ fn summarize_chunks<T: Value, C: ChunkText>(
         }
         let mut acc = ChunkStats::new(budget, job.nodata, job.histogram);
         job.text.with_chunk(range, |text, range, base| {
-            parse_chunk::<T, _>(text, range, base, &mut acc)
+            parse_chunk::<T, _>(text, range, base, &job.nulls, &mut acc)
         })?;
         control.advance(body::parse_share(range.len()));
         Ok(acc.finish(job.data_type))
@@ -452,6 +454,7 @@ fn summarize_surveyed(
         survey,
         left: header.cells(),
         nodata: header.nodata_as_read(forced, data_type),
+        nulls: body::Nulls::of(header, data_type),
         histogram: histogram.zip(edges.as_deref()),
         data_type,
     };
@@ -491,6 +494,7 @@ fn summarize_as<T: Value>(
     let mut stream = BlockStream::open(input, name)?;
     let cells = stream.header.cells();
     let nodata = stream.header.nodata_as_read(forced, data_type);
+    let nulls = body::Nulls::of(&stream.header, data_type);
     let edges = histogram.map(HistogramSpec::edges);
     let mut total = Summary {
         data_type: Some(data_type),
@@ -506,6 +510,7 @@ fn summarize_as<T: Value>(
             survey: &survey,
             left: cells.saturating_sub(seen),
             nodata,
+            nulls,
             histogram: histogram.zip(edges.as_deref()),
             data_type,
         };

@@ -179,6 +179,8 @@ struct Examiner {
     first_raw: Vec<u8>,
     float_marker: bool,
     dead: bool,
+    /// Whether `*` is a value (a GRASS null cell).
+    star_nulls: bool,
 }
 
 impl Examiner {
@@ -210,6 +212,7 @@ impl Examiner {
             first_raw: Vec::new(),
             float_marker: false,
             dead: false,
+            star_nulls: header.star_nulls,
         }
     }
 
@@ -303,7 +306,9 @@ impl Examiner {
         }
         let word = &self.word[..self.word_len];
         let value = self.token_len <= crate::value::MAX_TOKEN as u64
-            && (self.token_numeric || VALUE_WORDS.contains(&word));
+            && (self.token_numeric
+                || VALUE_WORDS.contains(&word)
+                || (self.star_nulls && word == b"*"));
         if self.tail_line_tokens == 0 {
             self.tail_line_word = !value && word.first().is_some_and(u8::is_ascii_alphabetic);
             if self.tail_line_word {
@@ -440,6 +445,14 @@ mod tests {
             (TrailingKind::Leftover, 3, 2, 8)
         );
         assert!(t.float_marker);
+    }
+
+    #[test]
+    fn star_null_cells_are_leftover_values_in_grass_grids_only() {
+        let grass = "north: 2\nsouth: 0\neast: 2\nwest: 0\nrows: 2\ncols: 2\n";
+        let t = examine(&format!("{grass}1 *\n3 4\n* 6\n")).expect("accepted");
+        assert_eq!((t.kind, t.tokens), (TrailingKind::Leftover, 2));
+        assert_eq!(examine(&format!("{H}1 2\n3 4\n* 6\n")), None);
     }
 
     #[test]

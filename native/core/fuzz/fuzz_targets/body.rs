@@ -3,7 +3,7 @@
 //! general number parser says its token is, and token counts match a naive count.
 #![no_main]
 
-use asciigrid_core::body::{fill, parse_chunk, Sink, Stop, Survey};
+use asciigrid_core::body::{fill, parse_chunk, Nulls, Sink, Stop, Survey};
 use asciigrid_core::scan::{after_token, count_tokens, fixed_chunks, is_space};
 use asciigrid_core::value::{f64_to_f32_clamped, parse_f64, Value};
 use asciigrid_core::window::InMemory;
@@ -60,7 +60,7 @@ fn expected<T: Value>(token: &[u8]) -> Option<f64> {
 fn check<T: Value>(text: &[u8], chunk: usize) {
     // Reference: one sequential pass.
     let mut seq = VecSink(Vec::new());
-    let reference = parse_chunk::<T, _>(text, 0..text.len(), 0, &mut seq);
+    let reference = parse_chunk::<T, _>(text, 0..text.len(), 0, &Nulls::default(), &mut seq);
 
     // Every value equals its token as the general parser reads it.
     let tokens: Vec<(usize, &[u8])> = {
@@ -121,7 +121,7 @@ fn check<T: Value>(text: &[u8], chunk: usize) {
     let n = seq.0.len();
     let cells = if reference.is_ok() { n } else { n + 1 };
     let mut out = vec![T::default(); cells];
-    let got = fill(&InMemory::new(text), &survey, &mut out, &Control::new());
+    let got = fill(&InMemory::new(text), &survey, &Nulls::default(), &mut out, &Control::new());
     match &reference {
         Ok(()) => {
             assert_eq!(got, Ok(n));
@@ -131,7 +131,7 @@ fn check<T: Value>(text: &[u8], chunk: usize) {
     }
     if n > 0 {
         let mut short = vec![T::default(); n - 1];
-        let got = fill(&InMemory::new(text), &survey, &mut short, &Control::new());
+        let got = fill(&InMemory::new(text), &survey, &Nulls::default(), &mut short, &Control::new());
         let extra_at = tokens[n - 1].0 as u64;
         match got {
             Err(Stop::Extra(at)) => assert_eq!(at, extra_at),
