@@ -84,6 +84,50 @@ def gdal_read(
         ds = None  # noqa: F841  (closes the dataset)
 
 
+GRASS_NULL = -2147483648
+"""The nodata value of a GRASS grid without a ``null:`` line: what its ``*`` cells read as."""
+
+
+def gdal_read_grass(
+    source: str | os.PathLike | bytes, *, dtype: str | np.dtype | None = None
+) -> GdalGrid:
+    """GDAL's GRASSASCIIGrid reading of a GRASS grid, with the one correction asciigrid makes
+    on purpose (docs/FORMAT.md, "GRASS ``*`` null cells"): GDAL 3.6 reads ``*`` as 0 and,
+    without a ``null:`` line, reports no nodata; here the ``*`` cells hold the ``null:`` value
+    (as a cell spelling it out reads in GDAL) or :data:`GRASS_NULL`, which is then the nodata.
+    Everything else (type, geotransform, every other cell) is GDAL's own.
+    """
+    text = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    ref = gdal_read(source, dtype=dtype, driver="GRASSASCIIGrid", name="grid.txt")
+    lines = bytes(text).splitlines(keepends=True)
+    keys = (b"north", b"south", b"east", b"west", b"rows", b"cols", b"null", b"type")
+    header = 0
+    null: bytes | None = None
+    for line in lines:
+        key, colon, value = line.partition(b":")
+        if not line.strip():
+            header += len(line)
+            continue
+        if not colon or key.strip().lower() not in keys:
+            break
+        if key.strip().lower() == b"null":
+            null = value.strip()
+        header += len(line)
+    cells = ref.array.size
+    stars = np.array([t == b"*" for t in bytes(text)[header:].split()[:cells]], dtype=bool)
+    stars = stars.reshape(ref.array.shape)
+    if null is None or null == b"*":
+        value: float = GRASS_NULL
+        nodata: float | None = GRASS_NULL
+    else:
+        # GDAL's own reading of the value spelled out as a cell (its rounding to float32).
+        value = float(ref.nodata) if ref.nodata is not None else float(null)
+        nodata = ref.nodata
+    array = ref.array.copy()
+    array[stars] = array.dtype.type(value)
+    return ref._replace(array=array, nodata=nodata)
+
+
 def gdal_band_checksum(
     path: str | os.PathLike,
     window: tuple[int, int, int, int] | None = None,

@@ -19,6 +19,7 @@ from gdal_reference import (
     assert_same_values,
     checksum,
     gdal_read,
+    gdal_read_grass,
     same_crs,
     same_nodata,
 )
@@ -268,7 +269,7 @@ def test_grass_ascii_grid(grass_data: Path) -> None:
         pytest.skip(f"GRASS ASCII grids are an optional variant the engine does not read: {err}")
     assert checksum(grid.data) == 212
     assert grid.geotransform == (-100.0, 62.5, 0.0, 250.0, 0.0, -41.666666666666664)
-    ref = gdal_read(path, driver="GRASSASCIIGrid")
+    ref = gdal_read_grass(path)
     assert grid.data.dtype == ref.dtype
     assert same_nodata(grid.nodata, ref.nodata)
     assert_same_values(grid.data, ref.array)
