@@ -133,7 +133,9 @@ class Header:
     y_origin: float
     """The y value written in the header (corner or centre, see :attr:`origin`)."""
     nodata: float | int | None
-    """``nodata_value`` as GDAL reports it (``null`` becomes -FLT_MAX or -DBL_MAX)."""
+    """``nodata_value`` as GDAL reports it (``null`` becomes -FLT_MAX or -DBL_MAX). GRASS
+    ASCII grids always have one: the ``null:`` value, else -2147483648, which their ``*`` null
+    cells read as (GDAL reads them as 0 and reports none; see FORMAT.md)."""
     dtype: np.dtype | None
     """The data type GDAL chooses (int32, float32 or float64; see FORMAT.md). ``None`` from
     :func:`read_header` when only the body can decide it (no nodata value forcing a float)."""

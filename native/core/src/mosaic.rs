@@ -530,10 +530,17 @@ impl Plan {
         // cells (read in that type) are the mosaic's nodata bit for bit.
         let first_nodata = tile_nodata
             .and_then(|i| tiles.get(i))
-            .and_then(|t| Some((t.header.nodata_for(data_type)?, &t.name)));
+            .and_then(|t| Some((t.header.nodata_for(data_type)?, t)));
         let (nodata, nodata_origin) = match (nodata, first_nodata) {
             (Some(v), _) => (v, "given by the caller".to_owned()),
-            (None, Some((v, name))) => (v, format!("the NODATA_value of {name}")),
+            (None, Some((v, t))) if t.header.nodata.as_ref().is_some_and(|n| n.reserved) => (
+                v,
+                format!(
+                    "that of the '*' null cells of {}, a GRASS grid without a 'null:' line",
+                    t.name
+                ),
+            ),
+            (None, Some((v, t))) => (v, format!("the NODATA_value of {}", t.name)),
             (None, None) => (-9999.0, "the default, as no tile declares one".to_owned()),
         };
         // Gaps are filled with the nodata value: it must survive the mosaic's type, or the
