@@ -47,8 +47,9 @@ pub fn block_row_stats<'py>(
     ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyList>)> {
         let ncols = a.shape()[1];
         let cells = a.as_slice()?;
-        let (summary, flags) =
-            run_inline(py, |_| Ok(summarize_block_row(cells, ncols, block, nodata)))?;
+        let (summary, flags) = run_inline(py, false, |_| {
+            Ok(summarize_block_row(cells, ncols, block, nodata))
+        })?;
         Ok((summary_dict(py, &summary, None)?, PyList::new(py, flags)?))
     }
     dispatch!(cells, |a| go(py, a, block, nodata))
@@ -69,7 +70,7 @@ pub fn average_2x2<'py>(
     ) -> PyResult<Bound<'py, PyAny>> {
         let (nrows, ncols) = (a.shape()[0], a.shape()[1]);
         let cells = a.as_slice()?;
-        let out = run_inline(py, |_| average(cells, ncols, nodata))?;
+        let out = run_inline(py, false, |_| average(cells, ncols, nodata))?;
         Array2::from_shape_vec((nrows / 2, ncols / 2), out)
             .map(|out| out.into_pyarray(py).into_any())
             .map_err(|e| PyValueError::new_err(e.to_string()))
