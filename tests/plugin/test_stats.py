@@ -29,12 +29,19 @@ def test_parameters(provider) -> None:
 
     algorithm = QgsApplication.processingRegistry().algorithmById(ALG)
     params = {p.name(): p for p in algorithm.parameterDefinitions()}
-    assert list(params) == ["INPUT", "FOLDER", "PATTERN", "DATA_TYPE", "OUTPUT_TABLE"]
-    for optional in ("INPUT", "FOLDER", "OUTPUT_TABLE"):
+    assert list(params) == [
+        "INPUT",
+        "FOLDER",
+        "PATTERN",
+        "DATA_TYPE",
+        "OUTPUT_TABLE",
+        "OUTPUT_HTML_FILE",
+    ]
+    for optional in ("INPUT", "FOLDER", "OUTPUT_TABLE", "OUTPUT_HTML_FILE"):
         assert params[optional].flags() & params[optional].FlagOptional, optional
     assert params["PATTERN"].defaultValue() == "*.asc"
     outputs = {o.name() for o in algorithm.outputDefinitions()}
-    assert outputs == {*QGIS_NAMES, "COUNT", "NODATA_COUNT", "OUTPUT_TABLE"}
+    assert outputs == {*QGIS_NAMES, "COUNT", "NODATA_COUNT", "OUTPUT_TABLE", "OUTPUT_HTML_FILE"}
 
 
 def test_one_grid_equals_native_on_its_geotiff(provider, big_grid: Path, tmp_path) -> None:
