@@ -43,9 +43,11 @@ def _no_desktop(monkeypatch: pytest.MonkeyPatch) -> None:
     ``iface`` (pytest-qgis puts a stand-in there whose browser model is not a real one)."""
     import processing.gui.BatchPanel
     import processing.gui.ParametersPanel
+    import processing.modeler.ModelerParametersDialog
 
     monkeypatch.setattr(processing.gui.ParametersPanel, "iface", None)
     monkeypatch.setattr(processing.gui.BatchPanel, "iface", None)
+    monkeypatch.setattr(processing.modeler.ModelerParametersDialog, "iface", None)
 
 
 def _dialog(algorithm: str, parameters: dict[str, Any]) -> Any:
@@ -194,6 +196,22 @@ def test_batch_mode_uses_the_same_input_widget(provider, delivery: Path) -> None
     panel = dialog.mainWidget()
     column = panel.parameter_to_column["INPUT"]
     assert type(panel.wrappers[0][column]).__name__ == "GridFilesWidgetWrapper"
+
+
+def test_modeler_keeps_qgis_input_widget(provider) -> None:
+    """In a model, INPUT takes model inputs and other algorithms' outputs (the batchimport ->
+    stats chain of tests/data): QGIS's own modeler widget, not the file picker."""
+    from plugin_helpers import REPO_ROOT
+    from processing.modeler.ModelerParametersDialog import ModelerParametersDialog
+    from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
+    from qgis.gui import QgsProcessingModelerParameterWidget
+
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(str(REPO_ROOT / "tests" / "data" / "batch_then_stats.model3"))
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("asciigrid:stats")
+    dialog = ModelerParametersDialog(algorithm, model, "stats")
+    wrapper = dialog.widget.widget.wrappers["INPUT"]
+    assert isinstance(wrapper, QgsProcessingModelerParameterWidget)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
