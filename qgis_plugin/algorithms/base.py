@@ -29,13 +29,17 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..engine import EngineUnavailable, load_engine
 from ..exceptions import Cancelled, OutputError
-from ..sources import DEFAULT_PATTERN
+from ..sources import DEFAULT_PATTERN, GRID_FILES_FILTER
 
 HELP_URL = "https://github.com/asciigrid/asciigrid/blob/main/docs/PLUGIN.md"
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
 
+# The package QGIS imports the plugin as (``asciigrid_qgis`` when installed), for the
+# dotted path of INPUT's widget.
+PACKAGE = __name__.rsplit(".algorithms.", 1)[0]
+
 DATA_TYPES: tuple[tuple[str, str | None], ...] = (
-    ("Automatic (GDAL's rule: Int32 unless the file has decimals)", None),
+    ("Automatic (as GDAL reads the file)", None),
     ("Int32", "int32"),
     ("Float32", "float32"),
     ("Float64", "float64"),
@@ -127,13 +131,24 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
 
     NAME = ""
     DISPLAY_NAME = ""
+    SHORT_DESCRIPTION = ""
+    """The Toolbox tooltip (and the modeler's)."""
+    TAGS: tuple[str, ...] = ()
+    """Words the Toolbox search finds the algorithm by, beside its name."""
     HELP = ""
+    """The help panel's prose; it names parameters by their labels, as the form shows them."""
 
     def name(self) -> str:
         return self.NAME
 
     def displayName(self) -> str:
         return self.tr(self.DISPLAY_NAME)
+
+    def shortDescription(self) -> str:
+        return self.tr(self.SHORT_DESCRIPTION)
+
+    def tags(self) -> list[str]:
+        return [self.tr(tag) for tag in self.TAGS]
 
     def shortHelpString(self) -> str:
         return self.tr(self.HELP)
@@ -179,37 +194,47 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
 
     # --- shared parameters -----------------------------------------------------------------
 
-    def add_crs_parameter(self) -> None:
-        self.addParameter(
-            QgsProcessingParameterCrs(
-                "CRS",
-                self.tr("CRS (default: from the .prj sidecar, else none)"),
-                optional=True,
-            )
-        )
+    def add_advanced(self, parameter: QgsProcessingParameterDefinition) -> None:
+        """Add ``parameter`` to the form's collapsed Advanced Parameters section."""
+        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(parameter)
 
-    def add_source_parameters(self, input_label: str) -> None:
-        """INPUT (files and zips), FOLDER (searched recursively) and PATTERN: where the
-        grids come from, for the algorithms that take many."""
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                "INPUT",
-                self.tr(input_label),
-                layerType=QgsProcessing.TypeFile,
-                optional=True,
-            )
+    def add_crs_parameter(self) -> None:
+        self.addParameter(QgsProcessingParameterCrs("CRS", self.tr("Override CRS"), optional=True))
+
+    def add_source_parameters(self, input_label: str, file_filter: str = GRID_FILES_FILTER) -> None:
+        """INPUT (files and zips), FOLDER (searched recursively) and PATTERN (Advanced):
+        where the grids come from, for the algorithms that take many."""
+        files = QgsProcessingParameterMultipleLayers(
+            "INPUT", self.tr(input_label), layerType=QgsProcessing.TypeFile, optional=True
         )
+        # QGIS's own widget for this type opens every file as a layer (see widgets.py).
+        wrapper = {"class": f"{PACKAGE}.widgets.GridFilesWidgetWrapper", "file_filter": file_filter}
+        files.setMetadata({**files.metadata(), "widget_wrapper": wrapper})
+        self.addParameter(files)
         self.addParameter(
             QgsProcessingParameterFile(
                 "FOLDER",
-                self.tr("Folder (searched recursively)"),
+                self.tr("Folder"),
                 behavior=QgsProcessingParameterFile.Folder,
                 optional=True,
             )
         )
-        self.addParameter(
+        self.add_advanced(
             QgsProcessingParameterString(
                 "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
+            )
+        )
+
+    def add_reading_parameters(self) -> None:
+        """How grids are read, under Advanced: DATA_TYPE; further reading options (e.g. how
+        strictly a grid is parsed) belong here, after it."""
+        self.add_advanced(
+            QgsProcessingParameterEnum(
+                "DATA_TYPE",
+                self.tr("Data type"),
+                options=[self.tr(label) for label, _ in DATA_TYPES],
+                defaultValue=0,
             )
         )
 
@@ -221,16 +246,6 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
         folder = self.parameterAsFile(parameters, "FOLDER", context)
         pattern = self.parameterAsString(parameters, "PATTERN", context)
         return inputs, folder, pattern
-
-    def add_data_type_parameter(self) -> None:
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                "DATA_TYPE",
-                self.tr("Data type"),
-                options=[self.tr(label) for label, _ in DATA_TYPES],
-                defaultValue=0,
-            )
-        )
 
     def crs_wkt(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
         """The CRS parameter as WKT, or None when not given."""
@@ -291,3 +306,43 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
 def describe_error(err: BaseException) -> str:
     """``path:line:column: reason`` for parse errors, ``path: reason`` otherwise."""
     return str(err) if str(err) else type(err).__name__
+
+
+def layer_name(path: str) -> str:
+    """What a layer read from ``path`` is called: the file or folder name without its
+    extension (``dem.asc.gz`` -> ``dem``, ``delivery.zip`` -> ``delivery``)."""
+    base = os.path.basename(os.path.normpath(path))
+    if base.lower().endswith(".gz"):
+        base = base[:-3]
+    return os.path.splitext(base)[0] or base
+
+
+def mosaic_name(inputs: list[str], folder: str | None) -> str:
+    """The mosaic's layer name: the folder searched, else the one file or archive given,
+    else the folder the given files share."""
+    if folder:
+        return layer_name(folder)
+    if len(inputs) == 1:
+        return layer_name(inputs[0])
+    parents = {os.path.dirname(os.path.abspath(p)) for p in inputs}
+    return layer_name(parents.pop()) if len(parents) == 1 else ""
+
+
+def name_layer(context: QgsProcessingContext, output: str, name: str) -> None:
+    """Name the layer QGIS loads from ``output`` when the run ends (when it loads one);
+    QGIS's "prefer file name as layer name" setting still wins for named files."""
+    if name and context.willLoadLayerOnCompletion(output):
+        context.layerToLoadOnCompletionDetails(output).name = name
+
+
+def report_ignored(feedback: QgsProcessingFeedback, ignored: list[str], pattern: str) -> None:
+    """One log line for the INPUT files left out (hidden files, sidecars, other names): not
+    skipped tiles, but the user may have meant one of them."""
+    if not ignored:
+        return
+    shown = ", ".join(os.path.basename(p) for p in ignored[:5])
+    more = f" and {len(ignored) - 5} more" if len(ignored) > 5 else ""
+    feedback.pushInfo(
+        f"Ignored {len(ignored)} file(s) that are not grids matching the file name pattern "
+        f"{pattern!r} (hidden files, sidecars such as .prj, other names): {shown}{more}"
+    )

@@ -532,3 +532,22 @@ def test_a_folder_of_zips_is_read_by_the_engine_with_the_pattern(provider, tmp_p
     assert results["TILE_COUNT"] == 2
     data, gt, _, _ = _read(out)
     assert data.tolist() == [[1, 2, NODATA, NODATA, 1, 2], [3, 4, NODATA, NODATA, 3, 4]]
+
+
+def test_input_files_not_matching_the_pattern_are_ignored_not_skipped(
+    provider, tmp_path: Path
+) -> None:
+    """A folder's every file in INPUT (sidecars, a readme, hidden files): the tiles are
+    read, the rest is left out and not reported as skipped tiles, even with "Stop"."""
+    from qgis.core import QgsProcessingFeedback
+
+    inputs = _write_tiles(tmp_path / "in", {"a.asc": GRID_2X2.format(x=0)})
+    for name in ("a.prj", "a.asc.aux.xml", "readme.txt", ".b.asc"):
+        (tmp_path / "in" / name).write_text("PROJCS[...]\n")
+        inputs.append(str(tmp_path / "in" / name))
+    feedback = QgsProcessingFeedback()
+    results = assert_run(
+        ALG, {"INPUT": inputs, "ON_ERROR": 0, "OUTPUT": str(tmp_path / "m.tif")}, feedback
+    )
+    assert (results["TILE_COUNT"], results["SKIPPED_COUNT"]) == (1, 0)
+    assert "Ignored 4 file(s)" in feedback.textLog()
