@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -16,6 +17,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterCrs,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -46,6 +48,13 @@ DATA_TYPES: tuple[tuple[str, str | None], ...] = (
 )
 
 CANCELLED = "Cancelled: nothing was written."
+
+STRICT_HELP = (
+    "Refuse text after the grid: by default a grid followed by lines of text (PROJECTION ..., "
+    "NOTES ...) or by values left over after its last complete row is read as GDAL reads it, "
+    "with a warning naming the file and line; checked, such a grid is an error.\n"
+)
+"""The help prose of STRICT (see :meth:`AsciiGridAlgorithm.add_reading_parameters`)."""
 
 # What the writers in gdal_out.py can produce, by destination type (the provider offers the
 # same lists to QGIS's file dialogs).
@@ -227,8 +236,8 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
         )
 
     def add_reading_parameters(self) -> None:
-        """How grids are read, under Advanced: DATA_TYPE; further reading options (e.g. how
-        strictly a grid is parsed) belong here, after it."""
+        """How grids are read, under Advanced: DATA_TYPE and STRICT (see
+        :meth:`reading_options`)."""
         self.add_advanced(
             QgsProcessingParameterEnum(
                 "DATA_TYPE",
@@ -237,6 +246,21 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
                 defaultValue=0,
             )
         )
+        self.add_advanced(
+            QgsProcessingParameterBoolean(
+                "STRICT", self.tr("Refuse text after the grid"), defaultValue=False
+            )
+        )
+
+    def reading_options(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> dict[str, Any]:
+        """The engine's keyword arguments for :meth:`add_reading_parameters`: ``dtype`` and
+        ``strict``."""
+        return {
+            "dtype": self.data_type(parameters, context),
+            "strict": self.parameterAsBoolean(parameters, "STRICT", context),
+        }
 
     def source_parameters(
         self, parameters: dict[str, Any], context: QgsProcessingContext
@@ -285,7 +309,8 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
         """Turn every failure into a QgsProcessingException whose message names the file
         (and line and column for parse errors: ``tile.asc:12:31: expected a number``)."""
         try:
-            yield
+            with _warnings_to(feedback, engine):
+                yield
             if feedback.isCanceled():
                 raise Cancelled()
         except QgsProcessingException:
@@ -301,6 +326,24 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException("Not enough memory for this input.") from None
         except Exception as err:  # never a bare traceback in the Processing log
             raise QgsProcessingException(f"{type(err).__name__}: {err}") from err
+
+
+@contextlib.contextmanager
+def _warnings_to(feedback: QgsProcessingFeedback, engine: ModuleType) -> Iterator[None]:
+    """Show the engine's warnings (a grid read as GDAL reads it, with text after it ignored:
+    ``tile.asc:12:1: ...``) in the Processing log as they happen, each one every time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", engine.AsciiGridWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, engine.AsciiGridWarning):
+                feedback.pushWarning(str(message))
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
 
 
 def describe_error(err: BaseException) -> str:
@@ -342,7 +385,7 @@ def report_ignored(feedback: QgsProcessingFeedback, ignored: list[str], pattern:
         return
     shown = ", ".join(os.path.basename(p) for p in ignored[:5])
     more = f" and {len(ignored) - 5} more" if len(ignored) > 5 else ""
-    feedback.pushInfo(
+    feedback.pushWarning(
         f"Ignored {len(ignored)} file(s) that are not grids matching the file name pattern "
         f"{pattern!r} (hidden files, sidecars such as .prj, other names): {shown}{more}"
     )

@@ -19,6 +19,7 @@ from qgis.core import (
 
 from ..sources import Tile, collect_tiles
 from .base import (
+    STRICT_HELP,
     AsciiGridAlgorithm,
     Progress,
     describe_error,
@@ -80,7 +81,8 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         "several separated by ';', e.g. *.asc;*.txt), in the folder, in zips and among "
         "Tiles. Data type: Automatic follows GDAL's rule (the widest type of the tiles), or "
         "force Int32, Float32 or Float64.\n"
-        "Results: the mosaic, the number of tiles in it, the number skipped, the report."
+        + STRICT_HELP
+        + "Results: the mosaic, the number of tiles in it, the number skipped, the report."
     )
 
     def initAlgorithm(self, config: Any = None) -> None:
@@ -129,7 +131,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         geotiff = self.geotiff()
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
-        dtype = self.data_type(parameters, context)
+        reading_options = self.reading_options(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
@@ -179,9 +181,9 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
 
             sources = [t.source() for t in tiles]
             try:
-                layout = engine.mosaic_layout(sources, dtype=dtype, skip_errors=skip)
+                layout = engine.mosaic_layout(sources, skip_errors=skip, **reading_options)
             except ValueError:
-                reasons = _tile_errors(engine, tiles, sources, dtype) if skip else None
+                reasons = _tile_errors(engine, tiles, sources, reading_options) if skip else None
                 if not reasons:
                     raise
                 layout = None  # every tile is bad: each one's reason, for REPORT
@@ -284,7 +286,7 @@ class _StripProgress(Progress):
 
 
 def _tile_errors(
-    engine: Any, tiles: list[Tile], sources: list[Any], dtype: str | None
+    engine: Any, tiles: list[Tile], sources: list[Any], reading_options: dict[str, Any]
 ) -> list[tuple[str, str]] | None:
     """``(name, reason)`` of every tile when each one alone fails to plan (the engine's
     "none of the N tiles could be used" error says so in one text; REPORT lists them one
@@ -293,7 +295,7 @@ def _tile_errors(
     reasons: list[tuple[str, str]] = []
     for tile, source in zip(tiles, sources):
         try:
-            engine.mosaic_layout([source], dtype=dtype)
+            engine.mosaic_layout([source], **reading_options)
         except ValueError as err:
             reasons.append((tile.name, describe_error(err)))
         else:

@@ -14,7 +14,7 @@ from qgis.core import (
 )
 
 from ..sources import not_a_regular_file
-from .base import AsciiGridAlgorithm, Progress, layer_name, name_layer
+from .base import STRICT_HELP, AsciiGridAlgorithm, Progress, layer_name, name_layer
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
 
@@ -44,8 +44,9 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         "GeoTIFF: the output, a name ending in .tif or .tiff.\n\n"
         "Advanced: Data type. Automatic follows GDAL's rule (Int32 unless the file "
         "has decimals, then Float32); or force Int32, Float32 or Float64. QGIS itself opens "
-        ".asc files as Float64.\n\n"
-        "A grid GDAL would misread (a garbage value, too few or too many values, a bad "
+        ".asc files as Float64.\n"
+        + STRICT_HELP
+        + "\nA grid GDAL would misread (a garbage value, too few or too many values, a bad "
         "header) is an error naming file, line and column; nothing is written."
     )
 
@@ -78,7 +79,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         from ..gdal_out import make_folder_for
 
         path = self.parameterAsFile(parameters, "INPUT", context)
-        dtype = self.data_type(parameters, context)
+        reading_options = self.reading_options(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
         output = self.check_destination(
@@ -89,7 +90,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
             problem = not_a_regular_file(path)
             if problem is not None:
                 raise QgsProcessingException(f"{path}: {problem}")
-            grid = engine.read(path, dtype=dtype, progress=Progress(feedback, 0, _READ))
+            grid = engine.read(path, progress=Progress(feedback, 0, _READ), **reading_options)
             feedback.pushInfo(
                 f"{path}: {grid.header.ncols} x {grid.header.nrows} {grid.data.dtype.name}, "
                 f"nodata {grid.nodata}"

@@ -27,7 +27,7 @@ from qgis.PyQt.QtCore import Qt
 
 from ..exceptions import Cancelled
 from ..sources import GRID_FILES_FILTER, Tile, collect_tiles
-from .base import AsciiGridAlgorithm, Progress, report_ignored
+from .base import STRICT_HELP, AsciiGridAlgorithm, Progress, report_ignored
 
 # Outputs named (and labelled) as native:rasterlayerstatistics names them, then ours.
 OUTPUT_LABELS = {
@@ -201,7 +201,8 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         "(Float32 for grids with decimals), as in the GeoTIFFs Fast load and Batch import "
         "write; Float64 gives exactly the statistics QGIS computes on the .asc itself "
         "(QGIS opens .asc files as Float64).\n"
-        "Results are named and defined as in QGIS's Raster layer statistics: minimum, "
+        + STRICT_HELP
+        + "Results are named and defined as in QGIS's Raster layer statistics: minimum, "
         "maximum, range, sum, mean, standard deviation and sum of squares as this QGIS "
         "defines them (QGIS 3.22: the sample standard deviation, and the sum of squared "
         "deviations from the mean), plus the count of valid cells and of nodata cells."
@@ -240,7 +241,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         from ..gdal_out import write_table, write_text  # numpy and GDAL: only when running
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
-        dtype = self.data_type(parameters, context)
+        reading_options = self.reading_options(parameters, context)
         table = self.parameterAsOutputLayer(parameters, "OUTPUT_TABLE", context)
         self.check_destination("OUTPUT_TABLE", table)
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML_FILE", context)
@@ -268,7 +269,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
             if grids:
                 results = engine.stats(
                     [t.source() for t in grids],
-                    dtype=dtype,
+                    **reading_options,
                     per_source=True,
                     progress=Progress(feedback, 0, grid_share),
                 )

@@ -46,6 +46,20 @@ class CancelAt:
             self.feedback.cancel()
 
 
+def warnings_feedback() -> tuple[Any, list[str]]:
+    """A feedback whose log warnings (``pushWarning``) are collected in the returned list."""
+    from qgis.core import QgsProcessingFeedback
+
+    warned: list[str] = []
+
+    class Recording(QgsProcessingFeedback):
+        def pushWarning(self, warning: str) -> None:  # noqa: N802 (QGIS's name)
+            warned.append(warning)
+            super().pushWarning(warning)
+
+    return Recording(), warned
+
+
 def run(algorithm_id: str, parameters: dict[str, Any], feedback: Any = None) -> dict[str, Any]:
     """Run an algorithm in-process (raises QgsProcessingException on failure)."""
     import processing

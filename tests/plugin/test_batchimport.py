@@ -86,6 +86,7 @@ def test_parameters(provider) -> None:
         "PATTERN",
         "CRS",
         "DATA_TYPE",
+        "STRICT",
         "ON_ERROR",
         "BUILD_OVERVIEWS",
         "OUTPUT",

@@ -268,7 +268,8 @@ def test_reading_options_are_advanced(provider, algorithm: str) -> None:
         for p in _algorithm(algorithm).parameterDefinitions()
         if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced
     }
-    assert advanced == ({"DATA_TYPE"} if algorithm == "fastload" else {"PATTERN", "DATA_TYPE"})
+    reading = {"DATA_TYPE", "STRICT"}
+    assert advanced == (reading if algorithm == "fastload" else {"PATTERN", *reading})
 
 
 def _toolbox(filter_text: str) -> list[str]:

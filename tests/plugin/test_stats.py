@@ -34,6 +34,7 @@ def test_parameters(provider) -> None:
         "FOLDER",
         "PATTERN",
         "DATA_TYPE",
+        "STRICT",
         "OUTPUT_TABLE",
         "OUTPUT_HTML_FILE",
     ]
