@@ -137,6 +137,9 @@ pub struct Shape {
     decimals: usize,
     /// The separator's offset in the word.
     end: usize,
+    /// Whether tokens of this layout are not short: they go to [`Value::parse_at`] without
+    /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
+    long: bool,
 }
 
 /// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
@@ -162,7 +165,10 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
         && word & shape.marks == shape.mark_bytes
         && shape.care != 0;
     if !same {
-        *shape = take_apart(word, not_digit)?;
+        *shape = take_apart(word, not_digit);
+    }
+    if shape.long {
+        return None;
     }
     // Close the gap the dot leaves (the fraction's digits move down one byte), right-align
     // the digits (the first is the most significant; what lies beyond them shifts out), then
@@ -176,10 +182,23 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
     Some((negative, mantissa, shape.decimals, start + shape.end))
 }
 
-/// The layout of the short token in `word` (its sign already shifted out), or `None` if it
-/// is not one.
+/// The layout of the short token in `word` (its sign already shifted out); if it is not
+/// one, a `long` layout that matches every word whose non-digits lie where this one's do.
+/// That such a word may be short after all (`12x4567` then `12.4567`) costs only time:
+/// `parse_at` reads any token.
 #[inline(never)]
-fn take_apart(word: u64, not_digit: u64) -> Option<Shape> {
+fn take_apart(word: u64, not_digit: u64) -> Shape {
+    short_layout(word, not_digit).unwrap_or(Shape {
+        care: u64::MAX,
+        not_digit,
+        long: true,
+        ..Shape::default()
+    })
+}
+
+/// The layout of the short token in `word`, or `None` if it is not one.
+#[inline(always)]
+fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
     // The first non-digit, and the one after it.
     let first = (not_digit.trailing_zeros() / 8) as usize;
     let second = ((not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8) as usize;
@@ -209,6 +228,7 @@ fn take_apart(word: u64, not_digit: u64) -> Option<Shape> {
         shift: (64 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
         end,
+        long: false,
     })
 }
 
@@ -281,11 +301,172 @@ fn decimal_value(negative: bool, mantissa: u64, decimals: usize) -> f64 {
     }
 }
 
-/// [`plain_decimal`] as an f64.
+/// The (up to) eight bytes at `text[at..]`, zero-padded past the end: a zero byte is no
+/// digit, so a run of digits stops there as it would at the end of the text.
 #[inline(always)]
-fn fast_decimal(text: &[u8], pos: usize) -> Option<(f64, usize)> {
-    let (negative, mantissa, decimals, end) = plain_decimal(text, pos)?;
-    Some((decimal_value(negative, mantissa, decimals), end))
+fn word_at(text: &[u8], at: usize) -> u64 {
+    match text.get(at..at + 8) {
+        Some(bytes) => {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(bytes);
+            u64::from_le_bytes(word)
+        }
+        None => {
+            let mut word = [0u8; 8];
+            let rest = text.get(at..).unwrap_or_default();
+            word[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(word)
+        }
+    }
+}
+
+/// The run of digits starting at `text[at]`, eight bytes at a time: `(value, count)`, where
+/// `value` wraps when the run has more than 19 digits (`count` then says so).
+#[inline(always)]
+fn digit_run(text: &[u8], mut at: usize) -> (u64, usize) {
+    let start = at;
+    let mut value = 0u64;
+    loop {
+        let x = word_at(text, at) ^ ASCII_ZEROS;
+        let not_digit = (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS;
+        let count = (not_digit.trailing_zeros() / 8) as usize;
+        if count > 0 {
+            // The `count` digits moved to the top bytes (zeros in front), then combined as in
+            // `short_decimal`.
+            let v = x << (64 - 8 * count as u32);
+            let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+            let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
+            let v = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32;
+            value = value.wrapping_mul(POW10_U64[count]).wrapping_add(v);
+        }
+        at += count;
+        if count < 8 {
+            return (value, at - start);
+        }
+    }
+}
+
+/// 10^k for every k a mantissa of at most 19 digits can need.
+const POW10_U64: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        table[k] = table[k - 1] * 10;
+        k += 1;
+    }
+    table
+};
+
+/// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
+/// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
+/// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass,
+/// digits eight at a time. `None` for anything else (a decimal comma, `nan`, `inf`, garbage,
+/// a value out of the double range): [`parse_f64`] decides then.
+///
+/// Clinger's fast path (one IEEE division or multiplication of two exact doubles, so rounded
+/// once) answers when the significant digits, trailing zeros dropped, fit in 53 bits and the
+/// power of ten in ±22; any other number goes to the Eisel–Lemire parser of `fast_float2`.
+#[inline]
+fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
+    let mut i = pos;
+    let negative = match text.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let first_digit = i;
+    // Leading zeros carry no digits (numpy's `0.000000000000000000e+00`).
+    while text.get(i) == Some(&b'0') {
+        i += 1;
+    }
+    let (mut mantissa, mut digits) = digit_run(text, i);
+    i += digits;
+    let mut any_digit = i > first_digit;
+    let mut decimals = 0usize;
+    if text.get(i) == Some(&b'.') {
+        let (fraction, count) = digit_run(text, i + 1);
+        i += 1 + count;
+        // Combined only when the sum cannot overflow; otherwise `digits` says there are too
+        // many and the general parser takes over below.
+        if digits + count <= 19 {
+            mantissa = mantissa * POW10_U64[count] + fraction;
+        }
+        digits += count;
+        decimals = count;
+        any_digit |= count > 0;
+    }
+    if !any_digit {
+        // `.`, `-`, `e5`, `nan`, `inf`, `null`.
+        return None;
+    }
+    let mut exponent = 0i64;
+    if let Some(b'e' | b'E') = text.get(i) {
+        i += 1;
+        let exp_negative = match text.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let (value, count) = digit_run(text, i);
+        if count == 0 || count > 4 {
+            return None;
+        }
+        i += count;
+        exponent = if exp_negative {
+            -(value as i64)
+        } else {
+            value as i64
+        };
+    }
+    if text.get(i).is_some_and(|&b| !is_space(b)) {
+        return None;
+    }
+    if digits <= 19 {
+        let mut power = exponent - decimals as i64;
+        if mantissa >> 53 != 0 {
+            // numpy's `%.18e` pads with zeros (`1.280000000000000000e+02`): drop them, by
+            // eights, fours, twos and ones (a division by a constant is a multiplication).
+            while mantissa % 100_000_000 == 0 {
+                mantissa /= 100_000_000;
+                power += 8;
+            }
+            for (divisor, count) in [(10_000, 4), (100, 2), (10, 1)] {
+                if mantissa % divisor == 0 {
+                    mantissa /= divisor;
+                    power += count;
+                }
+            }
+        }
+        if mantissa >> 53 == 0 && (-22..=22).contains(&power) {
+            let magnitude = if power < 0 {
+                mantissa as f64 / POW10[power.unsigned_abs() as usize]
+            } else {
+                mantissa as f64 * POW10[power as usize]
+            };
+            return Some((if negative { -magnitude } else { magnitude }, i));
+        }
+    }
+    // Many digits or a large power of ten: well formed, so the general parser reads it as
+    // it is; out of range stays its business (and its message's).
+    if i - pos > MAX_TOKEN {
+        return None;
+    }
+    fast_float2::parse::<f64, _>(&text[pos..i])
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| (v, i))
 }
 
 /// Strictly parse a whole token as a number the way GDAL's `CPLAtofM` reads it, but refusing
@@ -377,7 +558,7 @@ impl Value for f64 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some(hit) = fast_decimal(text, pos) {
+        if let Some(hit) = scan_number(text, pos) {
             return Ok(hit);
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
@@ -435,9 +616,9 @@ impl Value for f32 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some((v, end)) = fast_decimal(text, pos) {
-            // |v| < 2^53 here, far inside f32's range: a plain rounding cast is GDAL's value.
-            return Ok((v as f32, end));
+        if let Some((v, end)) = scan_number(text, pos) {
+            // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
+            return Ok((f64_to_f32_clamped(v), end));
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
         Ok((
@@ -681,6 +862,114 @@ mod tests {
             check::<f32>(text)?;
             check::<f64>(text)?;
             check::<i32>(text)?;
+        }
+    }
+
+    /// A token in the forms [`scan_number`] reads: sign, integer digits, fraction, exponent
+    /// (either letter, either sign, zero-padded), numpy's `%.18e` zero padding included.
+    fn scientific() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            "[-+]?",
+            "0{0,2}[0-9]{0,12}",
+            proptest::option::of("[0-9]{0,22}"),
+            proptest::option::of(("[eE]", "[-+]?", 0u32..400, 1usize..4)),
+        )
+            .prop_map(|(sign, int, frac, exp)| {
+                let mut s = sign + &int;
+                if let Some(frac) = frac {
+                    s = s + "." + &frac;
+                }
+                if let Some((e, esign, value, width)) = exp {
+                    s += &format!("{e}{esign}{value:0width$}");
+                }
+                s
+            })
+    }
+
+    /// `std`'s correctly rounded parser (Eisel–Lemire and big-number fallback, not
+    /// `fast_float2`), as GDAL's `strtod` rounds; `None` where it refuses or overflows.
+    fn reference(token: &str) -> Option<f64> {
+        token.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// Exponent-form and long-mantissa tokens read as the correctly rounded double, and as
+        /// that double rounded to f32 (GDAL's two roundings); or are refused exactly where the
+        /// reference refuses them.
+        #[test]
+        fn scientific_forms_round_like_strtod(token in scientific(), sep in "[ \t\r\n]?") {
+            let text = format!("{token}{sep}");
+            let want = reference(&token);
+            let got = f64::parse_at(text.as_bytes(), 0).ok();
+            proptest::prop_assert_eq!(got.map(|(v, _)| v.to_bits()), want.map(f64::to_bits), "{}", token);
+            if let Some((_, end)) = got {
+                proptest::prop_assert_eq!(end, token.len());
+            }
+            let got = f32::parse_at(text.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
+            proptest::prop_assert_eq!(got, want.map(|v| f64_to_f32_clamped(v).to_bits()), "{}", token);
+        }
+
+        /// Doubles near the midpoint of two f32 values (where rounding twice can differ from
+        /// rounding once), written with 1 to 25 significant digits in both exponent letters
+        /// and as numpy's `%.18e`: f32 cells are the double rounded to f32, as in GDAL.
+        #[test]
+        fn near_f32_midpoints_round_twice_like_gdal(
+            bits in 0x0080_0000u32..0x7f00_0000, nudge in -4i64..=4, digits in 0usize..25,
+            upper: bool, negative: bool,
+        ) {
+            let low = f64::from(f32::from_bits(bits));
+            let high = f64::from(f32::from_bits(bits + 1));
+            let mid = (low + high) / 2.0;
+            let near = f64::from_bits((mid.to_bits() as i64 + nudge) as u64);
+            let near = if negative { -near } else { near };
+            for token in [format!("{near:.digits$e}"), format!("{near:.18e}")] {
+                let token = if upper { token.replace('e', "E") } else { token };
+                let want = reference(&token).map(|v| f64_to_f32_clamped(v).to_bits());
+                let got = f32::parse_at(token.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
+                proptest::prop_assert_eq!(got, want, "{}", token);
+            }
+        }
+    }
+
+    #[test]
+    fn scientific_edge_cases() {
+        for token in [
+            "2.000000000000000000e+00",
+            "-9.999000000000000000e+03",
+            "0.000000000000000000e+00",
+            "-0.0",
+            "1.280000000000000000e+02",
+            "2.509840395351448876e+02",
+            "-1.234567890123E+02",
+            "-1.35350000e-01",
+            "9007199254740993",
+            "9007199254740993.0e0",
+            "123456789012345678901234567890",
+            "1e22",
+            "1e23",
+            "1.7976931348623157e308",
+            "4.9e-324",
+            "2.4703282292062328e-324",
+            "5.",
+            ".5e1",
+            "+.5E-1",
+            "00000000000000000000000001.5",
+            "1e0001",
+        ] {
+            let want = reference(token).expect(token);
+            assert_eq!(
+                f64::parse_at(token.as_bytes(), 0).unwrap(),
+                (want, token.len()),
+                "{token}"
+            );
+            assert_eq!(f32_of(token).unwrap(), f64_to_f32_clamped(want), "{token}");
+        }
+        for token in [
+            "1e", "1e+", "e5", ".", "-", "1.5.", "1e5x", "1e99999", "1.8e308", "--1",
+        ] {
+            assert!(f64::parse_at(token.as_bytes(), 0).is_err(), "{token}");
         }
     }
 
