@@ -232,65 +232,82 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
     })
 }
 
-/// The common form `[+-]digits[.digits]` followed by whitespace or the end, correctly
-/// rounded: when the digits fit in 53 bits and there are at most 22 decimals,
-/// `digits / 10^decimals` is one correctly rounded IEEE division of two exact doubles
-/// (Clinger's fast path). Returns `(negative, digits, decimals, end)`, or `None` for
-/// anything else. Read byte by byte: the hot loop reads short tokens, nearly all of a real
-/// grid's, eight bytes at once with [`short_decimal`] first.
+/// The form `[+-]digits[.digits]` followed by whitespace or the end, its digits below 2^53
+/// and at most 22 decimals: `(negative, digits, decimals, end)`, or `None` for anything else.
+/// Int32 cells are the ones without decimals; float cells read more forms with
+/// [`scan_number`].
 #[inline]
 fn plain_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
-    let mut i = pos;
-    let negative = match text.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    // Leading zeros carry no digits (GDAL reads `00000000000000000005` as 5).
-    while text.get(i) == Some(&b'0') && text.get(i + 1).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let mut mantissa: u64 = 0;
-    let mut digits = 0usize;
-    while let Some(&b) = text.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-        digits += 1;
-        i += 1;
-    }
-    let mut decimals = 0usize;
-    if text.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&b) = text.get(i) {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-            decimals += 1;
-            i += 1;
-        }
-    }
-    let total = digits + decimals;
-    if total == 0 || total > 19 || decimals > 22 || mantissa >= (1u64 << 53) {
+    let d = decimal_at(text, pos)?;
+    if d.digits > 19 || d.decimals > 22 || d.mantissa >= (1u64 << 53) {
         return None;
     }
-    match text.get(i) {
+    match text.get(d.end) {
         Some(&b) if !is_space(b) => None,
-        _ => Some((negative, mantissa, decimals, i)),
+        _ => Some((d.negative, d.mantissa, d.decimals, d.end)),
     }
 }
 
-/// `digits / 10^decimals`, negated if asked, as [`fast_decimal`] computes it.
+/// An optional sign at `text[at]`: whether it is `-`, and where what follows it starts.
+#[inline(always)]
+fn sign_at(text: &[u8], at: usize) -> (bool, usize) {
+    match text.get(at) {
+        Some(b'-') => (true, at + 1),
+        Some(b'+') => (false, at + 1),
+        _ => (false, at),
+    }
+}
+
+/// `[+-]digits[.digits]` read as one integer and a count of decimals.
+struct Decimal {
+    negative: bool,
+    /// The digits as one integer; meaningless when there are more than 19 of them.
+    mantissa: u64,
+    /// The digits after leading zeros, fraction included.
+    digits: usize,
+    /// The digits after the `.`.
+    decimals: usize,
+    /// Just past the last digit (or the `.` of `5.`).
+    end: usize,
+}
+
+/// The `[+-]digits[.digits]` at `text[pos]` (either run may be empty, not both; `5.` and
+/// `.5` are numbers), or `None` without a digit. What follows is the caller's to check.
+#[inline(always)]
+fn decimal_at(text: &[u8], pos: usize) -> Option<Decimal> {
+    let (negative, first_digit) = sign_at(text, pos);
+    let mut i = first_digit;
+    // Leading zeros carry no digits (GDAL reads `00000000000000000005` as 5).
+    while text.get(i) == Some(&b'0') {
+        i += 1;
+    }
+    let (mut mantissa, mut digits) = digit_run(text, i);
+    i += digits;
+    let mut any_digit = i > first_digit;
+    let mut decimals = 0usize;
+    if text.get(i) == Some(&b'.') {
+        let (fraction, count) = digit_run(text, i + 1);
+        i += 1 + count;
+        // Combined only when the sum cannot overflow; `digits` says when there are too many.
+        if digits + count <= 19 {
+            mantissa = mantissa * POW10_U64[count] + fraction;
+        }
+        digits += count;
+        decimals = count;
+        any_digit |= count > 0;
+    }
+    // Without a digit: `.`, `-`, `e5`, `nan`, `inf`, `null`.
+    any_digit.then_some(Decimal {
+        negative,
+        mantissa,
+        digits,
+        decimals,
+        end: i,
+    })
+}
+
+/// `digits / 10^decimals`, negated if asked: correctly rounded (Clinger) for what
+/// [`plain_decimal`] and [`short_decimal`] return.
 #[inline(always)]
 fn decimal_value(negative: bool, mantissa: u64, decimals: usize) -> f64 {
     let magnitude = mantissa as f64 / POW10[decimals];
@@ -301,49 +318,24 @@ fn decimal_value(negative: bool, mantissa: u64, decimals: usize) -> f64 {
     }
 }
 
-/// The (up to) eight bytes at `text[at..]`, zero-padded past the end: a zero byte is no
-/// digit, so a run of digits stops there as it would at the end of the text.
+/// The run of digits starting at `text[at]`: `(value, count)`, where `value` wraps when the
+/// run has more than 19 digits (`count` then says so). Byte by byte: in a grid, tokens of
+/// one length follow each other, so the loop's exit is predicted. Taking eight digits apart
+/// in one word (SWAR), always or only while eight follow, measured slower on real grids
+/// (issue #12: 7.195774, 1282.770, numpy's 2.000000000000000000e+00).
 #[inline(always)]
-fn word_at(text: &[u8], at: usize) -> u64 {
-    match text.get(at..at + 8) {
-        Some(bytes) => {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(bytes);
-            u64::from_le_bytes(word)
-        }
-        None => {
-            let mut word = [0u8; 8];
-            let rest = text.get(at..).unwrap_or_default();
-            word[..rest.len()].copy_from_slice(rest);
-            u64::from_le_bytes(word)
-        }
-    }
-}
-
-/// The run of digits starting at `text[at]`, eight bytes at a time: `(value, count)`, where
-/// `value` wraps when the run has more than 19 digits (`count` then says so).
-#[inline(always)]
-fn digit_run(text: &[u8], mut at: usize) -> (u64, usize) {
-    let start = at;
+fn digit_run(text: &[u8], at: usize) -> (u64, usize) {
     let mut value = 0u64;
-    loop {
-        let x = word_at(text, at) ^ ASCII_ZEROS;
-        let not_digit = (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS;
-        let count = (not_digit.trailing_zeros() / 8) as usize;
-        if count > 0 {
-            // The `count` digits moved to the top bytes (zeros in front), then combined as in
-            // `short_decimal`.
-            let v = x << (64 - 8 * count as u32);
-            let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
-            let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
-            let v = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32;
-            value = value.wrapping_mul(POW10_U64[count]).wrapping_add(v);
+    let mut i = at;
+    while let Some(&b) = text.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
         }
-        at += count;
-        if count < 8 {
-            return (value, at - start);
-        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
     }
+    (value, i - at)
 }
 
 /// 10^k for every k a mantissa of at most 19 digits can need.
@@ -368,57 +360,18 @@ const POW10_U64: [u64; 20] = {
 /// power of ten in ±22; any other number goes to the Eisel–Lemire parser of `fast_float2`.
 #[inline]
 fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
-    let mut i = pos;
-    let negative = match text.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let first_digit = i;
-    // Leading zeros carry no digits (numpy's `0.000000000000000000e+00`).
-    while text.get(i) == Some(&b'0') {
-        i += 1;
-    }
-    let (mut mantissa, mut digits) = digit_run(text, i);
-    i += digits;
-    let mut any_digit = i > first_digit;
-    let mut decimals = 0usize;
-    if text.get(i) == Some(&b'.') {
-        let (fraction, count) = digit_run(text, i + 1);
-        i += 1 + count;
-        // Combined only when the sum cannot overflow; otherwise `digits` says there are too
-        // many and the general parser takes over below.
-        if digits + count <= 19 {
-            mantissa = mantissa * POW10_U64[count] + fraction;
-        }
-        digits += count;
-        decimals = count;
-        any_digit |= count > 0;
-    }
-    if !any_digit {
-        // `.`, `-`, `e5`, `nan`, `inf`, `null`.
-        return None;
-    }
+    let Decimal {
+        negative,
+        mut mantissa,
+        digits,
+        decimals,
+        end: mut i,
+    } = decimal_at(text, pos)?;
+    let fraction_end = i;
     let mut exponent = 0i64;
     if let Some(b'e' | b'E') = text.get(i) {
-        i += 1;
-        let exp_negative = match text.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let (exp_negative, at) = sign_at(text, i + 1);
+        i = at;
         let (value, count) = digit_run(text, i);
         if count == 0 || count > 4 {
             return None;
@@ -436,18 +389,15 @@ fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
     if digits <= 19 {
         let mut power = exponent - decimals as i64;
         if mantissa >> 53 != 0 {
-            // numpy's `%.18e` pads with zeros (`1.280000000000000000e+02`): drop them, by
-            // eights, fours, twos and ones (a division by a constant is a multiplication).
-            while mantissa % 100_000_000 == 0 {
-                mantissa /= 100_000_000;
-                power += 8;
-            }
-            for (divisor, count) in [(10_000, 4), (100, 2), (10, 1)] {
-                if mantissa % divisor == 0 {
-                    mantissa /= divisor;
-                    power += count;
-                }
-            }
+            // numpy's `%.18e` pads the fraction with zeros (`1.280000000000000000e+02`):
+            // drop them, the value stays the same.
+            let zeros = text[fraction_end - decimals..fraction_end]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'0')
+                .count();
+            mantissa /= POW10_U64[zeros];
+            power += zeros as i64;
         }
         if mantissa >> 53 == 0 && (-22..=22).contains(&power) {
             let magnitude = if power < 0 {
