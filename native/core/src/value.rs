@@ -351,9 +351,9 @@ const POW10_U64: [u64; 20] = {
 
 /// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
 /// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
-/// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass,
-/// digits eight at a time. `None` for anything else (a decimal comma, `nan`, `inf`, garbage,
-/// a value out of the double range): [`parse_f64`] decides then.
+/// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass.
+/// `None` for anything else (a decimal comma, `nan`, `inf`, garbage, a value out of the
+/// double range): [`parse_f64`] decides then.
 ///
 /// Clinger's fast path (one IEEE division or multiplication of two exact doubles, so rounded
 /// once) answers when the significant digits, trailing zeros dropped, fit in 53 bits and the
