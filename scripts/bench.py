@@ -305,10 +305,13 @@ def realworld_worker(listing: str, runs: int) -> dict[str, Any]:
         if "gdal_error" in row or "refused" in row:
             out[path] = row
             continue
-        row["equal"] = bool(
-            ours.dtype == reference.dtype
-            and ours.shape == reference.shape
-            and np.array_equal(ours, reference, equal_nan=ours.dtype.kind == "f")
+        same = ours.shape == reference.shape and np.array_equal(
+            ours.astype(np.float64), reference.astype(np.float64), equal_nan=True
+        )
+        row["equal"] = (
+            ("yes" if ours.dtype == reference.dtype else f"values, not dtype ({ours.dtype})")
+            if same
+            else "NO"
         )
         for _ in range(runs):
             for name, read in (
@@ -372,7 +375,7 @@ def realworld_table(folder: Path, runs: int, log: Callable[[str], None]) -> list
             big_ratios.append((g / a, path.name))
         rows.append(
             f"| {name} | {size:.2f} | {form} | {g * 1e3:.2f} | {a * 1e3:.2f} | {g / a:.1f}x "
-            f"| {'yes' if r['equal'] else 'NO'} |"
+            f"| {r['equal']} |"
         )
 
     def ratio(t: list[float]) -> str:
