@@ -2,9 +2,12 @@
 """Benchmark asciigrid against GDAL and other readers (a report, not a test).
 
     .venv/bin/python scripts/bench.py [--runs 3] [--markdown docs/bench-run.md]
+    .venv/bin/python scripts/bench.py --realworld-only --runs 7
 
 Generates (once, cached in ``bench-data/``) a 4000 x 4000 float grid (~110 MB) and 2858
 tiles of 100 x 100 with ``scripts/corpus.py``, then times every reader that is installed.
+When ``../shared/realworld/grids`` exists (real grids from public projects, never copied into
+this repository), asciigrid and GDAL also read each of them, in turns in one process.
 Each measurement runs in a fresh subprocess (so its peak memory is its own, and no reader
 warms caches for another); the page cache is warmed first, so this measures parsing, not
 the disk. Readers that are not installed are skipped; a reader that fails is reported with
@@ -230,6 +233,182 @@ def worker(name: str, source: str, ncols: int, save: str | None) -> dict[str, An
         if save:
             np.save(save, result)
     return out
+
+
+# --- real-world grids ----------------------------------------------------------------------
+
+REALWORLD = ROOT.parent / "shared" / "realworld" / "grids"
+"""Real grids from public projects (see ``SOURCES.md`` beside them); read in place."""
+
+FORMS = ("integer", "short decimal", "long mantissa", "exponent")
+"""Value forms, from the engine's cheapest to read to its dearest."""
+
+
+def value_form(path: Path) -> str:
+    """How a grid's values are written: ``exponent`` (``1.5E+02``), ``long mantissa`` (a
+    decimal too long for the engine's 8-byte short-token path, e.g. ``7.195774``), ``short
+    decimal`` (``-12.75``) or ``integer``; the most frequent form among the body's tokens,
+    the nodata token left out."""
+    import re
+    from collections import Counter
+
+    text = path.read_bytes()
+    lines = text.split(b"\n")
+    # The header: leading lines that start with a letter (GRASS's `north:` too), except the
+    # `nan`/`null` a body line may start with.
+    skip = 0
+    for line in lines:
+        word = line.lstrip()[:4].lower()
+        if not word[:1].isalpha() or word.startswith((b"nan", b"null")):
+            break
+        skip += 1
+    nodata = b""
+    for line in lines[:skip]:
+        parts = line.split()
+        if len(parts) == 2 and parts[0].lower() in (b"nodata_value", b"null:"):
+            nodata = parts[1]
+    counts: Counter[str] = Counter()
+    for token in re.findall(rb"\S+", b"\n".join(lines[skip:])):
+        if token == nodata:
+            continue
+        if re.fullmatch(rb"[-+]?\d+", token):
+            counts["integer"] += 1
+        elif b"e" in token.lower() and not token.lower().lstrip(b"+-").startswith(b"inf"):
+            counts["exponent"] += 1
+        elif len(token.lstrip(b"-")) <= 7:
+            counts["short decimal"] += 1
+        else:
+            counts["long mantissa"] += 1
+    return counts.most_common(1)[0][0] if counts else "integer"
+
+
+def realworld_worker(listing: str, runs: int) -> dict[str, Any]:
+    """Time GDAL and asciigrid on every file of ``listing``, in turns (GDAL, then asciigrid,
+    then GDAL again...), best of ``runs`` each; compare the arrays once."""
+    import asciigrid
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    paths = [p for p in Path(listing).read_text().split("\n") if p]
+    out: dict[str, Any] = {}
+    for path in paths:
+        warm([Path(path)])
+        row: dict[str, Any] = {"gdal": float("inf"), "asciigrid": float("inf")}
+        try:
+            reference = _read_gdal(gdal, path, 0)
+        except Exception as err:  # noqa: BLE001 - reported in the table
+            row["gdal_error"] = f"{type(err).__name__}: {err}"[:120]
+        try:
+            ours = asciigrid.read(path).data
+        except Exception as err:  # noqa: BLE001 - reported in the table
+            row["refused"] = f"{type(err).__name__}: {err}"[:160]
+        if "gdal_error" in row or "refused" in row:
+            out[path] = row
+            continue
+        same = ours.shape == reference.shape and np.array_equal(
+            ours.astype(np.float64), reference.astype(np.float64), equal_nan=True
+        )
+        row["equal"] = (
+            ("yes" if ours.dtype == reference.dtype else f"values, not dtype ({ours.dtype})")
+            if same
+            else "NO"
+        )
+        for _ in range(runs):
+            for name, read in (
+                ("gdal", lambda p: _read_gdal(gdal, p, 0)),
+                ("asciigrid", lambda p: asciigrid.read(p).data),
+            ):
+                start = time.perf_counter()
+                read(path)
+                row[name] = min(row[name], time.perf_counter() - start)
+        out[path] = row
+    return out
+
+
+def realworld_table(folder: Path, runs: int, log: Callable[[str], None]) -> list[str]:
+    """The real-world section of the report: one row per grid of ``folder``, then the
+    ratios of the total times, over all grids and over those of 1 MB and more."""
+    paths = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".asc", ".txt") and not p.name.startswith(".")
+    )
+    with tempfile.TemporaryDirectory(prefix="asciigrid-realworld-") as tmp:
+        listing = Path(tmp) / "files.txt"
+        listing.write_text("\n".join(str(p) for p in paths))
+        log(f"real-world grids: {len(paths)} files in {folder}, best of {runs}, in turns")
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--realworld-worker", str(listing)]
+        cmd += ["--runs", str(runs)]
+        env = {**os.environ, **BASE_ENV, "GDAL_PAM_ENABLED": "NO"}
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return ["## Real-world grids", "", f"The run failed: {tail[:300]}", ""]
+    results: dict[str, dict[str, Any]] = json.loads(lines[-1])
+    rows = [
+        "| file | MB | values | GDAL (ms) | asciigrid (ms) | vs GDAL | = GDAL |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    totals: dict[str, list[float]] = {"all": [0.0, 0.0], "1mb": [0.0, 0.0]}
+    by_form: dict[str, list[float]] = {f: [0.0, 0.0] for f in FORMS}
+    big_ratios: list[tuple[float, str]] = []
+    refused: list[str] = []
+    for path in paths:
+        r = results.get(str(path), {})
+        size = path.stat().st_size / 1e6
+        form = value_form(path)
+        name = path.name if len(path.name) <= 60 else path.name[:28] + "…" + path.name[-31:]
+        if "gdal_error" in r or "refused" in r or "gdal" not in r:
+            why = r.get("refused") or f"GDAL fails: {r.get('gdal_error', 'not run')}"
+            if "refused" in r:
+                refused.append(path.name)
+            rows.append(f"| {name} | {size:.2f} | {form} | | | refused: {why} | |")
+            continue
+        g, a = r["gdal"], r["asciigrid"]
+        for key in ("all", "1mb") if size >= 1.0 else ("all",):
+            totals[key][0] += g
+            totals[key][1] += a
+        by_form[form][0] += g
+        by_form[form][1] += a
+        if size >= 1.0:
+            big_ratios.append((g / a, path.name))
+        rows.append(
+            f"| {name} | {size:.2f} | {form} | {g * 1e3:.2f} | {a * 1e3:.2f} | {g / a:.1f}x "
+            f"| {r['equal']} |"
+        )
+
+    def ratio(t: list[float]) -> str:
+        return f"{t[0] / t[1]:.1f}x" if t[1] else "—"
+
+    forms = ", ".join(f"{f} {ratio(by_form[f])}" for f in FORMS if by_form[f][1])
+    slowest = min(big_ratios, default=None)
+    summary = [
+        f"- Total GDAL time / total asciigrid time: **{ratio(totals['all'])}** over the "
+        f"{len(paths) - len(refused)} grids both read, **{ratio(totals['1mb'])}** over the "
+        f"{len(big_ratios)} of 1 MB and more (by form: {forms}).",
+    ]
+    if slowest:
+        summary.append(
+            f"- Files of 1 MB and more at 10x GDAL or more: "
+            f"{sum(r >= 10 for r, _ in big_ratios)} of {len(big_ratios)}; the lowest "
+            f"{slowest[0]:.1f}x ({slowest[1]})."
+        )
+    if refused:
+        summary.append(f"- Refused by asciigrid: {len(refused)} (named in the table).")
+    return [
+        "## Real-world grids",
+        "",
+        f"{len(paths)} grids from public projects (`{folder.name}/`, sources in "
+        "`SOURCES.md` beside it); each read by `gdal.Open(...).ReadAsArray()` and "
+        f"`asciigrid.read(...)` ({os.cpu_count()} threads) in turns in one process, best of "
+        f"{runs}; files in the page cache.",
+        "",
+        *rows,
+        "",
+        *summary,
+        "",
+    ]
 
 
 # --- the driver -----------------------------------------------------------------------------
@@ -523,41 +702,9 @@ def verify_asciigrid(big: Path, tile_list: str) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="best of N (default 3)")
-    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
-    parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
-    parser.add_argument("--rows", type=int, default=4000)
-    parser.add_argument("--cols", type=int, default=4000)
-    parser.add_argument("--tiles", type=int, default=2858)
-    parser.add_argument("--tile-size", type=int, default=100)
-    parser.add_argument("--skip-tiles", action="store_true")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--ncols", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--save", help=argparse.SUPPRESS)
-    parser.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("source", nargs="?", help=argparse.SUPPRESS)
-    parser.add_argument("tile_list", nargs="?", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.worker:
-        print(json.dumps(worker(args.worker, args.source, args.ncols, args.save)))
-        return 0
-    if args.verify:
-        try:
-            print(json.dumps(verify_asciigrid(Path(args.source), args.tile_list)))
-        except Exception as err:  # noqa: BLE001 - reported by the parent
-            print(json.dumps({"error": f"{type(err).__name__}: {err}"}))
-        return 0
-
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
+def _synthetic(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -> list[str]:
+    """The big grid and the tiles (generated by ``corpus.py``), and the targets."""
     cpus = str(os.cpu_count() or 1)
-    load_start = os.getloadavg()
-    capacity_start = parallel_capacity(int(cpus))
-    started = time.strftime("%Y-%m-%d %H:%M")
     big, tile_dir, tile_paths = ensure_data(
         args.data, args.rows, args.cols, args.tiles, args.tile_size, log
     )
@@ -577,74 +724,130 @@ def main() -> int:
     ]
     tile_measures: list[Measure] = []
     report: list[str] = []
+    warm([big])
+    log(f"big grid: {big} ({size_mb:.1f} MB), {args.runs} runs per reader")
+    measure_all(big_measures, args.runs, tmp / "big", log)
+    agp = big_measures[-1]
+    if agp.problem.startswith("failed"):
+        # a second chance on the same values without the NODATA_value line it rejects
+        copy = without_nodata_line(big)
+        warm([copy])
+        extra = Measure("ascii-grid-parser-rs", "1", {}, str(copy), ncols)
+        extra.note = "on a copy without the NODATA_value line"
+        measure_all([extra], args.runs, tmp / "agp", log)
+        big_measures.append(extra)
+
+    gdal_m = next(m for m in big_measures if m.name == "GDAL ReadAsArray")
+    reference = np.load(gdal_m.saved) if gdal_m.saved else None
+    for m in big_measures:
+        m.equal = compare_with(reference, m)
+    text_times = [m.best for m in big_measures if m.name in TEXT_PEERS and m.best]
+    text_best = min(text_times) if text_times else None
+    shown = big.relative_to(ROOT) if big.is_relative_to(ROOT) else big
+    report += [
+        "## Big grid",
+        "",
+        f"`{shown}`: {args.rows} x {args.cols} float cells (2 decimals, ~0.6% nodata), "
+        f"{size_mb:.1f} MB of text, {args.rows * args.cols * 4 / 1e6:.0f} MB as float32.",
+        "",
+        *table(big_measures, size_mb, gdal_m, text_best, args.runs),
+        "",
+    ]
+
+    listing = tmp / "tiles.txt"
+    listing.write_text("\n".join(tile_paths))
+    if not args.skip_tiles:
+        tiles_mb = sum(Path(p).stat().st_size for p in tile_paths) / 1e6
+        src = "@" + str(listing)
+        tile_measures = [
+            Measure("asciigrid.read loop", cpus, {}, src),
+            Measure("asciigrid.read loop", "1", one, src),
+            Measure("asciigrid.mosaic", cpus, {}, src),
+            Measure("asciigrid.mosaic", "1", one, src),
+            Measure("GDAL Open+ReadAsArray loop", "1", {}, src),
+            Measure("GDAL loop + paste into one array", "1", {}, src),
+            Measure("rasterio open+read loop", "1", {}, src),
+        ]
+        sidecars = [Path(p).with_suffix(".prj") for p in tile_paths]
+        warm([Path(p) for p in tile_paths] + sidecars)
+        log(f"tiles: {len(tile_paths)} files in {tile_dir} ({tiles_mb:.1f} MB)")
+        measure_all(tile_measures, args.runs, tmp / "tiles", log)
+        gdal_loop = next(m for m in tile_measures if m.name.startswith("GDAL Open"))
+        report += [
+            "## Many tiles",
+            "",
+            f"{len(tile_paths)} tiles of {args.tile_size} x {args.tile_size} "
+            f"(a third integer, the rest 2-decimal floats), {tiles_mb:.1f} MB in total, "
+            "each with a `.prj`.",
+            "",
+            *_tile_table(tile_measures, tiles_mb, len(tile_paths), gdal_loop, args.runs),
+            "",
+        ]
+
+    log("checking asciigrid against GDAL ...")
+    verify = _run_verify(big, None if args.skip_tiles else listing)
+
+    report += _targets(big_measures, tile_measures, size_mb, text_best, verify)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="best of N (default 3)")
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--rows", type=int, default=4000)
+    parser.add_argument("--cols", type=int, default=4000)
+    parser.add_argument("--tiles", type=int, default=2858)
+    parser.add_argument("--tile-size", type=int, default=100)
+    parser.add_argument("--skip-tiles", action="store_true")
+    parser.add_argument(
+        "--realworld",
+        type=Path,
+        default=REALWORLD,
+        help="folder of real-world grids (default ../shared/realworld/grids; skipped if absent)",
+    )
+    parser.add_argument("--realworld-only", action="store_true", help="only the real-world table")
+    parser.add_argument("--realworld-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--ncols", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--save", help=argparse.SUPPRESS)
+    parser.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("source", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("tile_list", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.source, args.ncols, args.save)))
+        return 0
+    if args.realworld_worker:
+        print(json.dumps(realworld_worker(args.realworld_worker, args.runs)))
+        return 0
+    if args.verify:
+        try:
+            print(json.dumps(verify_asciigrid(Path(args.source), args.tile_list)))
+        except Exception as err:  # noqa: BLE001 - reported by the parent
+            print(json.dumps({"error": f"{type(err).__name__}: {err}"}))
+        return 0
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    cpus = str(os.cpu_count() or 1)
+    load_start = os.getloadavg()
+    capacity_start = parallel_capacity(int(cpus))
+    started = time.strftime("%Y-%m-%d %H:%M")
+    report: list[str] = []
     with tempfile.TemporaryDirectory(prefix="asciigrid-bench-") as tmp_name:
         tmp = Path(tmp_name)
         engine = snapshot_engine(tmp)
         log(f"asciigrid engine: {engine}")
-        warm([big])
-        log(f"big grid: {big} ({size_mb:.1f} MB), {args.runs} runs per reader")
-        measure_all(big_measures, args.runs, tmp / "big", log)
-        agp = big_measures[-1]
-        if agp.problem.startswith("failed"):
-            # a second chance on the same values without the NODATA_value line it rejects
-            copy = without_nodata_line(big)
-            warm([copy])
-            extra = Measure("ascii-grid-parser-rs", "1", {}, str(copy), ncols)
-            extra.note = "on a copy without the NODATA_value line"
-            measure_all([extra], args.runs, tmp / "agp", log)
-            big_measures.append(extra)
-
-        gdal_m = next(m for m in big_measures if m.name == "GDAL ReadAsArray")
-        reference = np.load(gdal_m.saved) if gdal_m.saved else None
-        for m in big_measures:
-            m.equal = compare_with(reference, m)
-        text_times = [m.best for m in big_measures if m.name in TEXT_PEERS and m.best]
-        text_best = min(text_times) if text_times else None
-        shown = big.relative_to(ROOT) if big.is_relative_to(ROOT) else big
-        report += [
-            "## Big grid",
-            "",
-            f"`{shown}`: {args.rows} x {args.cols} float cells (2 decimals, ~0.6% nodata), "
-            f"{size_mb:.1f} MB of text, {args.rows * args.cols * 4 / 1e6:.0f} MB as float32.",
-            "",
-            *table(big_measures, size_mb, gdal_m, text_best, args.runs),
-            "",
-        ]
-
-        listing = tmp / "tiles.txt"
-        listing.write_text("\n".join(tile_paths))
-        if not args.skip_tiles:
-            tiles_mb = sum(Path(p).stat().st_size for p in tile_paths) / 1e6
-            src = "@" + str(listing)
-            tile_measures = [
-                Measure("asciigrid.read loop", cpus, {}, src),
-                Measure("asciigrid.read loop", "1", one, src),
-                Measure("asciigrid.mosaic", cpus, {}, src),
-                Measure("asciigrid.mosaic", "1", one, src),
-                Measure("GDAL Open+ReadAsArray loop", "1", {}, src),
-                Measure("GDAL loop + paste into one array", "1", {}, src),
-                Measure("rasterio open+read loop", "1", {}, src),
-            ]
-            sidecars = [Path(p).with_suffix(".prj") for p in tile_paths]
-            warm([Path(p) for p in tile_paths] + sidecars)
-            log(f"tiles: {len(tile_paths)} files in {tile_dir} ({tiles_mb:.1f} MB)")
-            measure_all(tile_measures, args.runs, tmp / "tiles", log)
-            gdal_loop = next(m for m in tile_measures if m.name.startswith("GDAL Open"))
-            report += [
-                "## Many tiles",
-                "",
-                f"{len(tile_paths)} tiles of {args.tile_size} x {args.tile_size} "
-                f"(a third integer, the rest 2-decimal floats), {tiles_mb:.1f} MB in total, "
-                "each with a `.prj`.",
-                "",
-                *_tile_table(tile_measures, tiles_mb, len(tile_paths), gdal_loop, args.runs),
-                "",
-            ]
-
-        log("checking asciigrid against GDAL ...")
-        verify = _run_verify(big, None if args.skip_tiles else listing)
-
-    report += _targets(big_measures, tile_measures, size_mb, text_best, verify)
+        if not args.realworld_only:
+            report += _synthetic(args, tmp, log)
+        if args.realworld.is_dir():
+            report += ["", *realworld_table(args.realworld, args.runs, log)]
+        else:
+            log(f"real-world grids: {args.realworld} not found, skipped")
     load_end = os.getloadavg()
     capacity_end = parallel_capacity(int(cpus))
     report += ["", "## Setup", "", *machine_notes(engine)]

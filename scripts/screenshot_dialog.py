@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Screenshot of an asciigrid algorithm's Toolbox dialog, taken headless.
+"""Screenshots of the asciigrid algorithms' Toolbox dialogs, taken headless.
 
-    xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python scripts/screenshot_dialog.py \\
-        [--algorithm asciigrid:batchimport] [--out docs/batchimport-dialog.png]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshot_dialog.py \\
+        [--algorithm asciigrid:batchimport ...] [--out-dir docs]
 
-Starts QGIS with a GUI (on Xvfb's display), loads the plugin from ``qgis_plugin/`` as
-``asciigrid_qgis``, opens the algorithm's dialog the way the Toolbox does
-(``processing.createAlgorithmDialog``), fills in example parameters, and grabs the widget.
+(or under ``xvfb-run -a``). Starts QGIS with a GUI, loads the plugin from ``qgis_plugin/`` as
+``asciigrid_qgis``, opens each algorithm's dialog the way the Toolbox does
+(``processing.createAlgorithmDialog``) at the size QGIS gives a new dialog, fills in example
+parameters, and saves ``<out-dir>/<algorithm>-dialog.png``. Default: all three algorithms.
 """
 
 from __future__ import annotations
@@ -20,24 +21,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 EXAMPLES = {
+    "asciigrid:fastload": {"INPUT": "/data/dem.asc", "OUTPUT": "/data/dem.tif"},
     "asciigrid:batchimport": {
         "FOLDER": "/data/delivery",
-        "PATTERN": "*.asc",
         "ON_ERROR": 1,
         "OUTPUT": "/data/mosaic.tif",
         "REPORT": "/data/mosaic_report.txt",
     },
-    "asciigrid:fastload": {"INPUT": "/data/dem.asc", "OUTPUT": "/data/dem.tif"},
-    "asciigrid:stats": {"FOLDER": "/data/delivery", "OUTPUT_TABLE": "/data/per_tile.csv"},
+    "asciigrid:stats": {
+        "INPUT": ["/data/delivery/tile_000.asc", "/data/delivery/more_tiles.zip"],
+        "OUTPUT_TABLE": "/data/per_tile.csv",
+    },
 }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--algorithm", default="asciigrid:batchimport")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "batchimport-dialog.png")
-    parser.add_argument("--width", type=int, default=900)
-    parser.add_argument("--height", type=int, default=760)
+    parser.add_argument("--algorithm", action="append", choices=sorted(EXAMPLES))
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
 
     os.environ.setdefault("QGIS_CUSTOM_CONFIG_PATH", tempfile.mkdtemp(prefix="qgis-shot-"))
@@ -75,20 +76,21 @@ def main() -> int:
 
     plugin = asciigrid_qgis.classFactory(qgis.utils.iface)
     plugin.initProcessing()
-    dialog = processing.createAlgorithmDialog(args.algorithm, EXAMPLES.get(args.algorithm, {}))
-    if dialog is None:
-        print(f"no algorithm {args.algorithm}", file=sys.stderr)
-        return 1
-    dialog.resize(args.width, args.height)
-    dialog.show()
-    for _ in range(20):
-        app.processEvents()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if not dialog.grab().save(str(args.out), "PNG"):
-        print(f"could not save {args.out}", file=sys.stderr)
-        return 1
-    print(args.out, flush=True)
-    dialog.close()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for algorithm in args.algorithm or list(EXAMPLES):
+        dialog = processing.createAlgorithmDialog(algorithm, EXAMPLES[algorithm])
+        if dialog is None:
+            print(f"no algorithm {algorithm}", file=sys.stderr)
+            return 1
+        dialog.show()  # at the size QGIS opens a new dialog with (fresh profile)
+        for _ in range(20):
+            app.processEvents()
+        out = args.out_dir / f"{algorithm.split(':')[1]}-dialog.png"
+        if not dialog.grab().save(str(out), "PNG"):
+            print(f"could not save {out}", file=sys.stderr)
+            return 1
+        print(f"{out} ({dialog.width()} x {dialog.height()})", flush=True)
+        dialog.close()
     plugin.unload()
     # QGIS 3.22 may crash while tearing down a GUI application started from a script;
     # the picture is saved, so leave without the teardown.

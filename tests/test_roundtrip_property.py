@@ -16,7 +16,7 @@ from typing import Any
 import asciigrid
 import numpy as np
 from gdal_reference import assert_same_values, gdal_read, same_nodata
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from osgeo import gdal
@@ -201,3 +201,49 @@ def test_any_dialect_reads_back_identically(
     gz = asciigrid.read(asciigrid.NamedBytes("x.asc.gz", gzip.compress(path.read_bytes())))
     assert_same_values(gz.data, ours.data)
     assert gz.geotransform == ours.geotransform
+
+
+# Exponent-form and long-mantissa values (issue #12): what numpy's savetxt (`%.18e`), Fortran
+# and C writers and `repr` produce. These leave the engine's short-token path; they must still
+# be GDAL's values bit for bit, as float32 (GDAL's double rounded to float) and as float64.
+LONG_FORMATS = ["%.18e", "%.18E", "%.12E", "%.8e", "%.17g", "%.9g", "%r", "%.10f", "%.15f"]
+
+
+@st.composite
+def long_form_grids(draw: st.DrawFn) -> tuple[np.ndarray, str]:
+    fmt = draw(st.sampled_from(LONG_FORMATS))
+    width = draw(st.sampled_from([32, 64]))
+    # Fixed-point formats write every integer digit: keep those values short enough to stay
+    # tokens of a few dozen bytes.
+    bound = 2.0**40 if fmt.endswith("f") else None
+    values = st.floats(
+        min_value=-bound if bound else None,
+        max_value=bound,
+        allow_nan=False,
+        allow_infinity=False,
+        width=width,
+    )
+    data = draw(hnp.arrays(np.float64, draw(SHAPES), elements=values))
+    return data, fmt
+
+
+@SETTINGS
+@given(grid=long_form_grids(), nodata=st.none() | st.just(-9999.0))
+def test_long_form_values_read_as_gdal_reads_them(
+    tmp_path: Path, grid: tuple[np.ndarray, str], nodata: float | None
+) -> None:
+    data, fmt = grid
+    nrows, ncols = data.shape
+    head = f"ncols {ncols}\nnrows {nrows}\nxllcorner 0\nyllcorner 0\ncellsize 1\n"
+    if nodata is not None:
+        head += f"NODATA_value {fmt % nodata}\n"
+    body = "\n".join(" ".join(fmt % v for v in row) for row in data)
+    # `%g` writes integral values as integers: a body of integers only is an Int32 grid, one
+    # whose values beyond Int32 we refuse where GDAL overflows (tested elsewhere).
+    assume(any(c in body for c in ".eE"))
+    path = fresh(tmp_path, "long.asc")
+    path.write_text(head + body + "\n")
+    assert_agree(path)  # the file's own type, and forced float32 and float64
+    if fmt in ("%.18e", "%.18E", "%.17g", "%r"):
+        # Every digit written: float64 reads back the values themselves.
+        assert_same_values(asciigrid.read(path, dtype="float64").data, data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -16,6 +17,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterCrs,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -29,19 +31,30 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..engine import EngineUnavailable, load_engine
 from ..exceptions import Cancelled, OutputError
-from ..sources import DEFAULT_PATTERN
+from ..sources import DEFAULT_PATTERN, GRID_FILES_FILTER
 
 HELP_URL = "https://github.com/asciigrid/asciigrid/blob/main/docs/PLUGIN.md"
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
 
+# The package QGIS imports the plugin as (``asciigrid_qgis`` when installed), for the
+# dotted path of INPUT's widget.
+PACKAGE = __name__.rsplit(".algorithms.", 1)[0]
+
 DATA_TYPES: tuple[tuple[str, str | None], ...] = (
-    ("Automatic (GDAL's rule: Int32 unless the file has decimals)", None),
+    ("Automatic (as GDAL reads the file)", None),
     ("Int32", "int32"),
     ("Float32", "float32"),
     ("Float64", "float64"),
 )
 
 CANCELLED = "Cancelled: nothing was written."
+
+STRICT_HELP = (
+    "Refuse text after the grid: by default a grid followed by lines of text (PROJECTION ..., "
+    "NOTES ...) or by values left over after its last complete row is read as GDAL reads it, "
+    "with a warning naming the file and line; checked, such a grid is an error.\n"
+)
+"""The help prose of STRICT (see :meth:`AsciiGridAlgorithm.add_reading_parameters`)."""
 
 # What the writers in gdal_out.py can produce, by destination type (the provider offers the
 # same lists to QGIS's file dialogs).
@@ -127,13 +140,24 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
 
     NAME = ""
     DISPLAY_NAME = ""
+    SHORT_DESCRIPTION = ""
+    """The Toolbox tooltip (and the modeler's)."""
+    TAGS: tuple[str, ...] = ()
+    """Words the Toolbox search finds the algorithm by, beside its name."""
     HELP = ""
+    """The help panel's prose; it names parameters by their labels, as the form shows them."""
 
     def name(self) -> str:
         return self.NAME
 
     def displayName(self) -> str:
         return self.tr(self.DISPLAY_NAME)
+
+    def shortDescription(self) -> str:
+        return self.tr(self.SHORT_DESCRIPTION)
+
+    def tags(self) -> list[str]:
+        return [self.tr(tag) for tag in self.TAGS]
 
     def shortHelpString(self) -> str:
         return self.tr(self.HELP)
@@ -179,39 +203,64 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
 
     # --- shared parameters -----------------------------------------------------------------
 
-    def add_crs_parameter(self) -> None:
-        self.addParameter(
-            QgsProcessingParameterCrs(
-                "CRS",
-                self.tr("CRS (default: from the .prj sidecar, else none)"),
-                optional=True,
-            )
-        )
+    def add_advanced(self, parameter: QgsProcessingParameterDefinition) -> None:
+        """Add ``parameter`` to the form's collapsed Advanced Parameters section."""
+        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(parameter)
 
-    def add_source_parameters(self, input_label: str) -> None:
-        """INPUT (files and zips), FOLDER (searched recursively) and PATTERN: where the
-        grids come from, for the algorithms that take many."""
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                "INPUT",
-                self.tr(input_label),
-                layerType=QgsProcessing.TypeFile,
-                optional=True,
-            )
+    def add_crs_parameter(self) -> None:
+        self.addParameter(QgsProcessingParameterCrs("CRS", self.tr("Override CRS"), optional=True))
+
+    def add_source_parameters(self, input_label: str, file_filter: str = GRID_FILES_FILTER) -> None:
+        """INPUT (files and zips), FOLDER (searched recursively) and PATTERN (Advanced):
+        where the grids come from, for the algorithms that take many."""
+        files = QgsProcessingParameterMultipleLayers(
+            "INPUT", self.tr(input_label), layerType=QgsProcessing.TypeFile, optional=True
         )
+        # QGIS's own widget for this type opens every file as a layer (see widgets.py).
+        wrapper = {"class": f"{PACKAGE}.widgets.GridFilesWidgetWrapper", "file_filter": file_filter}
+        files.setMetadata({**files.metadata(), "widget_wrapper": wrapper})
+        self.addParameter(files)
         self.addParameter(
             QgsProcessingParameterFile(
                 "FOLDER",
-                self.tr("Folder (searched recursively)"),
+                self.tr("Folder"),
                 behavior=QgsProcessingParameterFile.Folder,
                 optional=True,
             )
         )
-        self.addParameter(
+        self.add_advanced(
             QgsProcessingParameterString(
                 "PATTERN", self.tr("File name pattern"), defaultValue=DEFAULT_PATTERN
             )
         )
+
+    def add_reading_parameters(self) -> None:
+        """How grids are read, under Advanced: DATA_TYPE and STRICT (see
+        :meth:`reading_options`)."""
+        self.add_advanced(
+            QgsProcessingParameterEnum(
+                "DATA_TYPE",
+                self.tr("Data type"),
+                options=[self.tr(label) for label, _ in DATA_TYPES],
+                defaultValue=0,
+            )
+        )
+        self.add_advanced(
+            QgsProcessingParameterBoolean(
+                "STRICT", self.tr("Refuse text after the grid"), defaultValue=False
+            )
+        )
+
+    def reading_options(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> dict[str, Any]:
+        """The engine's keyword arguments for :meth:`add_reading_parameters`: ``dtype`` and
+        ``strict``."""
+        return {
+            "dtype": self.data_type(parameters, context),
+            "strict": self.parameterAsBoolean(parameters, "STRICT", context),
+        }
 
     def source_parameters(
         self, parameters: dict[str, Any], context: QgsProcessingContext
@@ -221,16 +270,6 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
         folder = self.parameterAsFile(parameters, "FOLDER", context)
         pattern = self.parameterAsString(parameters, "PATTERN", context)
         return inputs, folder, pattern
-
-    def add_data_type_parameter(self) -> None:
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                "DATA_TYPE",
-                self.tr("Data type"),
-                options=[self.tr(label) for label, _ in DATA_TYPES],
-                defaultValue=0,
-            )
-        )
 
     def crs_wkt(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
         """The CRS parameter as WKT, or None when not given."""
@@ -270,7 +309,8 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
         """Turn every failure into a QgsProcessingException whose message names the file
         (and line and column for parse errors: ``tile.asc:12:31: expected a number``)."""
         try:
-            yield
+            with _warnings_to(feedback, engine):
+                yield
             if feedback.isCanceled():
                 raise Cancelled()
         except QgsProcessingException:
@@ -288,6 +328,64 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(f"{type(err).__name__}: {err}") from err
 
 
+@contextlib.contextmanager
+def _warnings_to(feedback: QgsProcessingFeedback, engine: ModuleType) -> Iterator[None]:
+    """Show the engine's warnings (a grid read as GDAL reads it, with text after it ignored:
+    ``tile.asc:12:1: ...``) in the Processing log as they happen, each one every time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", engine.AsciiGridWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, engine.AsciiGridWarning):
+                feedback.pushWarning(str(message))
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
+
+
 def describe_error(err: BaseException) -> str:
     """``path:line:column: reason`` for parse errors, ``path: reason`` otherwise."""
     return str(err) if str(err) else type(err).__name__
+
+
+def layer_name(path: str) -> str:
+    """What a layer read from ``path`` is called: the file or folder name without its
+    extension (``dem.asc.gz`` -> ``dem``, ``delivery.zip`` -> ``delivery``)."""
+    base = os.path.basename(os.path.normpath(path))
+    if base.lower().endswith(".gz"):
+        base = base[:-3]
+    return os.path.splitext(base)[0] or base
+
+
+def mosaic_name(inputs: list[str], folder: str | None) -> str:
+    """The mosaic's layer name: the folder searched, else the one file or archive given,
+    else the folder the given files share."""
+    if folder:
+        return layer_name(folder)
+    if len(inputs) == 1:
+        return layer_name(inputs[0])
+    parents = {os.path.dirname(os.path.abspath(p)) for p in inputs}
+    return layer_name(parents.pop()) if len(parents) == 1 else ""
+
+
+def name_layer(context: QgsProcessingContext, output: str, name: str) -> None:
+    """Name the layer QGIS loads from ``output`` when the run ends (when it loads one);
+    QGIS's "prefer file name as layer name" setting still wins for named files."""
+    if name and context.willLoadLayerOnCompletion(output):
+        context.layerToLoadOnCompletionDetails(output).name = name
+
+
+def report_ignored(feedback: QgsProcessingFeedback, ignored: list[str], pattern: str) -> None:
+    """One log line for the INPUT files left out (hidden files, sidecars, other names): not
+    skipped tiles, but the user may have meant one of them."""
+    if not ignored:
+        return
+    shown = ", ".join(os.path.basename(p) for p in ignored[:5])
+    more = f" and {len(ignored) - 5} more" if len(ignored) > 5 else ""
+    feedback.pushWarning(
+        f"Ignored {len(ignored)} file(s) that are not grids matching the file name pattern "
+        f"{pattern!r} (hidden files, sidecars such as .prj, other names): {shown}{more}"
+    )

@@ -18,7 +18,15 @@ from qgis.core import (
 )
 
 from ..sources import Tile, collect_tiles
-from .base import AsciiGridAlgorithm, Progress, describe_error
+from .base import (
+    STRICT_HELP,
+    AsciiGridAlgorithm,
+    Progress,
+    describe_error,
+    mosaic_name,
+    name_layer,
+    report_ignored,
+)
 
 ON_ERROR_STOP, ON_ERROR_SKIP = 0, 1
 
@@ -30,33 +38,64 @@ _COLLECT = 5.0
 class BatchImportAlgorithm(AsciiGridAlgorithm):
     NAME = "batchimport"
     DISPLAY_NAME = "Batch import ESRI ASCII tiles to one mosaic"
+    SHORT_DESCRIPTION = (
+        "Merges many ESRI ASCII grid tiles (loose, in zips, in zips in zips) into one "
+        "GeoTIFF mosaic, memory bounded; bad tiles stop the run or are skipped and reported."
+    )
+    TAGS = (
+        "merge",
+        "mosaic",
+        "tiles",
+        "import",
+        "DEM",
+        "elevation",
+        "zip",
+        "ESRI",
+        "ASCII",
+        "asc",
+        "AAIGrid",
+        "GeoTIFF",
+    )
     HELP = (
-        "Mosaics many ESRI ASCII grid tiles into one tiled, compressed GeoTIFF, strip by "
+        "Merges many ESRI ASCII grid tiles into one tiled, compressed GeoTIFF, strip by "
         "strip, so memory does not grow with the mosaic. The mosaic covers the union of the "
-        "tiles; gaps are nodata; where tiles overlap the later one wins.\n\n"
-        "INPUT: tile files and/or .zip archives. FOLDER: a folder searched recursively for "
-        "files matching PATTERN (default *.asc; several patterns separated by ';') and for "
-        ".zip archives. Zips — zips nested in zips too — are read in place, never extracted. "
-        "CRS: default from the tiles' .prj (inside zips too). DATA_TYPE: Automatic "
-        "follows GDAL's rule. ON_ERROR: stop at the first bad tile, or skip bad tiles and "
-        "list them (file:line:column: reason) in the log and in REPORT; when no tile is "
-        "usable the run fails, listing every tile and why (REPORT is still written).\n\n"
-        "Tiles must share cell size and alignment; a tile that does not is an error naming "
-        "it.\n\nOutputs: OUTPUT (GeoTIFF: a name ending in .tif or .tiff), TILE_COUNT "
-        "(tiles in the mosaic), SKIPPED_COUNT, REPORT (text file listing skipped tiles)."
+        "tiles; gaps are nodata; where tiles overlap the later one wins. Tiles must share "
+        "cell size and alignment; one that does not is an error naming it.\n"
+        "Tiles: tile files and .zip archives, read in this order. Add Directory adds the "
+        "tiles and zips of a folder (hidden files and sidecars such as .prj and .aux.xml "
+        "left out); files that do not match the file name pattern are ignored.\n"
+        "Folder: searched recursively for tiles matching the file name pattern and for .zip "
+        "archives, read after Tiles, sorted by path. Give Tiles, a Folder, or both.\n"
+        "Zips, zips nested in zips too, are read in place, never extracted.\n"
+        "Override CRS: the CRS to assign; left empty, the CRS of the tiles' .prj (looked up "
+        "inside zips too).\n"
+        "On a bad tile: stop at the first bad tile (nothing is written), or skip it: it "
+        "stays nodata and is listed (file:line:column: reason) in the log and in the "
+        "skipped tiles report. When no tile is usable the run fails, listing every tile "
+        "and why.\n"
+        "Build overviews: internal overviews for fast display at small scales.\n"
+        "Mosaic: the GeoTIFF, a name ending in .tif or .tiff. The new layer is named after "
+        "the folder or the archive read.\n"
+        "Skipped tiles report: a text file listing the skipped tiles (always written).\n"
+        "Advanced: File name pattern, the tiles to read (default *.asc, case-insensitive; "
+        "several separated by ';', e.g. *.asc;*.txt), in the folder, in zips and among "
+        "Tiles. Data type: Automatic follows GDAL's rule (the widest type of the tiles), or "
+        "force Int32, Float32 or Float64.\n"
+        + STRICT_HELP
+        + "Results: the mosaic, the number of tiles in it, the number skipped, the report."
     )
 
     def initAlgorithm(self, config: Any = None) -> None:
-        self.add_source_parameters("Tiles (.asc files and/or .zip archives)")
+        self.add_source_parameters("Tiles")
         self.add_crs_parameter()
-        self.add_data_type_parameter()
+        self.add_reading_parameters()
         self.addParameter(
             QgsProcessingParameterEnum(
                 "ON_ERROR",
                 self.tr("On a bad tile"),
                 options=[
-                    self.tr("Stop at the first bad tile"),
-                    self.tr("Skip it and report it"),
+                    self.tr("Stop"),
+                    self.tr("Skip and report"),
                 ],
                 defaultValue=ON_ERROR_STOP,
             )
@@ -70,7 +109,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         self.addParameter(
             QgsProcessingParameterFileDestination(
                 "REPORT",
-                self.tr("Report of skipped tiles"),
+                self.tr("Skipped tiles report"),
                 fileFilter="Text files (*.txt)",
                 defaultValue=QgsProcessing.TEMPORARY_OUTPUT,
                 optional=True,
@@ -92,7 +131,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         geotiff = self.geotiff()
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
-        dtype = self.data_type(parameters, context)
+        reading_options = self.reading_options(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
@@ -106,7 +145,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         ) or QgsProcessingUtils.generateTempFilename("batchimport_report.txt")
         self.check_destination("REPORT", report_path)
         if not inputs and not folder:
-            raise QgsProcessingException("Give tiles in INPUT, or a FOLDER to search.")
+            raise QgsProcessingException("No tiles: give Tiles (INPUT) or a Folder (FOLDER).")
 
         skipped: list[str] = []
 
@@ -127,6 +166,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
 
         with self.errors(engine, feedback):
             collected = collect_tiles(inputs, folder, pattern, feedback.isCanceled, engine=engine)
+            report_ignored(feedback, collected.ignored, pattern)
             Progress(feedback, 0, _COLLECT).check()
             for name, reason in collected.problems:
                 skip_tile(name, reason)
@@ -141,9 +181,9 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
 
             sources = [t.source() for t in tiles]
             try:
-                layout = engine.mosaic_layout(sources, dtype=dtype, skip_errors=skip)
+                layout = engine.mosaic_layout(sources, skip_errors=skip, **reading_options)
             except ValueError:
-                reasons = _tile_errors(engine, tiles, sources, dtype) if skip else None
+                reasons = _tile_errors(engine, tiles, sources, reading_options) if skip else None
                 if not reasons:
                     raise
                 layout = None  # every tile is bad: each one's reason, for REPORT
@@ -193,6 +233,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
             tile_count = len(layout.tiles) - body_failures
             write_text(report_path, _report(tile_count, skipped))
 
+        name_layer(context, output, mosaic_name(inputs, folder))
         results: dict[str, Any] = {
             "OUTPUT": output,
             "TILE_COUNT": tile_count,
@@ -245,7 +286,7 @@ class _StripProgress(Progress):
 
 
 def _tile_errors(
-    engine: Any, tiles: list[Tile], sources: list[Any], dtype: str | None
+    engine: Any, tiles: list[Tile], sources: list[Any], reading_options: dict[str, Any]
 ) -> list[tuple[str, str]] | None:
     """``(name, reason)`` of every tile when each one alone fails to plan (the engine's
     "none of the N tiles could be used" error says so in one text; REPORT lists them one
@@ -254,7 +295,7 @@ def _tile_errors(
     reasons: list[tuple[str, str]] = []
     for tile, source in zip(tiles, sources):
         try:
-            engine.mosaic_layout([source], dtype=dtype)
+            engine.mosaic_layout([source], **reading_options)
         except ValueError as err:
             reasons.append((tile.name, describe_error(err)))
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from qgis.core import (
@@ -15,7 +14,7 @@ from qgis.core import (
 )
 
 from ..sources import not_a_regular_file
-from .base import AsciiGridAlgorithm, Progress
+from .base import STRICT_HELP, AsciiGridAlgorithm, Progress, layer_name, name_layer
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
 
@@ -27,17 +26,27 @@ _READ = 40.0
 class FastLoadAlgorithm(AsciiGridAlgorithm):
     NAME = "fastload"
     DISPLAY_NAME = "Fast load ESRI ASCII grid"
+    SHORT_DESCRIPTION = (
+        "Converts one ESRI ASCII grid (.asc, .asc.gz) to a compressed GeoTIFF with "
+        "overviews and statistics, much faster than GDAL, with GDAL's values."
+    )
+    TAGS = ("import", "convert", "DEM", "elevation", "ESRI", "ASCII", "asc", "AAIGrid", "GeoTIFF")
     HELP = (
-        "Reads one ESRI ASCII grid (.asc, any extension, or .gz) with the asciigrid engine — "
-        "an order of magnitude faster than GDAL, with exactly GDAL's values — and writes it "
-        "as a tiled, compressed GeoTIFF with nodata, internal overviews and band statistics, "
-        "so QGIS displays and styles it at once.\n\n"
-        "INPUT: the grid. CRS: overrides the CRS (default: the .prj beside the grid, else "
-        "none). DATA_TYPE: Automatic follows GDAL's rule (Int32 unless the file has "
-        "decimals), or force Int32/Float32/Float64. BUILD_OVERVIEWS: internal overviews for "
-        "fast display at small scales. OUTPUT: the GeoTIFF (a name ending in .tif or "
-        ".tiff).\n\n"
-        "A grid GDAL would misread (a garbage value, too few or too many values, a bad "
+        "Reads one ESRI ASCII grid with the asciigrid engine — an order of magnitude faster "
+        "than GDAL, with exactly GDAL's values — and writes it as a tiled, compressed GeoTIFF "
+        "with nodata, internal overviews and band statistics, so QGIS displays and styles it "
+        "at once. The new layer is named after the grid.\n\n"
+        "ESRI ASCII grid: the .asc file; any extension (.txt, .grd, …) and "
+        "gzip-compressed grids (.asc.gz) are read too.\n"
+        "Override CRS: the CRS to assign; left empty, the CRS of the .prj beside the "
+        "grid, else none.\n"
+        "Build overviews: internal overviews for fast display at small scales.\n"
+        "GeoTIFF: the output, a name ending in .tif or .tiff.\n\n"
+        "Advanced: Data type. Automatic follows GDAL's rule (Int32 unless the file "
+        "has decimals, then Float32); or force Int32, Float32 or Float64. QGIS itself opens "
+        ".asc files as Float64.\n"
+        + STRICT_HELP
+        + "\nA grid GDAL would misread (a garbage value, too few or too many values, a bad "
         "header) is an error naming file, line and column; nothing is written."
     )
 
@@ -51,7 +60,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
             )
         )
         self.add_crs_parameter()
-        self.add_data_type_parameter()
+        self.add_reading_parameters()
         self.addParameter(
             QgsProcessingParameterBoolean(
                 "BUILD_OVERVIEWS", self.tr("Build overviews"), defaultValue=True
@@ -70,7 +79,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         from ..gdal_out import make_folder_for
 
         path = self.parameterAsFile(parameters, "INPUT", context)
-        dtype = self.data_type(parameters, context)
+        reading_options = self.reading_options(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
         output = self.check_destination(
@@ -81,7 +90,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
             problem = not_a_regular_file(path)
             if problem is not None:
                 raise QgsProcessingException(f"{path}: {problem}")
-            grid = engine.read(path, dtype=dtype, progress=Progress(feedback, 0, _READ))
+            grid = engine.read(path, progress=Progress(feedback, 0, _READ), **reading_options)
             feedback.pushInfo(
                 f"{path}: {grid.header.ncols} x {grid.header.nrows} {grid.data.dtype.name}, "
                 f"nodata {grid.nodata}"
@@ -99,7 +108,5 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
                 progress=Progress(feedback, _READ, 100).fraction,
             )
 
-        if context.willLoadLayerOnCompletion(output):
-            details = context.layerToLoadOnCompletionDetails(output)
-            details.name = os.path.basename(path).split(".")[0] or details.name
+        name_layer(context, output, layer_name(path))
         return {"OUTPUT": output}

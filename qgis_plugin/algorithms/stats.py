@@ -7,6 +7,7 @@ import math
 import os
 import struct
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from qgis.core import (
@@ -15,6 +16,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterVectorDestination,
     QgsRasterBandStats,
     QgsRasterBlockFeedback,
@@ -24,10 +26,21 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 
 from ..exceptions import Cancelled
-from ..sources import Tile, collect_tiles
-from .base import AsciiGridAlgorithm, Progress
+from ..sources import GRID_FILES_FILTER, Tile, collect_tiles
+from .base import STRICT_HELP, AsciiGridAlgorithm, Progress, report_ignored
 
-# Outputs named as native:rasterlayerstatistics names them, then ours.
+# Outputs named (and labelled) as native:rasterlayerstatistics names them, then ours.
+OUTPUT_LABELS = {
+    "MIN": "Minimum value",
+    "MAX": "Maximum value",
+    "RANGE": "Range",
+    "SUM": "Sum",
+    "MEAN": "Mean value",
+    "STD_DEV": "Standard deviation",
+    "SUM_OF_SQUARES": "Sum of the squares",
+    "COUNT": "Valid cells",
+    "NODATA_COUNT": "Nodata cells",
+}
 QGIS_OUTPUTS = ("MIN", "MAX", "RANGE", "SUM", "MEAN", "STD_DEV", "SUM_OF_SQUARES")
 OUTPUTS = (*QGIS_OUTPUTS, "COUNT", "NODATA_COUNT")
 
@@ -118,6 +131,9 @@ def qgis_conventions() -> tuple[bool, bool]:
     path = f"/vsimem/asciigrid_conventions_{os.getpid()}.tif"
     try:
         ds = gdal.GetDriverByName("GTiff").Create(path, 3, 1, 1, gdal.GDT_Float64)
+        # A georeferenced raster: without a geotransform QGIS's provider fails to compute
+        # one and GDAL prints "ERROR 1: Unable to compute a transformation" on stderr.
+        ds.SetGeoTransform((0.0, 1.0, 0.0, 1.0, 0.0, -1.0))
         ds.GetRasterBand(1).WriteRaster(0, 0, 3, 1, struct.pack("<3d", 1.0, 2.0, 3.0))
         ds = None
         layer = QgsRasterLayer(path, "conventions", "gdal")
@@ -146,27 +162,55 @@ TABLE_FIELDS: list[tuple[str, type]] = [
 class StatsAlgorithm(AsciiGridAlgorithm):
     NAME = "stats"
     DISPLAY_NAME = "ESRI ASCII grid statistics"
+    SHORT_DESCRIPTION = (
+        "Statistics of one or many ESRI ASCII grids (loose or in zips), streamed without "
+        "loading them; the same outputs as Raster layer statistics."
+    )
+    TAGS = (
+        "statistics",
+        "stats",
+        "summary",
+        "mean",
+        "minimum",
+        "maximum",
+        "DEM",
+        "tiles",
+        "zip",
+        "ESRI",
+        "ASCII",
+        "asc",
+        "AAIGrid",
+    )
     HELP = (
         "Statistics of one or many ESRI ASCII grids, streamed by the asciigrid engine "
-        "without loading the grids into memory. Nodata and NaN cells are left out.\n\n"
-        "INPUT: grid files and/or .zip archives; FOLDER + PATTERN: grids found recursively "
-        "(and in zips). Other rasters (e.g. the GeoTIFF from batchimport) get QGIS's own "
-        "statistics, so a model can chain batchimport → stats.\n\n"
-        "DATA_TYPE: Automatic takes each grid's values as GDAL's rule types them (Float32 "
-        "for grids with decimals), as in the GeoTIFFs fastload and batchimport write; QGIS "
-        "itself opens .asc files as Float64, so choose Float64 to get exactly the "
-        "statistics QGIS computes on the .asc.\n\n"
-        "Outputs are named and defined as in QGIS's Raster layer statistics "
-        "(native:rasterlayerstatistics): MIN, MAX, RANGE, SUM, MEAN, STD_DEV and "
-        "SUM_OF_SQUARES as this QGIS defines them (QGIS 3.22: the sample standard deviation, "
-        "and the sum of squared deviations from the mean), plus COUNT (valid cells) and "
-        "NODATA_COUNT, over all inputs together. OUTPUT_TABLE "
-        "(optional, .csv or .gpkg) has one row per file."
+        "without loading the grids into memory, over all grids together. Nodata and NaN "
+        "cells are left out.\n"
+        "Grids: grid files and .zip archives. Add Directory adds the grids and zips of a "
+        "folder (hidden files and sidecars such as .prj and .aux.xml left out); files that "
+        "do not match the file name pattern are ignored, except other rasters (such as the "
+        "GeoTIFF of Batch import), which get QGIS's own statistics, so a model can chain "
+        "the two.\n"
+        "Folder: searched recursively for grids matching the file name pattern and for "
+        ".zip archives.\n"
+        "Statistics: an HTML report (all grids together, then one row per file), shown in "
+        "the Results Viewer.\n"
+        "Statistics per file: optionally, a table with one row per file (.csv, .gpkg, "
+        ".xlsx, .ods).\n"
+        "Advanced: File name pattern (default *.asc; several separated by ';'). Data type: "
+        "the type the values are taken in. Automatic takes each grid as GDAL types it "
+        "(Float32 for grids with decimals), as in the GeoTIFFs Fast load and Batch import "
+        "write; Float64 gives exactly the statistics QGIS computes on the .asc itself "
+        "(QGIS opens .asc files as Float64).\n"
+        + STRICT_HELP
+        + "Results are named and defined as in QGIS's Raster layer statistics: minimum, "
+        "maximum, range, sum, mean, standard deviation and sum of squares as this QGIS "
+        "defines them (QGIS 3.22: the sample standard deviation, and the sum of squared "
+        "deviations from the mean), plus the count of valid cells and of nodata cells."
     )
 
     def initAlgorithm(self, config: Any = None) -> None:
-        self.add_source_parameters("Grids (.asc files and/or .zip archives)")
-        self.add_data_type_parameter()
+        self.add_source_parameters("Grids", f"{GRID_FILES_FILTER};;GeoTIFF (*.tif *.tiff)")
+        self.add_reading_parameters()
         self.addParameter(
             QgsProcessingParameterVectorDestination(
                 "OUTPUT_TABLE",
@@ -176,8 +220,16 @@ class StatsAlgorithm(AsciiGridAlgorithm):
                 createByDefault=False,
             )
         )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                "OUTPUT_HTML_FILE",
+                self.tr("Statistics"),
+                self.tr("HTML files (*.html *.HTML)"),
+                optional=True,
+            )
+        )
         for name in OUTPUTS:
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(name.replace("_", " "))))
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(OUTPUT_LABELS[name])))
 
     def processAlgorithm(
         self,
@@ -186,17 +238,21 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        from ..gdal_out import write_table  # numpy and GDAL: only when running
+        from ..gdal_out import write_table, write_text  # numpy and GDAL: only when running
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
-        dtype = self.data_type(parameters, context)
+        reading_options = self.reading_options(parameters, context)
         table = self.parameterAsOutputLayer(parameters, "OUTPUT_TABLE", context)
         self.check_destination("OUTPUT_TABLE", table)
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML_FILE", context)
         if not inputs and not folder:
-            raise QgsProcessingException("Give grids in INPUT, or a FOLDER to search.")
+            raise QgsProcessingException("No grids: give Grids (INPUT) or a Folder (FOLDER).")
 
         with self.errors(engine, feedback):
-            collected = collect_tiles(inputs, folder, pattern, feedback.isCanceled, engine=engine)
+            collected = collect_tiles(
+                inputs, folder, pattern, feedback.isCanceled, engine=engine, also=_other_raster_file
+            )
+            report_ignored(feedback, collected.ignored, pattern)
             for name, reason in collected.problems:
                 raise QgsProcessingException(f"{name}: {reason}")
             if not collected.tiles:
@@ -213,7 +269,7 @@ class StatsAlgorithm(AsciiGridAlgorithm):
             if grids:
                 results = engine.stats(
                     [t.source() for t in grids],
-                    dtype=dtype,
+                    **reading_options,
                     per_source=True,
                     progress=Progress(feedback, 0, grid_share),
                 )
@@ -234,22 +290,54 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         results_out: dict[str, Any] = combined.outputs()
         summary = ", ".join(f"{k} {v}" for k, v in results_out.items())
         feedback.pushInfo(f"{len(collected.tiles)} file(s): {summary}")
-        if table:
-            with self.errors(engine, feedback):
-                rows = [per_file[id(t)].row() for t in collected.tiles]
-                write_table(table, TABLE_FIELDS, rows)
-            results_out["OUTPUT_TABLE"] = table
+        rows = [per_file[id(t)] for t in collected.tiles]
+        with self.errors(engine, feedback):
+            if table:
+                write_table(table, TABLE_FIELDS, [r.row() for r in rows])
+            if html:
+                write_text(html, html_report(combined, rows))
+        # Every declared output, also the ones not asked for (the modeler relies on it).
+        results_out["OUTPUT_TABLE"] = table or None
+        results_out["OUTPUT_HTML_FILE"] = html or None
         return results_out
 
 
-def _other_raster(tile: Tile) -> bool:
+def html_report(combined: Summary, rows: list[Summary]) -> str:
+    """The Statistics output: the results as Raster layer statistics labels them, then one
+    row per file, as an HTML page for the Results Viewer."""
+
+    def cell(value: Any) -> str:
+        return "" if value is None else escape(str(value))
+
+    summary = "".join(
+        f"<tr><th>{escape(OUTPUT_LABELS[name])}</th><td>{cell(value)}</td></tr>"
+        for name, value in combined.outputs().items()
+    )
+    head = "".join(f"<th>{escape(name)}</th>" for name, _ in TABLE_FIELDS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row.row()) + "</tr>" for row in rows
+    )
+    return (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>'
+        "<title>asciigrid statistics</title></head><body>"
+        f"<h2>Statistics of {len(rows)} file(s)</h2><table>{summary}</table>"
+        f'<h2>Per file</h2><table border="1"><tr>{head}</tr>{body}</table>'
+        "</body></html>\n"
+    )
+
+
+def _other_raster_file(path: str) -> bool:
     """True for files GDAL identifies as a raster format other than an ASCII grid."""
-    if tile.path is None or tile.path.lower().endswith(_GRID_EXTENSIONS):
+    if path.lower().endswith(_GRID_EXTENSIONS):
         return False
     from osgeo import gdal
 
-    driver = gdal.IdentifyDriver(tile.path)
+    driver = gdal.IdentifyDriver(path)
     return driver is not None and driver.ShortName not in _ASCII_DRIVERS
+
+
+def _other_raster(tile: Tile) -> bool:
+    return tile.path is not None and _other_raster_file(tile.path)
 
 
 def _qgis_stats(tile: Tile, feedback: QgsProcessingFeedback, progress: Progress) -> Summary:

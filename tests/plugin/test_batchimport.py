@@ -86,6 +86,7 @@ def test_parameters(provider) -> None:
         "PATTERN",
         "CRS",
         "DATA_TYPE",
+        "STRICT",
         "ON_ERROR",
         "BUILD_OVERVIEWS",
         "OUTPUT",
@@ -532,3 +533,54 @@ def test_a_folder_of_zips_is_read_by_the_engine_with_the_pattern(provider, tmp_p
     assert results["TILE_COUNT"] == 2
     data, gt, _, _ = _read(out)
     assert data.tolist() == [[1, 2, NODATA, NODATA, 1, 2], [3, 4, NODATA, NODATA, 3, 4]]
+
+
+def test_input_files_not_matching_the_pattern_are_ignored_not_skipped(
+    provider, tmp_path: Path
+) -> None:
+    """A folder's every file in INPUT (sidecars, a readme, hidden files): the tiles are
+    read, the rest is left out and not reported as skipped tiles, even with "Stop"."""
+    from qgis.core import QgsProcessingFeedback
+
+    inputs = _write_tiles(tmp_path / "in", {"a.asc": GRID_2X2.format(x=0)})
+    for name in ("a.prj", "a.asc.aux.xml", "readme.txt", ".b.asc"):
+        (tmp_path / "in" / name).write_text("PROJCS[...]\n")
+        inputs.append(str(tmp_path / "in" / name))
+    feedback = QgsProcessingFeedback()
+    results = assert_run(
+        ALG, {"INPUT": inputs, "ON_ERROR": 0, "OUTPUT": str(tmp_path / "m.tif")}, feedback
+    )
+    assert (results["TILE_COUNT"], results["SKIPPED_COUNT"]) == (1, 0)
+    assert "Ignored 4 file(s)" in feedback.textLog()
+
+
+def _zip_with_trailing_text(tmp_path: Path) -> Path:
+    """Two tiles side by side in one zip; the second is followed by a text line."""
+    archive = tmp_path / "tiles.zip"
+    header = "ncols 2\nnrows 1\nxllcorner {x}\nyllcorner 0\ncellsize 1\n"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a.asc", header.format(x=0) + "1 2\n")
+        z.writestr("b.asc", header.format(x=2) + "3 4\nNOTES made by hand\n")
+    return archive
+
+
+def test_a_tile_with_text_after_it_is_read_with_a_warning_naming_it(provider, tmp_path: Path):
+    from plugin_helpers import warnings_feedback
+
+    archive = _zip_with_trailing_text(tmp_path)
+    feedback, warned = warnings_feedback()
+    out = tmp_path / "mosaic.tif"
+    assert_run(ALG, {"INPUT": [str(archive)], "OUTPUT": str(out)}, feedback)
+    np.testing.assert_array_equal(gdal_open(out).ReadAsArray(), [[1, 2, 3, 4]])
+    assert [w for w in warned if w.startswith(f"{archive}/b.asc:7:")], warned
+
+
+def test_strict_stops_at_a_tile_with_text_after_it(provider, tmp_path: Path):
+    from qgis.core import QgsProcessingException
+
+    archive = _zip_with_trailing_text(tmp_path)
+    out = tmp_path / "out" / "mosaic.tif"
+    with pytest.raises(QgsProcessingException) as err:
+        run(ALG, {"INPUT": [str(archive)], "STRICT": True, "OUTPUT": str(out)})
+    assert f"{archive}/b.asc:7:1:" in str(err.value)
+    assert not out.exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal, osr
-from plugin_helpers import assert_run, gdal_open, leftovers, run
+from plugin_helpers import assert_run, gdal_open, leftovers, run, warnings_feedback
 
 ALG = "asciigrid:fastload"
 
@@ -30,11 +30,12 @@ def test_parameters(provider) -> None:
 
     algorithm = QgsApplication.processingRegistry().algorithmById(ALG)
     params = {p.name(): p for p in algorithm.parameterDefinitions()}
-    assert list(params) == ["INPUT", "CRS", "DATA_TYPE", "BUILD_OVERVIEWS", "OUTPUT"]
+    assert list(params) == ["INPUT", "CRS", "DATA_TYPE", "STRICT", "BUILD_OVERVIEWS", "OUTPUT"]
     assert params["INPUT"].type() == "file"
     assert params["CRS"].flags() & params["CRS"].FlagOptional
     assert params["DATA_TYPE"].options()[1:] == ["Int32", "Float32", "Float64"]
     assert params["DATA_TYPE"].defaultValue() == 0
+    assert params["STRICT"].defaultValue() is False
     assert params["BUILD_OVERVIEWS"].defaultValue() is True
     assert params["OUTPUT"].type() == "rasterDestination"
     assert [o.name() for o in algorithm.outputDefinitions()] == ["OUTPUT"]
@@ -122,6 +123,31 @@ def test_parse_error_names_file_line_column_and_writes_nothing(provider, tmp_pat
     with pytest.raises(QgsProcessingException) as err:
         run(ALG, {"INPUT": str(bad), "OUTPUT": str(out)})
     assert f"{bad}:7:3:" in str(err.value)
+    assert not out.parent.exists() or leftovers(out.parent) == []
+
+
+TRAILING = b"ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n7 8\nPROJECTION GEOGRAPHIC\n"
+
+
+def test_text_after_the_grid_is_read_with_a_warning_in_the_log(provider, tmp_path: Path):
+    source = tmp_path / "trailing.asc"
+    source.write_bytes(TRAILING)
+    feedback, warned = warnings_feedback()
+    out = tmp_path / "trailing.tif"
+    assert_run(ALG, {"INPUT": str(source), "OUTPUT": str(out)}, feedback)
+    np.testing.assert_array_equal(gdal_array(out)[0], [[7, 8]])
+    assert [w for w in warned if w.startswith(f"{source}:7:")], warned
+
+
+def test_strict_refuses_text_after_the_grid(provider, tmp_path: Path):
+    from qgis.core import QgsProcessingException
+
+    source = tmp_path / "trailing.asc"
+    source.write_bytes(TRAILING)
+    out = tmp_path / "out" / "trailing.tif"
+    with pytest.raises(QgsProcessingException) as err:
+        run(ALG, {"INPUT": str(source), "STRICT": True, "OUTPUT": str(out)})
+    assert f"{source}:7:1:" in str(err.value)
     assert not out.parent.exists() or leftovers(out.parent) == []
 
 

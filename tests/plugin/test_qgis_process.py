@@ -161,3 +161,23 @@ def test_an_output_that_is_not_a_geotiff_is_refused(
         )
     assert f"OUTPUT: {out}: asciigrid writes GeoTIFF only" in str(err.value)
     assert not out.exists()
+
+
+def test_stats_prints_no_error_on_stderr(profile: Path, small_grid: Path) -> None:
+    """The first stats run of a process asks QGIS's statistics which conventions it uses
+    (a probe raster); that used to print "ERROR 1: Unable to compute a transformation"."""
+    result = qgis_tools.run_qgis_process(
+        ["--json", "run", "asciigrid:stats", "--", f"INPUT={small_grid}"], profile
+    )
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "ERROR" in line] == []
+
+
+def test_batchimport_of_one_zip(profile: Path, small_grid: Path, tmp_path: Path) -> None:
+    archive, out = tmp_path / "a.zip", tmp_path / "a.tif"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(small_grid, "small.asc")
+    payload = qgis_tools.run_json(
+        "asciigrid:batchimport", [f"INPUT={archive}", f"OUTPUT={out}"], profile
+    )
+    assert payload["results"]["TILE_COUNT"] == 1 and out.is_file()

@@ -29,12 +29,20 @@ def test_parameters(provider) -> None:
 
     algorithm = QgsApplication.processingRegistry().algorithmById(ALG)
     params = {p.name(): p for p in algorithm.parameterDefinitions()}
-    assert list(params) == ["INPUT", "FOLDER", "PATTERN", "DATA_TYPE", "OUTPUT_TABLE"]
-    for optional in ("INPUT", "FOLDER", "OUTPUT_TABLE"):
+    assert list(params) == [
+        "INPUT",
+        "FOLDER",
+        "PATTERN",
+        "DATA_TYPE",
+        "STRICT",
+        "OUTPUT_TABLE",
+        "OUTPUT_HTML_FILE",
+    ]
+    for optional in ("INPUT", "FOLDER", "OUTPUT_TABLE", "OUTPUT_HTML_FILE"):
         assert params[optional].flags() & params[optional].FlagOptional, optional
     assert params["PATTERN"].defaultValue() == "*.asc"
     outputs = {o.name() for o in algorithm.outputDefinitions()}
-    assert outputs == {*QGIS_NAMES, "COUNT", "NODATA_COUNT", "OUTPUT_TABLE"}
+    assert outputs == {*QGIS_NAMES, "COUNT", "NODATA_COUNT", "OUTPUT_TABLE", "OUTPUT_HTML_FILE"}
 
 
 def test_one_grid_equals_native_on_its_geotiff(provider, big_grid: Path, tmp_path) -> None:
@@ -147,3 +155,28 @@ def test_cancel(provider, big_grid: Path, tmp_path: Path, cancel_at) -> None:
     assert canceller.cancelled_at is not None
     assert time.monotonic() - canceller.cancelled_at < 0.5
     assert leftovers(tmp_path) == []
+
+
+def test_html_report_has_the_results(provider, small_grid: Path, tmp_path: Path) -> None:
+    """The Statistics output, as native:rasterlayerstatistics writes one (Results Viewer)."""
+    html = tmp_path / "stats.html"
+    ours = assert_run(ALG, {"INPUT": [str(small_grid)], "OUTPUT_HTML_FILE": str(html)})
+    assert ours["OUTPUT_HTML_FILE"] == str(html)
+    text = html.read_text(encoding="utf-8")
+    assert f"<th>Mean value</th><td>{ours['MEAN']}</td>" in text
+    assert f"<td>{small_grid}</td>" in text
+
+
+def test_every_output_is_returned_when_none_is_asked_for(provider, small_grid: Path) -> None:
+    results = assert_run(ALG, {"INPUT": [str(small_grid)]})
+    assert results["OUTPUT_TABLE"] is None and results["OUTPUT_HTML_FILE"] is None
+
+
+def test_input_sidecars_and_hidden_files_are_ignored(provider, tiles: Path, tmp_path) -> None:
+    """What "Add Directory…" of QGIS's own widget added: not grids, and not errors."""
+    grid = sorted(tiles.glob("*.asc"))[0]
+    sidecars = [tmp_path / f"{grid.name}.aux.xml", tmp_path / "tile.prj", tmp_path / ".hidden.asc"]
+    for path in sidecars:
+        path.write_text("not a grid\n")
+    ours = run(ALG, {"INPUT": [str(grid), *map(str, sidecars)]})
+    assert ours["COUNT"] == run(ALG, {"INPUT": [str(grid)]})["COUNT"]

@@ -9,11 +9,14 @@ overviews and band statistics in one pass:
 
 * strips are compressed and written by a writer thread while the caller parses the next
   one (at most two strips are held; GDAL and the engine both release the GIL);
-* blocks that are entirely nodata are not written (``SPARSE_OK``); they read back as nodata;
+* blocks that are entirely nodata are not written (``SPARSE_OK``); they read back as nodata,
+  and are never even handed to GDAL;
 * overviews are averaged from each strip as it passes (nodata-aware, exactly GDAL's
   ``AVERAGE``: cascading level by level, area-weighted at odd edges) and written into the
   file's own overview levels, and the band statistics come from the same pass, so nothing
-  reads the output back;
+  reads the output back. The engine does the per-cell work (statistics, empty blocks, and
+  the 2 x 2 averages of every level that halves both axes), in parallel without the GIL;
+  numpy only the last, small levels;
 * the file is written to a hidden temporary file beside the target and renamed into place
   only when complete (``asciigrid._atomic``); an error or a cancel leaves nothing behind;
 * ``cog=True`` turns the finished file into a Cloud Optimized GeoTIFF (GDAL's COG driver

@@ -16,6 +16,9 @@ use crate::value::{DataType, GridCells};
 /// can be larger: a tile is never split).
 const BAND_CELLS: u64 = 8 << 20;
 
+/// Tiles parsed at once per engine thread while a strip is built (see `read_rows_as`).
+const TILES_PER_THREAD: usize = 4;
+
 /// Tiles up to this size (compressed size for gzip) are probed with one read.
 const SMALL_TILE: u64 = 4 << 20;
 
@@ -687,55 +690,61 @@ impl Plan {
                         && t.row < band_end
                 })
                 .collect();
-            let parsed: Vec<Result<Vec<T>, Error>> = members
-                .par_iter()
-                .map(|&i| {
-                    if control.is_cancelled() {
-                        return Err(Error::Cancelled);
-                    }
-                    let tile = &self.tiles[i];
-                    let g = grid::read(
-                        tile.input.as_input(),
-                        &tile.name,
-                        Some(T::DATA_TYPE),
-                        control,
-                    )?;
-                    let values = T::from_grid_data(g.data)
-                        .ok_or_else(|| Error::Invalid("internal: wrong cell type".into()))?;
-                    self.check_tile(tile, &values, fill)?;
-                    Ok(values)
-                })
-                .collect();
-            let mut read: Vec<(&Tile, Vec<T>)> = Vec::with_capacity(members.len());
-            for (&i, result) in members.iter().zip(parsed) {
-                match result {
-                    Ok(values) => read.push((&self.tiles[i], values)),
-                    Err(Error::Cancelled) => return Err(Error::Cancelled),
-                    Err(e) if skip_errors => failed.push((i, e)),
-                    Err(e) => return Err(e),
-                }
-            }
             let (first, last) = (band_start.max(start), band_end.min(end));
             let rows = out
                 .get_mut((first - start) * ncols..(last - start) * ncols)
                 .ok_or_else(|| Error::Invalid("internal: a band outside the rows read".into()))?;
             rows.par_chunks_mut(ncols.max(1))
-                .enumerate()
-                .try_for_each(|(k, row)| fill_row(row, first + k, fill, &read))?;
+                .for_each(|row| row.fill(fill));
+            // A few tiles per thread at a time: their values are copied in and dropped before
+            // the next are parsed, so the memory beyond the strip is a few tiles, not a band.
+            for batch in members.chunks(TILES_PER_THREAD * rayon::current_num_threads().max(1)) {
+                let parsed: Vec<Result<Vec<T>, Error>> = batch
+                    .par_iter()
+                    .map(|&i| {
+                        if control.is_cancelled() {
+                            return Err(Error::Cancelled);
+                        }
+                        let tile = &self.tiles[i];
+                        let g = grid::read(
+                            tile.input.as_input(),
+                            &tile.name,
+                            Some(T::DATA_TYPE),
+                            control,
+                        )?;
+                        let values = T::from_grid_data(g.data)
+                            .ok_or_else(|| Error::Invalid("internal: wrong cell type".into()))?;
+                        self.check_tile(tile, &values, fill)?;
+                        Ok(values)
+                    })
+                    .collect();
+                let mut read: Vec<(&Tile, Vec<T>)> = Vec::with_capacity(batch.len());
+                for (&i, result) in batch.iter().zip(parsed) {
+                    match result {
+                        Ok(values) => read.push((&self.tiles[i], values)),
+                        Err(Error::Cancelled) => return Err(Error::Cancelled),
+                        Err(e) if skip_errors => failed.push((i, e)),
+                        Err(e) => return Err(e),
+                    }
+                }
+                if !read.is_empty() {
+                    rows.par_chunks_mut(ncols.max(1))
+                        .enumerate()
+                        .try_for_each(|(k, row)| copy_tile_rows(row, first + k, &read))?;
+                }
+            }
         }
         Ok((T::into_grid_data(out), failed))
     }
 }
 
-/// Mosaic row `r`: nodata, then the row's cells of each tile that covers it (a tile's own
-/// nodata cells leave what is there).
-fn fill_row<T: GridCells>(
+/// Into mosaic row `r`, the row's cells of each tile that covers it (a tile's own nodata
+/// cells leave what is there).
+fn copy_tile_rows<T: GridCells>(
     row: &mut [T],
     r: usize,
-    fill: T,
     tiles: &[(&Tile, Vec<T>)],
 ) -> Result<(), Error> {
-    row.fill(fill);
     for (tile, values) in tiles {
         if r < tile.row || r >= tile.row + tile.header.nrows {
             continue;

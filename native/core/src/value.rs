@@ -137,6 +137,9 @@ pub struct Shape {
     decimals: usize,
     /// The separator's offset in the word.
     end: usize,
+    /// Whether tokens of this layout are not short: they go to [`Value::parse_at`] without
+    /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
+    long: bool,
 }
 
 /// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
@@ -162,7 +165,10 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
         && word & shape.marks == shape.mark_bytes
         && shape.care != 0;
     if !same {
-        *shape = take_apart(word, not_digit)?;
+        *shape = take_apart(word, not_digit);
+    }
+    if shape.long {
+        return None;
     }
     // Close the gap the dot leaves (the fraction's digits move down one byte), right-align
     // the digits (the first is the most significant; what lies beyond them shifts out), then
@@ -176,10 +182,23 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
     Some((negative, mantissa, shape.decimals, start + shape.end))
 }
 
-/// The layout of the short token in `word` (its sign already shifted out), or `None` if it
-/// is not one.
+/// The layout of the short token in `word` (its sign already shifted out); if it is not
+/// one, a `long` layout that matches every word whose non-digits lie where this one's do.
+/// That such a word may be short after all (`12x4567` then `12.4567`) costs only time:
+/// `parse_at` reads any token.
 #[inline(never)]
-fn take_apart(word: u64, not_digit: u64) -> Option<Shape> {
+fn take_apart(word: u64, not_digit: u64) -> Shape {
+    short_layout(word, not_digit).unwrap_or(Shape {
+        care: u64::MAX,
+        not_digit,
+        long: true,
+        ..Shape::default()
+    })
+}
+
+/// The layout of the short token in `word`, or `None` if it is not one.
+#[inline(always)]
+fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
     // The first non-digit, and the one after it.
     let first = (not_digit.trailing_zeros() / 8) as usize;
     let second = ((not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8) as usize;
@@ -209,68 +228,86 @@ fn take_apart(word: u64, not_digit: u64) -> Option<Shape> {
         shift: (64 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
         end,
+        long: false,
     })
 }
 
-/// The common form `[+-]digits[.digits]` followed by whitespace or the end, correctly
-/// rounded: when the digits fit in 53 bits and there are at most 22 decimals,
-/// `digits / 10^decimals` is one correctly rounded IEEE division of two exact doubles
-/// (Clinger's fast path). Returns `(negative, digits, decimals, end)`, or `None` for
-/// anything else. Read byte by byte: the hot loop reads short tokens, nearly all of a real
-/// grid's, eight bytes at once with [`short_decimal`] first.
+/// The form `[+-]digits[.digits]` followed by whitespace or the end, its digits below 2^53
+/// and at most 22 decimals: `(negative, digits, decimals, end)`, or `None` for anything else.
+/// Int32 cells are the ones without decimals; float cells read more forms with
+/// [`scan_number`].
 #[inline]
 fn plain_decimal(text: &[u8], pos: usize) -> Option<(bool, u64, usize, usize)> {
-    let mut i = pos;
-    let negative = match text.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    // Leading zeros carry no digits (GDAL reads `00000000000000000005` as 5).
-    while text.get(i) == Some(&b'0') && text.get(i + 1).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let mut mantissa: u64 = 0;
-    let mut digits = 0usize;
-    while let Some(&b) = text.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-        digits += 1;
-        i += 1;
-    }
-    let mut decimals = 0usize;
-    if text.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&b) = text.get(i) {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-            decimals += 1;
-            i += 1;
-        }
-    }
-    let total = digits + decimals;
-    if total == 0 || total > 19 || decimals > 22 || mantissa >= (1u64 << 53) {
+    let d = decimal_at(text, pos)?;
+    if d.digits > 19 || d.decimals > 22 || d.mantissa >= (1u64 << 53) {
         return None;
     }
-    match text.get(i) {
+    match text.get(d.end) {
         Some(&b) if !is_space(b) => None,
-        _ => Some((negative, mantissa, decimals, i)),
+        _ => Some((d.negative, d.mantissa, d.decimals, d.end)),
     }
 }
 
-/// `digits / 10^decimals`, negated if asked, as [`fast_decimal`] computes it.
+/// An optional sign at `text[at]`: whether it is `-`, and where what follows it starts.
+#[inline(always)]
+fn sign_at(text: &[u8], at: usize) -> (bool, usize) {
+    match text.get(at) {
+        Some(b'-') => (true, at + 1),
+        Some(b'+') => (false, at + 1),
+        _ => (false, at),
+    }
+}
+
+/// `[+-]digits[.digits]` read as one integer and a count of decimals.
+struct Decimal {
+    negative: bool,
+    /// The digits as one integer; meaningless when there are more than 19 of them.
+    mantissa: u64,
+    /// The digits after leading zeros, fraction included.
+    digits: usize,
+    /// The digits after the `.`.
+    decimals: usize,
+    /// Just past the last digit (or the `.` of `5.`).
+    end: usize,
+}
+
+/// The `[+-]digits[.digits]` at `text[pos]` (either run may be empty, not both; `5.` and
+/// `.5` are numbers), or `None` without a digit. What follows is the caller's to check.
+#[inline(always)]
+fn decimal_at(text: &[u8], pos: usize) -> Option<Decimal> {
+    let (negative, first_digit) = sign_at(text, pos);
+    let mut i = first_digit;
+    // Leading zeros carry no digits (GDAL reads `00000000000000000005` as 5).
+    while text.get(i) == Some(&b'0') {
+        i += 1;
+    }
+    let (mut mantissa, mut digits) = digit_run(text, i);
+    i += digits;
+    let mut any_digit = i > first_digit;
+    let mut decimals = 0usize;
+    if text.get(i) == Some(&b'.') {
+        let (fraction, count) = digit_run(text, i + 1);
+        i += 1 + count;
+        // Combined only when the sum cannot overflow; `digits` says when there are too many.
+        if digits + count <= 19 {
+            mantissa = mantissa * POW10_U64[count] + fraction;
+        }
+        digits += count;
+        decimals = count;
+        any_digit |= count > 0;
+    }
+    // Without a digit: `.`, `-`, `e5`, `nan`, `inf`, `null`.
+    any_digit.then_some(Decimal {
+        negative,
+        mantissa,
+        digits,
+        decimals,
+        end: i,
+    })
+}
+
+/// `digits / 10^decimals`, negated if asked: correctly rounded (Clinger) for what
+/// [`plain_decimal`] and [`short_decimal`] return.
 #[inline(always)]
 fn decimal_value(negative: bool, mantissa: u64, decimals: usize) -> f64 {
     let magnitude = mantissa as f64 / POW10[decimals];
@@ -281,11 +318,105 @@ fn decimal_value(negative: bool, mantissa: u64, decimals: usize) -> f64 {
     }
 }
 
-/// [`plain_decimal`] as an f64.
+/// The run of digits starting at `text[at]`: `(value, count)`, where `value` wraps when the
+/// run has more than 19 digits (`count` then says so). Byte by byte: in a grid, tokens of
+/// one length follow each other, so the loop's exit is predicted. Taking eight digits apart
+/// in one word (SWAR), always or only while eight follow, measured slower on real grids
+/// (issue #12: 7.195774, 1282.770, numpy's 2.000000000000000000e+00).
 #[inline(always)]
-fn fast_decimal(text: &[u8], pos: usize) -> Option<(f64, usize)> {
-    let (negative, mantissa, decimals, end) = plain_decimal(text, pos)?;
-    Some((decimal_value(negative, mantissa, decimals), end))
+fn digit_run(text: &[u8], at: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut i = at;
+    while let Some(&b) = text.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    (value, i - at)
+}
+
+/// 10^k for every k a mantissa of at most 19 digits can need.
+const POW10_U64: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        table[k] = table[k - 1] * 10;
+        k += 1;
+    }
+    table
+};
+
+/// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
+/// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
+/// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass.
+/// `None` for anything else (a decimal comma, `nan`, `inf`, garbage, a value out of the
+/// double range): [`parse_f64`] decides then.
+///
+/// Clinger's fast path (one IEEE division or multiplication of two exact doubles, so rounded
+/// once) answers when the significant digits, trailing zeros dropped, fit in 53 bits and the
+/// power of ten in ±22; any other number goes to the Eisel–Lemire parser of `fast_float2`.
+#[inline]
+fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
+    let Decimal {
+        negative,
+        mut mantissa,
+        digits,
+        decimals,
+        end: mut i,
+    } = decimal_at(text, pos)?;
+    let fraction_end = i;
+    let mut exponent = 0i64;
+    if let Some(b'e' | b'E') = text.get(i) {
+        let (exp_negative, at) = sign_at(text, i + 1);
+        i = at;
+        let (value, count) = digit_run(text, i);
+        if count == 0 || count > 4 {
+            return None;
+        }
+        i += count;
+        exponent = if exp_negative {
+            -(value as i64)
+        } else {
+            value as i64
+        };
+    }
+    if text.get(i).is_some_and(|&b| !is_space(b)) {
+        return None;
+    }
+    if digits <= 19 {
+        let mut power = exponent - decimals as i64;
+        if mantissa >> 53 != 0 {
+            // numpy's `%.18e` pads the fraction with zeros (`1.280000000000000000e+02`):
+            // drop them, the value stays the same.
+            let zeros = text[fraction_end - decimals..fraction_end]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'0')
+                .count();
+            mantissa /= POW10_U64[zeros];
+            power += zeros as i64;
+        }
+        if mantissa >> 53 == 0 && (-22..=22).contains(&power) {
+            let magnitude = if power < 0 {
+                mantissa as f64 / POW10[power.unsigned_abs() as usize]
+            } else {
+                mantissa as f64 * POW10[power as usize]
+            };
+            return Some((if negative { -magnitude } else { magnitude }, i));
+        }
+    }
+    // Many digits or a large power of ten: well formed, so the general parser reads it as
+    // it is; out of range stays its business (and its message's).
+    if i - pos > MAX_TOKEN {
+        return None;
+    }
+    fast_float2::parse::<f64, _>(&text[pos..i])
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| (v, i))
 }
 
 /// Strictly parse a whole token as a number the way GDAL's `CPLAtofM` reads it, but refusing
@@ -377,7 +508,7 @@ impl Value for f64 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some(hit) = fast_decimal(text, pos) {
+        if let Some(hit) = scan_number(text, pos) {
             return Ok(hit);
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
@@ -435,9 +566,9 @@ impl Value for f32 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some((v, end)) = fast_decimal(text, pos) {
-            // |v| < 2^53 here, far inside f32's range: a plain rounding cast is GDAL's value.
-            return Ok((v as f32, end));
+        if let Some((v, end)) = scan_number(text, pos) {
+            // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
+            return Ok((f64_to_f32_clamped(v), end));
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
         Ok((
@@ -681,6 +812,114 @@ mod tests {
             check::<f32>(text)?;
             check::<f64>(text)?;
             check::<i32>(text)?;
+        }
+    }
+
+    /// A token in the forms [`scan_number`] reads: sign, integer digits, fraction, exponent
+    /// (either letter, either sign, zero-padded), numpy's `%.18e` zero padding included.
+    fn scientific() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            "[-+]?",
+            "0{0,2}[0-9]{0,12}",
+            proptest::option::of("[0-9]{0,22}"),
+            proptest::option::of(("[eE]", "[-+]?", 0u32..400, 1usize..4)),
+        )
+            .prop_map(|(sign, int, frac, exp)| {
+                let mut s = sign + &int;
+                if let Some(frac) = frac {
+                    s = s + "." + &frac;
+                }
+                if let Some((e, esign, value, width)) = exp {
+                    s += &format!("{e}{esign}{value:0width$}");
+                }
+                s
+            })
+    }
+
+    /// `std`'s correctly rounded parser (Eisel–Lemire and big-number fallback, not
+    /// `fast_float2`), as GDAL's `strtod` rounds; `None` where it refuses or overflows.
+    fn reference(token: &str) -> Option<f64> {
+        token.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// Exponent-form and long-mantissa tokens read as the correctly rounded double, and as
+        /// that double rounded to f32 (GDAL's two roundings); or are refused exactly where the
+        /// reference refuses them.
+        #[test]
+        fn scientific_forms_round_like_strtod(token in scientific(), sep in "[ \t\r\n]?") {
+            let text = format!("{token}{sep}");
+            let want = reference(&token);
+            let got = f64::parse_at(text.as_bytes(), 0).ok();
+            proptest::prop_assert_eq!(got.map(|(v, _)| v.to_bits()), want.map(f64::to_bits), "{}", token);
+            if let Some((_, end)) = got {
+                proptest::prop_assert_eq!(end, token.len());
+            }
+            let got = f32::parse_at(text.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
+            proptest::prop_assert_eq!(got, want.map(|v| f64_to_f32_clamped(v).to_bits()), "{}", token);
+        }
+
+        /// Doubles near the midpoint of two f32 values (where rounding twice can differ from
+        /// rounding once), written with 1 to 25 significant digits in both exponent letters
+        /// and as numpy's `%.18e`: f32 cells are the double rounded to f32, as in GDAL.
+        #[test]
+        fn near_f32_midpoints_round_twice_like_gdal(
+            bits in 0x0080_0000u32..0x7f00_0000, nudge in -4i64..=4, digits in 0usize..25,
+            upper: bool, negative: bool,
+        ) {
+            let low = f64::from(f32::from_bits(bits));
+            let high = f64::from(f32::from_bits(bits + 1));
+            let mid = (low + high) / 2.0;
+            let near = f64::from_bits((mid.to_bits() as i64 + nudge) as u64);
+            let near = if negative { -near } else { near };
+            for token in [format!("{near:.digits$e}"), format!("{near:.18e}")] {
+                let token = if upper { token.replace('e', "E") } else { token };
+                let want = reference(&token).map(|v| f64_to_f32_clamped(v).to_bits());
+                let got = f32::parse_at(token.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
+                proptest::prop_assert_eq!(got, want, "{}", token);
+            }
+        }
+    }
+
+    #[test]
+    fn scientific_edge_cases() {
+        for token in [
+            "2.000000000000000000e+00",
+            "-9.999000000000000000e+03",
+            "0.000000000000000000e+00",
+            "-0.0",
+            "1.280000000000000000e+02",
+            "2.509840395351448876e+02",
+            "-1.234567890123E+02",
+            "-1.35350000e-01",
+            "9007199254740993",
+            "9007199254740993.0e0",
+            "123456789012345678901234567890",
+            "1e22",
+            "1e23",
+            "1.7976931348623157e308",
+            "4.9e-324",
+            "2.4703282292062328e-324",
+            "5.",
+            ".5e1",
+            "+.5E-1",
+            "00000000000000000000000001.5",
+            "1e0001",
+        ] {
+            let want = reference(token).expect(token);
+            assert_eq!(
+                f64::parse_at(token.as_bytes(), 0).unwrap(),
+                (want, token.len()),
+                "{token}"
+            );
+            assert_eq!(f32_of(token).unwrap(), f64_to_f32_clamped(want), "{token}");
+        }
+        for token in [
+            "1e", "1e+", "e5", ".", "-", "1.5.", "1e5x", "1e99999", "1.8e308", "--1",
+        ] {
+            assert!(f64::parse_at(token.as_bytes(), 0).is_err(), "{token}");
         }
     }
 
