@@ -67,11 +67,16 @@ def stats(
 
 _Cells = npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
-def block_row_stats(
-    cells: _Cells, block: int, nodata: float | None = None
-) -> tuple[dict[str, Any], list[bool]]:
-    """Statistics of a block row (as :func:`stats` gives them) and, per block of ``block``
-    columns, whether it holds a cell that is not nodata (all ``True`` without nodata)."""
+class BandStatistics:
+    """A band's statistics, added up block row by block row (the engine's accumulator)."""
+
+    def __init__(self) -> None: ...
+    def add_block_row(self, cells: _Cells, block: int, nodata: float | None = None) -> list[bool]:
+        """Add a block row's valid cells (nodata and NaN left out); returns, per block of
+        ``block`` columns, whether it holds a cell that is not nodata (all ``True`` without
+        nodata)."""
+    def summary(self) -> dict[str, Any]:
+        """The statistics so far, as :func:`stats` gives them."""
 
 def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
     """The next overview level of cells whose rows and columns both halve: each cell the

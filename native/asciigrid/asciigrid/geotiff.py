@@ -193,40 +193,19 @@ def _not_nodata(values: npt.NDArray[Any], nodata: float | None) -> npt.NDArray[n
     return None if valid is None or valid.all() else valid
 
 
-class _Moments:
-    """Count, min, max, mean and sum of squared deviations of the band, merged block row by
-    block row from the engine's summaries (Chan's parallel formula, as the engine merges
-    its own: exact to rounding whatever the sizes)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.mean = 0.0
-        self.m2 = 0.0
-        self.minimum = math.inf
-        self.maximum = -math.inf
-
-    def merge(self, summary: dict[str, Any]) -> None:
-        """Add a summary of ``_native.block_row_stats`` (nodata and NaN cells left out, as
-        GDAL's statistics count)."""
-        n = int(summary["count"])
-        if n == 0:
-            return
-        mean = float(summary["mean"])
-        total = self.count + n
-        delta = mean - self.mean
-        self.mean += delta * n / total
-        self.m2 += float(summary["sum_of_squares"]) + delta * delta * self.count * n / total
-        self.count = total
-        self.minimum = min(self.minimum, float(summary["min"]))
-        self.maximum = max(self.maximum, float(summary["max"]))
-
-    def result(self) -> Statistics | None:
-        if self.count == 0:
-            return None
-        std = math.sqrt(self.m2 / self.count) if math.isfinite(self.m2) else math.nan
-        stats = Statistics(self.count, self.minimum, self.maximum, self.mean, std)
-        # Infinite cells: no meaningful mean; leave the band without statistics.
-        return stats if all(map(math.isfinite, (stats.mean, stats.std))) else None
+def _statistics(summary: dict[str, Any]) -> Statistics | None:
+    """The band statistics of an engine summary (``None`` when no cell is valid, or when
+    infinite cells leave no meaningful mean: the band is then left without statistics)."""
+    if summary["count"] == 0:
+        return None
+    stats = Statistics(
+        int(summary["count"]),
+        float(summary["min"]),
+        float(summary["max"]),
+        float(summary["mean"]),
+        float(summary["std"]),
+    )
+    return stats if all(map(math.isfinite, (stats.mean, stats.std))) else None
 
 
 class _Axis:
@@ -510,7 +489,7 @@ class GeoTiffWriter:
         self._shown = 0.0
         self._share = _STREAM_SHARE_COG if cog else 1.0
         self._statistics: Statistics | None = None
-        self._moments = _Moments()
+        self._band_statistics = _native.BandStatistics()
         self._next_row = 0
         self._rows_done = 0
         self._stop = threading.Event()
@@ -744,7 +723,7 @@ class GeoTiffWriter:
                 self._put(item[1])
             if self._stop.is_set():
                 return
-            self._statistics = self._moments.result()
+            self._statistics = _statistics(self._band_statistics.summary())
             if self._statistics is not None:
                 self._gdal_call("store the statistics", self._store_statistics)
             self._gdal_call("write the data", self._ds.FlushCache)
@@ -765,10 +744,9 @@ class GeoTiffWriter:
 
     def _write_base(self, row: int, cells: npt.NDArray[Any]) -> None:
         """One block row of the full-resolution band, and its share of the statistics."""
-        summary, has_data = _native.block_row_stats(
+        has_data = self._band_statistics.add_block_row(
             np.ascontiguousarray(cells), BLOCK_SIZE, self.nodata
         )
-        self._moments.merge(summary)
         _write_block_row(self._band, row, cells, has_data if self.nodata is not None else None)
 
     def _store_statistics(self) -> None:

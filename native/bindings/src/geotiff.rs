@@ -1,9 +1,9 @@
-//! `_native.block_row_stats` and `_native.average_2x2`: argument conversion for the kernels
+//! `_native.BandStatistics` and `_native.average_2x2`: argument conversion for the kernels
 //! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::stats` and
 //! `asciigrid_core::overview`).
 
 use asciigrid_core::overview::{average_2x2 as average, Averaged};
-use asciigrid_core::stats::summarize_block_row;
+use asciigrid_core::stats::{summarize_block_row, Summary};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -30,29 +30,52 @@ macro_rules! dispatch {
     }};
 }
 
-/// Statistics of a block row and, per block of `block` columns, whether it holds data.
-#[pyfunction]
-#[pyo3(signature = (cells, block, nodata=None))]
-pub fn block_row_stats<'py>(
-    py: Python<'py>,
-    cells: &Bound<'py, PyAny>,
-    block: usize,
-    nodata: Option<f64>,
-) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyList>)> {
-    fn go<'py, T: Averaged + numpy::Element>(
+/// A band's statistics, added up block row by block row as a GeoTIFF is written (the
+/// core's [`Summary`] and its merge: one accumulator for the engine and the writer).
+#[pyclass(module = "asciigrid._native")]
+#[derive(Default)]
+pub struct BandStatistics {
+    summary: Summary,
+}
+
+#[pymethods]
+impl BandStatistics {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a block row's valid cells; returns, per block of `block` columns, whether it
+    /// holds a cell that is not nodata.
+    #[pyo3(signature = (cells, block, nodata=None))]
+    fn add_block_row<'py>(
+        &mut self,
         py: Python<'py>,
-        a: PyReadonlyArray2<'py, T>,
+        cells: &Bound<'py, PyAny>,
         block: usize,
         nodata: Option<f64>,
-    ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyList>)> {
-        let ncols = a.shape()[1];
-        let cells = a.as_slice()?;
-        let (summary, flags) = run_inline(py, false, |_| {
-            Ok(summarize_block_row(cells, ncols, block, nodata))
-        })?;
-        Ok((summary_dict(py, &summary, None)?, PyList::new(py, flags)?))
+    ) -> PyResult<Bound<'py, PyList>> {
+        fn go<'py, T: Averaged + numpy::Element>(
+            py: Python<'py>,
+            a: PyReadonlyArray2<'py, T>,
+            block: usize,
+            nodata: Option<f64>,
+        ) -> PyResult<(Summary, Vec<bool>)> {
+            let ncols = a.shape()[1];
+            let cells = a.as_slice()?;
+            run_inline(py, false, |_| {
+                Ok(summarize_block_row(cells, ncols, block, nodata))
+            })
+        }
+        let (summary, flags) = dispatch!(cells, |a| go(py, a, block, nodata))?;
+        self.summary = std::mem::take(&mut self.summary).merge(&summary);
+        PyList::new(py, flags)
     }
-    dispatch!(cells, |a| go(py, a, block, nodata))
+
+    /// The statistics so far, as `_native.stats` gives them.
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        summary_dict(py, &self.summary, None)
+    }
 }
 
 /// The next overview level of a block row whose rows and columns both halve.

@@ -423,7 +423,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(write, m)?)?;
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
-    m.add_function(wrap_pyfunction!(geotiff::block_row_stats, m)?)?;
+    m.add_class::<geotiff::BandStatistics>()?;
     m.add_function(wrap_pyfunction!(geotiff::average_2x2, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
