@@ -21,6 +21,7 @@ import asciigrid
 import numpy as np
 import pytest
 from gdal_reference import assert_same_values, gdal_read, ogc_wkt, same_crs
+from unprivileged import as_unprivileged_user
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file semantics")
 
@@ -149,10 +150,9 @@ def unprivileged_folder() -> Iterator[tuple[Path, dict[str, Any]]]:
     writer: the test's own user, or `nobody` when the tests run as root (root may write
     read-only files; the rule under test is about users who may not)."""
     folder = Path(tempfile.mkdtemp(prefix="ro-"))
-    kwargs: dict[str, Any] = {}
-    if os.geteuid() == 0:
-        os.chown(folder, 65534, 65534)
-        kwargs = {"user": 65534, "group": 65534, "extra_groups": []}
+    kwargs = as_unprivileged_user()
+    if kwargs:
+        os.chown(folder, kwargs["user"], kwargs["group"])
     try:
         yield folder, kwargs
     finally:
@@ -172,7 +172,7 @@ def test_a_read_only_target_is_refused_like_open(
     asciigrid.write(grid, np.ones((2, 2), np.int32), geotransform=GT, crs_wkt=ogc_wkt(4326))
     if as_user:
         for name in ("g.asc", "g.prj"):
-            os.chown(folder / name, 65534, 65534)
+            os.chown(folder / name, as_user["user"], as_user["group"])
     (folder / read_only).chmod(0o444)
     before = {name: (folder / name).read_bytes() for name in ("g.asc", "g.prj")}
     try:

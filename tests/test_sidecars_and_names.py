@@ -14,6 +14,7 @@ from typing import Callable
 
 import asciigrid
 import pytest
+from unprivileged import as_unprivileged_user
 
 GRID = b"ncols 3\nnrows 2\nxllcorner 10\nyllcorner 20\ncellsize 5\n1 2 3\n4 5 6\n"
 WKT = (
@@ -35,17 +36,6 @@ print(caught[0].message)
 """
 
 
-def as_unprivileged_user() -> dict[str, object]:
-    """``subprocess`` arguments that run the child as ``nobody`` when the tests run as root
-    (root reads any file, so only another user can meet a file it may not read)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return {}
-    import pwd
-
-    nobody = pwd.getpwnam("nobody")
-    return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-
-
 def test_unreadable_prj_reads_the_grid_without_crs() -> None:
     if sys.platform == "win32":
         pytest.skip("POSIX file modes")
@@ -64,7 +54,7 @@ def test_unreadable_prj_reads_the_grid_without_crs() -> None:
             capture_output=True,
             text=True,
             timeout=60,
-            **as_unprivileged_user(),  # type: ignore[arg-type]
+            **as_unprivileged_user(),
         )
     finally:
         shutil.rmtree(folder)
