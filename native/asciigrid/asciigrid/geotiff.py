@@ -747,7 +747,7 @@ class GeoTiffWriter:
         has_data = self._band_statistics.add_block_row(
             np.ascontiguousarray(cells), BLOCK_SIZE, self.nodata
         )
-        _write_block_row(self._band, row, cells, has_data if self.nodata is not None else None)
+        _write_block_row(self._band, row, cells, has_data)
 
     def _store_statistics(self) -> None:
         s = self._statistics
