@@ -118,49 +118,33 @@ plugin = __import__(package).classFactory(None)  # kept: it owns the provider
 plugin.initProcessing()
 import processing, asciigrid._native  # everything loaded before the limit
 
-def status(field):
-    with open("/proc/self/status") as lines:
-        return next(int(l.split()[1]) for l in lines if l.startswith(field + ":"))
-
-if headroom is not None:
-    vm = status("VmSize") << 10
-    resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, resource.RLIM_INFINITY))
+with open("/proc/self/status") as status:
+    vm = next(int(l.split()[1]) << 10 for l in status if l.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, resource.RLIM_INFINITY))
 try:
     out = {"results": processing.run(algorithm, parameters, feedback=QgsProcessingFeedback())}
 except QgsProcessingException as err:
     out = {"error": str(err)}
-out["peak_kb"] = status("VmHWM")
 print(json.dumps(out, default=str))
 """
 
 
 def run_in_child(
-    plugin_package: str,
-    algorithm_id: str,
-    parameters: dict[str, Any],
-    headroom: int | None,
-    timeout: float = 120,
+    plugin_package: str, algorithm_id: str, parameters: dict[str, Any], headroom: int
 ) -> dict[str, Any]:
-    """Run an algorithm in a fresh QGIS process (the plugin registered as QGIS does). With
-    ``headroom``, its address space may grow by only that many bytes once QGIS, the plugin
-    and the engine are loaded: a run that needs more fails (``MemoryError`` or a crash)
-    instead of swapping the machine. Returns ``{"results": ...}`` or ``{"error": message}``,
-    with ``"peak_kb"``, the process's peak resident memory; a crash fails the calling test."""
+    """Run an algorithm in a fresh QGIS process whose address space may grow by only
+    ``headroom`` bytes once QGIS, the plugin and the engine are loaded: a run that needs
+    more fails (``MemoryError`` or a crash) instead of swapping the machine. Returns
+    ``{"results": ...}`` or ``{"error": message}``; a crash fails the calling test."""
     import importlib
     import json
     import subprocess
 
     plugins = str(Path(importlib.import_module(plugin_package).__path__[0]).parent)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    if headroom is not None:  # each malloc arena reserves 64 MB of address space
-        env["MALLOC_ARENA_MAX"] = "2"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MALLOC_ARENA_MAX": "2"}
     args = json.dumps([plugins, plugin_package, algorithm_id, parameters, headroom])
     child = subprocess.run(
-        [sys.executable, "-c", _CHILD, args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
+        [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, env=env, timeout=120
     )
     assert child.returncode == 0, f"the QGIS process died ({child.returncode}): {child.stderr}"
     return json.loads(child.stdout.strip().splitlines()[-1])

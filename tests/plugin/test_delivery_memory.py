@@ -10,11 +10,17 @@ memory (``VmHWM``) is read at the end.
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from plugin_helpers import run_in_child
+from plugin_helpers import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+import qgis_tools  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +37,28 @@ ROWS = (108, 324)
 # of 3000 columns, far less for a real delivery's. Holding every member's text, the failure
 # this guards against, adds over 30% here (6480 more tiles of 20 KB each).
 GROWTH = 0.20
+
+_RUN = """
+import json, os, sys
+from qgis.core import QgsApplication
+app = QgsApplication([], False)
+app.initQgis()
+sys.path.append("/usr/share/qgis/python/plugins")
+from processing.core.Processing import Processing
+Processing.initialize()
+sys.path.insert(0, sys.argv[1])
+import asciigrid_qgis
+plugin = asciigrid_qgis.classFactory(None)
+plugin.initProcessing()
+import processing
+result = processing.run(
+    "asciigrid:batchimport",
+    {"INPUT": [sys.argv[2]], "BUILD_OVERVIEWS": False, "OUTPUT": sys.argv[3]},
+)
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print("RESULT " + json.dumps({"tiles": result["TILE_COUNT"], "peak_kb": peak}))
+"""
 
 
 def _delivery(out: Path, rows: int) -> int:
@@ -62,21 +90,26 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int
     return [(folder / f"rows_{n}.zip", _delivery(folder / f"rows_{n}.zip", n)) for n in ROWS]
 
 
-def _peak_kb(plugin_package: str, delivery: Path, out: Path) -> tuple[int, int]:
-    """``(tiles, peak KB)`` of one batchimport of ``delivery`` in a fresh QGIS process."""
-    parameters = {"INPUT": [str(delivery)], "BUILD_OVERVIEWS": False, "OUTPUT": str(out)}
-    answer = run_in_child(plugin_package, "asciigrid:batchimport", parameters, None, timeout=300)
-    assert "results" in answer, answer
+def _peak_kb(delivery: Path, plugins: Path, out: Path) -> tuple[int, int]:
+    result = subprocess.run(
+        [sys.executable, "-c", _RUN, str(plugins), str(delivery), str(out)],
+        capture_output=True,
+        text=True,
+        env=qgis_tools.environment(None),
+        timeout=300,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    assert result.returncode == 0 and lines, result.stderr[-3000:]
+    measured = json.loads(lines[-1][len("RESULT ") :])
     out.unlink()
-    return int(answer["results"]["TILE_COUNT"]), int(answer["peak_kb"])
+    return measured["tiles"], measured["peak_kb"]
 
 
 def test_peak_memory_does_not_grow_with_the_tile_count(
     deliveries: list[tuple[Path, int]], plugin_package: str, tmp_path: Path
 ) -> None:
-    runs = [
-        (*_peak_kb(plugin_package, d, tmp_path / "mosaic.tif"), tiles) for d, tiles in deliveries
-    ]
+    plugins = Path(sys.modules[plugin_package].__file__ or "").parent.parent  # the link
+    runs = [(*_peak_kb(d, plugins, tmp_path / "mosaic.tif"), tiles) for d, tiles in deliveries]
     assert [tiles for tiles, _, _ in runs] == [n for _, n in deliveries]
     (_, first_kb, _), (_, last_kb, _) = runs
     peaks = ", ".join(f"{tiles} tiles: {kb / 1024:.0f} MB" for tiles, kb, _ in runs)
