@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: parsebench FILE [f32|f64|i32]")?;
     let text = std::fs::read(&path)?;
-    let header = asciigrid_core::header::parse_header(&text, true).map_err(|e| format!("{e:?}"))?;
+    let header = asciigrid_core::header::parse_whole_header(&text).map_err(|e| format!("{e:?}"))?;
     let start = header.body_offset;
     let end = (start + (32 << 20)).min(text.len());
     let nulls = |t| Nulls::of(&header, t);

@@ -8,7 +8,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::{Error, Located, ParseError};
+use crate::error::{Error, ErrorKind, Located, ParseError};
 use crate::header::Header;
 use crate::scan::{
     after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, worth_parallel,
@@ -88,6 +88,7 @@ impl From<std::io::Error> for Stop {
 pub fn too_few(found: u64, cells: u64, at: u64) -> Located {
     Located::new(
         at,
+        ErrorKind::TooFewValues,
         format!(
             "the file ends after {found} values, but ncols × nrows = {cells}; it is \
              truncated, or the header's ncols or nrows is wrong"
@@ -109,6 +110,7 @@ impl Stop {
             Stop::Bad(loc) | Stop::Short(loc) => Error::Parse(locate(loc)),
             Stop::Extra(at) => Error::Parse(locate(Located::new(
                 at,
+                ErrorKind::TooManyValues,
                 format!(
                     "more values than ncols × nrows = {cells}: the header's ncols or nrows is \
                      wrong, or the file has trailing data"
@@ -200,6 +202,7 @@ fn reserved_error(text: &[u8], pos: usize, base: u64) -> Stop {
     let token = &text[pos..crate::value::token_end(text, pos)];
     Stop::Bad(Located::new(
         base + pos as u64,
+        ErrorKind::NodataCollision,
         format!(
             "'{}' reads as {}, the nodata value of this GRASS grid's '*' null cells (it has \
              no 'null:' line), so it would read as nodata; add a 'null:' line naming a value \
@@ -289,15 +292,25 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
 #[cold]
 #[inline(never)]
 fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Result<T, Stop> {
-    let bad = |message| Stop::Bad(Located::new(base + pos as u64, message));
+    let narrow = |message| {
+        Stop::Bad(Located::new(
+            base + pos as u64,
+            ErrorKind::DtypeTooNarrow,
+            message,
+        ))
+    };
     match T::parse_at(text, pos) {
         Ok((value, _)) if nulls.reserved_as::<T>() == Some(value) => {
             Err(reserved_error(text, pos, base))
         }
         Ok((value, _)) => Ok(value),
         Err(e) => match nulls.star::<T>(text, pos) {
-            Some(star) => star.map_err(bad),
-            None => Err(Stop::Bad(Located::new(base + e.at as u64, e.message))),
+            Some(star) => star.map_err(narrow),
+            None => Err(Stop::Bad(Located::new(
+                base + e.at as u64,
+                e.kind,
+                e.message,
+            ))),
         },
     }
 }

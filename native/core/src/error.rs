@@ -3,6 +3,126 @@
 use std::fmt;
 use std::io;
 
+/// What is wrong with a grid's text, for callers that branch on the cause (the message is
+/// for people and may be reworded; a kind and its [`ErrorKind::name`] never change).
+///
+/// New kinds may be added (so a `match` needs a catch-all arm); none is ever renamed or
+/// removed. docs/ROBUSTNESS.md lists each kind with an example.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The file holds no bytes at all.
+    Empty,
+    /// Not ASCII text: a NUL byte (binary data), a UTF-8 byte order mark or UTF-16 text.
+    NotText,
+    /// A header line starts with a word that is no keyword of its format.
+    HeaderKeywordUnknown,
+    /// A header keyword appears twice.
+    HeaderKeywordDuplicate,
+    /// A keyword the grid needs is absent (`ncols`, `cellsize`, half an origin, `dx`
+    /// without `dy`, a GRASS bound).
+    HeaderKeywordMissing,
+    /// Keywords that exclude each other are both given (corner and center origin,
+    /// `cellsize` and `dx`/`dy`).
+    HeaderKeywordConflict,
+    /// A header keyword without a value.
+    HeaderValueMissing,
+    /// A header value that is not a number, or lies beyond the double range.
+    HeaderValueNotANumber,
+    /// A header value that is a number but not an allowed one: `ncols 5.7`, `cellsize 0`,
+    /// an infinite origin, `north` below `south`, an extent that overflows.
+    HeaderValueInvalid,
+    /// A header line that is not `keyword value` (text after the value; a GRASS line
+    /// without its colon).
+    HeaderSyntax,
+    /// The text ends inside the header.
+    HeaderIncomplete,
+    /// No values after the longest header accepted ([`crate::source::MAX_HEADER`]).
+    HeaderTooLong,
+    /// A token of the body is not a number (or is beyond the double range, or longer than
+    /// any number).
+    BadValue,
+    /// A value the grid's data type cannot hold: a decimal or an integer outside Int32 in
+    /// an Int32 grid, a GRASS `*` null whose value an Int32 grid cannot hold. Reading with
+    /// a wider `dtype` fixes it.
+    DtypeTooNarrow,
+    /// Fewer values than `ncols × nrows`: the text ends early, or is too small to hold
+    /// them at all.
+    TooFewValues,
+    /// More values than `ncols × nrows`, in a way no reader can tell from a wrong header.
+    TooManyValues,
+    /// A data cell holds the value a GRASS grid's `*` null cells read as, so it would
+    /// read as nodata.
+    NodataCollision,
+    /// Compressed text goes on past what its size or its header allows (a decompression
+    /// bomb, a wrong size, data that is not deflate).
+    BudgetExceeded,
+    /// The compressed data (gzip, zip member) is corrupt or cut short.
+    CorruptCompressed,
+    /// Content after a complete grid, which a non-strict read accepts with a warning,
+    /// refused because the read is strict.
+    TrailingContent,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 20] = [
+        ErrorKind::Empty,
+        ErrorKind::NotText,
+        ErrorKind::HeaderKeywordUnknown,
+        ErrorKind::HeaderKeywordDuplicate,
+        ErrorKind::HeaderKeywordMissing,
+        ErrorKind::HeaderKeywordConflict,
+        ErrorKind::HeaderValueMissing,
+        ErrorKind::HeaderValueNotANumber,
+        ErrorKind::HeaderValueInvalid,
+        ErrorKind::HeaderSyntax,
+        ErrorKind::HeaderIncomplete,
+        ErrorKind::HeaderTooLong,
+        ErrorKind::BadValue,
+        ErrorKind::DtypeTooNarrow,
+        ErrorKind::TooFewValues,
+        ErrorKind::TooManyValues,
+        ErrorKind::NodataCollision,
+        ErrorKind::BudgetExceeded,
+        ErrorKind::CorruptCompressed,
+        ErrorKind::TrailingContent,
+    ];
+
+    /// The kind's stable lowercase name (`"bad_value"`): the value of the Python
+    /// `asciigrid.ErrorKind` member.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Empty => "empty",
+            ErrorKind::NotText => "not_text",
+            ErrorKind::HeaderKeywordUnknown => "header_keyword_unknown",
+            ErrorKind::HeaderKeywordDuplicate => "header_keyword_duplicate",
+            ErrorKind::HeaderKeywordMissing => "header_keyword_missing",
+            ErrorKind::HeaderKeywordConflict => "header_keyword_conflict",
+            ErrorKind::HeaderValueMissing => "header_value_missing",
+            ErrorKind::HeaderValueNotANumber => "header_value_not_a_number",
+            ErrorKind::HeaderValueInvalid => "header_value_invalid",
+            ErrorKind::HeaderSyntax => "header_syntax",
+            ErrorKind::HeaderIncomplete => "header_incomplete",
+            ErrorKind::HeaderTooLong => "header_too_long",
+            ErrorKind::BadValue => "bad_value",
+            ErrorKind::DtypeTooNarrow => "dtype_too_narrow",
+            ErrorKind::TooFewValues => "too_few_values",
+            ErrorKind::TooManyValues => "too_many_values",
+            ErrorKind::NodataCollision => "nodata_collision",
+            ErrorKind::BudgetExceeded => "budget_exceeded",
+            ErrorKind::CorruptCompressed => "corrupt_compressed",
+            ErrorKind::TrailingContent => "trailing_content",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A grid's text is not a valid ESRI ASCII grid.
 ///
 /// `line` and `column` are 1-based and point at the first byte of the offending token, so
@@ -15,6 +135,8 @@ pub struct ParseError {
     pub line: u64,
     /// 1-based column (in bytes) of the offending byte.
     pub column: u64,
+    /// What is wrong, for code.
+    pub kind: ErrorKind,
     /// What is wrong and, where it helps, what to do about it.
     pub message: String,
 }
@@ -78,6 +200,39 @@ impl std::error::Error for Error {
     }
 }
 
+/// Errors hold an `io::Error`, which is not `Clone`: a clone rebuilds it from its kind, its
+/// OS error number and its text (a mosaic reports a skipped tile's error more than once).
+impl Clone for Error {
+    fn clone(&self) -> Self {
+        match self {
+            Error::Parse(p) => Error::Parse(p.clone()),
+            Error::Io { path, source } => Error::Io {
+                path: path.clone(),
+                source: match source.raw_os_error() {
+                    Some(code) => io::Error::from_raw_os_error(code),
+                    None => io::Error::new(source.kind(), source.to_string()),
+                },
+            },
+            Error::Mosaic { path, message } => Error::Mosaic {
+                path: path.clone(),
+                message: message.clone(),
+            },
+            Error::Invalid(m) => Error::Invalid(m.clone()),
+            Error::Cancelled => Error::Cancelled,
+        }
+    }
+}
+
+/// What the operating system said, without the ` (os error N)` Rust appends (the number is
+/// reported on its own, as Python's `OSError.errno`).
+pub fn os_message(e: &io::Error) -> String {
+    let full = e.to_string();
+    match (e.raw_os_error(), full.rfind(" (os error ")) {
+        (Some(_), Some(cut)) => full[..cut].to_owned(),
+        _ => full,
+    }
+}
+
 impl From<ParseError> for Error {
     fn from(e: ParseError) -> Self {
         Error::Parse(e)
@@ -91,28 +246,37 @@ impl From<ParseError> for Error {
 pub struct Located {
     /// Byte offset of the offending byte in the whole (decompressed) text.
     pub offset: u64,
+    /// What is wrong, for code.
+    pub kind: ErrorKind,
     /// What is wrong.
     pub message: String,
 }
 
 impl Located {
-    /// A failure at `offset`.
-    pub fn new(offset: u64, message: impl Into<String>) -> Self {
+    /// A failure of `kind` at `offset`.
+    pub fn new(offset: u64, kind: ErrorKind, message: impl Into<String>) -> Self {
         Located {
             offset,
+            kind,
             message: message.into(),
+        }
+    }
+
+    /// The [`ParseError`] of this failure at 1-based `line` and `column` of `path`.
+    pub fn at(self, path: &str, line: u64, column: u64) -> ParseError {
+        ParseError {
+            path: path.to_owned(),
+            line,
+            column,
+            kind: self.kind,
+            message: self.message,
         }
     }
 
     /// Turn into a [`ParseError`], counting lines in `text` (which must start at offset 0).
     pub fn locate(self, path: &str, text: &[u8]) -> ParseError {
         let (line, column) = line_column(text, self.offset);
-        ParseError {
-            path: path.to_owned(),
-            line,
-            column,
-            message: self.message,
-        }
+        self.at(path, line, column)
     }
 }
 

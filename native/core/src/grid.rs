@@ -4,8 +4,8 @@ use std::cell::Cell;
 
 use crate::body::{self, Stop};
 use crate::control::Control;
-use crate::error::{Error, Located};
-use crate::header::{parse_header, Header, HeaderError};
+use crate::error::{Error, ErrorKind, Located};
+use crate::header::{parse_whole_header, Header};
 use crate::source::{self, Input};
 use crate::trailing::{self, Trailing};
 use crate::value::{DataType, Value};
@@ -56,16 +56,6 @@ pub struct Grid {
     pub nodata: Option<f64>,
     /// The cells.
     pub data: GridData,
-}
-
-/// Turn a header failure into a located error.
-pub(crate) fn header_error(e: HeaderError, name: &str, text: &[u8]) -> Error {
-    match e {
-        HeaderError::Bad(loc) => Error::Parse(loc.locate(name, text)),
-        HeaderError::NeedMore => Error::Parse(
-            Located::new(text.len() as u64, "the file ends inside the header").locate(name, text),
-        ),
-    }
 }
 
 /// `n` cells of `fill`, or an error (never an abort) when memory cannot hold them. The
@@ -120,6 +110,7 @@ pub(crate) fn check_room(
         return Err(Error::Parse(
             Located::new(
                 header.body_offset as u64,
+                ErrorKind::TooFewValues,
                 format!(
                     "the header promises {} × {} = {cells} values, which need at least {need} \
                      bytes, but only {body_len} bytes follow the header",
@@ -153,7 +144,7 @@ pub(crate) fn survey_text(
     name: &str,
     control: &Control,
 ) -> Result<(Header, body::Survey), Error> {
-    let header = parse_header(text, true).map_err(|e| header_error(e, name, text))?;
+    let header = parse_whole_header(text).map_err(|e| Error::Parse(e.locate(name, text)))?;
     let body = header.body_offset..text.len();
     check_room(&header, body.len() as u64, name, text)?;
     control.add_total(body.len() as u64);
@@ -206,39 +197,37 @@ fn parse_grid_then(
         Err(e) => e,
         ok => return ok,
     };
-    match accepted(stopped.get(), &header, name, control, &examine)? {
-        Some(t) => {
-            let grid_text = text.get(..t.grid_end as usize).unwrap_or(text);
-            let (header, survey) = survey_text(grid_text, name, control)?;
-            let body = Body {
-                text: &InMemory::new(grid_text),
-                end: grid_text.len(),
-                name,
-                survey,
-                fail: |s| stop_error(s, name, grid_text, cells),
-                tail_marker: t.float_marker,
-            };
-            body.into_grid(header, dtype, control)
-        }
-        None => Err(err),
-    }
+    let t = accepted(err, stopped.get(), &header, name, control, &examine)?;
+    let grid_text = text.get(..t.grid_end as usize).unwrap_or(text);
+    let (header, survey) = survey_text(grid_text, name, control)?;
+    let body = Body {
+        text: &InMemory::new(grid_text),
+        end: grid_text.len(),
+        name,
+        survey,
+        fail: |s| stop_error(s, name, grid_text, cells),
+        tail_marker: t.float_marker,
+    };
+    body.into_grid(header, dtype, control)
 }
 
-/// The trailing content to read around, when a parse stopped at `stopped` (see
-/// [`Stop::trailing_at`]) after the grid's last value and `examine` accepts what follows
-/// (warning through `control`, unless it is strict).
+/// The trailing content to read around, when a parse failed with `err` having stopped at
+/// `stopped` (see [`Stop::trailing_at`]) after the grid's last value and `examine` accepts
+/// what follows (warning through `control`); else the error to report (see
+/// [`trailing::settle`]).
 pub(crate) fn accepted(
+    err: Error,
     stopped: Option<u64>,
     header: &Header,
     name: &str,
     control: &Control,
     examine: &Examine<'_>,
-) -> Result<Option<Trailing>, Error> {
+) -> Result<Trailing, Error> {
     let Some(at) = stopped else {
-        return Ok(None);
+        return Err(err);
     };
     let found = examine(header, at)?;
-    Ok(trailing::settle(found, name, header, control))
+    trailing::settle(found, err, name, header, control)
 }
 
 /// Read a large plain file window by window. A file changed during the read is an error
@@ -274,8 +263,15 @@ fn read_windowed(
         Err(err) => {
             let examine =
                 |h: &Header, at| trailing::examine_input(Input::Path(path), name, h, at, control);
-            match accepted(stopped.get(), &file.header.clone(), name, control, &examine) {
-                Ok(Some(t)) => {
+            match accepted(
+                err,
+                stopped.get(),
+                &file.header.clone(),
+                name,
+                control,
+                &examine,
+            ) {
+                Ok(t) => {
                     file.end_at(t.grid_end);
                     let fail = |s| file.error(s, name, cells);
                     file.survey(control).map_err(fail).and_then(|survey| {
@@ -290,7 +286,6 @@ fn read_windowed(
                         body.into_grid(file.header.clone(), dtype, control)
                     })
                 }
-                Ok(None) => Err(err),
                 Err(e) => Err(e),
             }
         }

@@ -36,9 +36,9 @@ pub mod window;
 pub mod writer;
 
 pub use control::Control;
-pub use error::{Error, ParseError};
+pub use error::{Error, ErrorKind, ParseError};
 pub use grid::{parse_grid, read, read_header, Grid, GridData};
-pub use header::{Header, Nodata, Origin};
+pub use header::{Header, Nodata, NodataValue, Origin};
 pub use source::{Input, OwnedInput};
 pub use trailing::{TrailingKind, Warning};
 pub use value::DataType;

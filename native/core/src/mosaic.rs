@@ -101,8 +101,8 @@ fn probe(
         OwnedInput::Bytes(_) => None,
     };
     if let Some(text) = small {
-        let header = crate::header::parse_header(&text, true)
-            .map_err(|e| grid::header_error(e, name, &text))?;
+        let header = crate::header::parse_whole_header(&text)
+            .map_err(|e| Error::Parse(e.locate(name, &text)))?;
         // A header promising more values than the text holds would make its band (and so
         // a strip) as large as the lie: refuse it here, before anything is allocated.
         let body = &text[header.body_offset.min(text.len())..];

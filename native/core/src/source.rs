@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::control::Control;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// Where a grid comes from.
 #[derive(Debug, Clone, Copy)]
@@ -365,6 +365,7 @@ pub fn check_compressed_room(
     Err(Error::Parse(
         crate::error::Located::new(
             header.body_offset as u64,
+            ErrorKind::TooFewValues,
             format!(
                 "the header promises {} × {} = {} values, which need at least {need} bytes, \
                  but this compressed input holds at most {room} bytes of text after the \
@@ -498,6 +499,7 @@ impl BodyBudget {
         if let Some(max) = self.max_body.filter(|&m| used > m) {
             return Err(crate::error::Located::new(
                 self.body_start + max,
+                ErrorKind::BudgetExceeded,
                 format!(
                     "the text goes on past the {} bytes its compressed size can hold (deflate \
                      expands at most {MAX_DEFLATE_RATIO}-fold): the compressed size given is \
@@ -510,6 +512,7 @@ impl BodyBudget {
         if used > allowed {
             return Err(crate::error::Located::new(
                 self.body_start + allowed,
+                ErrorKind::BudgetExceeded,
                 format!(
                     "the compressed text goes on far past what the header's {} values can \
                      need ({} bytes after the header hold only {} values; a compressed grid \
@@ -573,7 +576,12 @@ pub fn corrupt_message(e: &io::Error) -> Option<String> {
 pub fn decompression_error(e: io::Error, name: &str, text: &[u8]) -> Error {
     match corrupt_message(&e) {
         Some(message) => {
-            Error::Parse(crate::error::Located::new(text.len() as u64, message).locate(name, text))
+            let problem = crate::error::Located::new(
+                text.len() as u64,
+                ErrorKind::CorruptCompressed,
+                message,
+            );
+            Error::Parse(problem.locate(name, text))
         }
         None => io_error(name, e),
     }
@@ -630,18 +638,24 @@ pub fn read_header_text(
     name: &str,
     first_step: usize,
 ) -> Result<(crate::header::Header, Vec<u8>, bool), Error> {
-    use crate::header::{parse_header, HeaderError};
+    use crate::header::{parse_header, parse_whole_header, HeaderParse};
     let mut text = Vec::new();
     loop {
         // Doubling steps keep re-parsing a long header linear overall.
         let step = text.len().clamp(first_step, MAX_HEADER);
         let ended = fill_fallible(reader, &mut text, step)
             .map_err(|e| decompression_error(e, name, &text))?;
-        match parse_header(&text, ended) {
-            Ok(h) => return Ok((h, text, ended)),
-            Err(HeaderError::NeedMore) if !ended && text.len() < MAX_HEADER => continue,
-            Err(HeaderError::NeedMore) if !ended => return Err(header_too_long(name, &text)),
-            Err(e) => return Err(crate::grid::header_error(e, name, &text)),
+        if ended {
+            return match parse_whole_header(&text) {
+                Ok(h) => Ok((h, text, ended)),
+                Err(e) => Err(Error::Parse(e.locate(name, &text))),
+            };
+        }
+        match parse_header(&text, false) {
+            Ok(HeaderParse::Complete(h)) => return Ok((h, text, ended)),
+            Ok(HeaderParse::NeedMore) if text.len() < MAX_HEADER => continue,
+            Ok(HeaderParse::NeedMore) => return Err(header_too_long(name, &text)),
+            Err(e) => return Err(Error::Parse(e.locate(name, &text))),
         }
     }
 }
@@ -651,6 +665,7 @@ pub fn header_too_long(name: &str, text: &[u8]) -> Error {
     Error::Parse(
         crate::error::Located::new(
             text.len() as u64,
+            ErrorKind::HeaderTooLong,
             format!(
                 "no grid values after {} MiB of header: this is not an ESRI ASCII grid (a \
                  header is a few lines)",

@@ -270,9 +270,7 @@ pub fn summarize(
     // by reading the grid. Only such files pay for holding their cells.
     let header = crate::grid::read_header(input, name)?;
     let examine = |h: &Header, at| trailing::examine_input(input, name, h, at, control);
-    if crate::grid::accepted(stopped.get(), &header, name, control, &examine)?.is_none() {
-        return Err(err);
-    }
+    crate::grid::accepted(err, stopped.get(), &header, name, control, &examine)?;
     let grid = crate::grid::read(input, name, forced, control)?;
     Ok(summarize_grid(&grid, histogram))
 }

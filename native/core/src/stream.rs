@@ -108,7 +108,11 @@ impl<'a> BlockStream<'a> {
                 Err(e) => {
                     let end = self.buf_start + self.buf.len() as u64;
                     return Err(match source::corrupt_message(&e) {
-                        Some(m) => Error::Parse(self.locate(Located::new(end, m))),
+                        Some(m) => Error::Parse(self.locate(Located::new(
+                            end,
+                            crate::error::ErrorKind::CorruptCompressed,
+                            m,
+                        ))),
                         None => Error::Io {
                             path: self.name.clone(),
                             source: e,
@@ -162,12 +166,8 @@ impl<'a> BlockStream<'a> {
         let (lines, last) = line_ends(&self.buf[..rel], self.buf.get(rel).copied());
         let line = self.lines_before + lines + 1;
         let line_start = last.map_or(self.line_start, |p| self.buf_start + p as u64);
-        ParseError {
-            path: self.name.clone(),
-            line,
-            column: problem.offset - line_start + 1,
-            message: problem.message,
-        }
+        let column = problem.offset - line_start + 1;
+        problem.at(&self.name, line, column)
     }
 
     /// The name used in messages.

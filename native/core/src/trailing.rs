@@ -19,7 +19,7 @@
 use std::io::Read;
 
 use crate::control::Control;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind, ParseError};
 use crate::header::Header;
 use crate::scan::is_space;
 use crate::source::{self, Input};
@@ -118,21 +118,31 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
-/// The decision a reader takes on trailing content it found: read the grid without it (and
-/// warn), or, with a strict control, refuse the file with the error it has. Returns the
-/// content to read around, if any.
+/// The decision a reader takes when its parse failed with `err` where trailing content may
+/// start: with content `found`, read the grid without it (and warn), or, with a strict
+/// control, refuse the file with `err` as a [`ErrorKind::TrailingContent`] error; without,
+/// `err` stands. Returns the content to read around.
 pub fn settle(
     found: Option<Trailing>,
+    err: Error,
     name: &str,
     header: &Header,
     control: &Control,
-) -> Option<Trailing> {
-    let found = found?;
+) -> Result<Trailing, Error> {
+    let Some(found) = found else {
+        return Err(err);
+    };
     if control.is_strict() {
-        return None;
+        return Err(match err {
+            Error::Parse(e) => Error::Parse(ParseError {
+                kind: ErrorKind::TrailingContent,
+                ..e
+            }),
+            other => other,
+        });
     }
     control.warn(found.warning(name, header));
-    Some(found)
+    Ok(found)
 }
 
 /// The tokens that start a line of values although they start with a letter (as in
@@ -415,10 +425,10 @@ pub fn examine_input(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::header::parse_header;
+    use crate::header::parse_whole_header;
 
     fn examine(text: &str) -> Option<Trailing> {
-        let header = parse_header(text.as_bytes(), true).expect("header");
+        let header = parse_whole_header(text.as_bytes()).expect("header");
         // As a parse stops: at the value after the grid's last one.
         examine_text(text.as_bytes(), &header, u64::MAX)
     }
@@ -477,7 +487,7 @@ mod tests {
     #[test]
     fn a_stop_inside_the_grid_is_a_real_error() {
         let text = format!("{H}1 x\n3 4\nNOTES\n");
-        let header = parse_header(text.as_bytes(), true).expect("header");
+        let header = parse_whole_header(text.as_bytes()).expect("header");
         assert_eq!(
             examine_text(text.as_bytes(), &header, H.len() as u64 + 2),
             None

@@ -50,6 +50,8 @@ impl DataType {
 pub struct TokenError {
     /// Offset of the token's first byte within the slice that was parsed.
     pub at: usize,
+    /// What is wrong, for code.
+    pub kind: crate::error::ErrorKind,
     /// The message for the user.
     pub message: String,
 }
@@ -467,20 +469,31 @@ pub(crate) fn out_of_range(token: &[u8]) -> bool {
     fast_float2::parse::<f64, _>(&normalized[..]).is_ok_and(f64::is_infinite)
 }
 
-fn not_a_number(token: &[u8], want: &str) -> String {
-    if token.contains(&0) {
-        return NUL_MESSAGE.to_owned();
-    }
-    if token.len() > MAX_TOKEN {
-        return format!("expected {want}, found a token of more than {MAX_TOKEN} bytes");
-    }
-    if out_of_range(token) {
-        return format!("number out of range: '{}'", crate::error::show_token(token));
-    }
-    format!(
-        "expected {want}, found '{}'",
-        crate::error::show_token(token)
-    )
+/// Why `token` at `at` is not `want`.
+fn not_a_number(token: &[u8], at: usize, want: &str) -> TokenError {
+    use crate::error::ErrorKind;
+    let (kind, message) = if token.contains(&0) {
+        (ErrorKind::NotText, NUL_MESSAGE.to_owned())
+    } else if token.len() > MAX_TOKEN {
+        (
+            ErrorKind::BadValue,
+            format!("expected {want}, found a token of more than {MAX_TOKEN} bytes"),
+        )
+    } else if out_of_range(token) {
+        (
+            ErrorKind::BadValue,
+            format!("number out of range: '{}'", crate::error::show_token(token)),
+        )
+    } else {
+        (
+            ErrorKind::BadValue,
+            format!(
+                "expected {want}, found '{}'",
+                crate::error::show_token(token)
+            ),
+        )
+    };
+    TokenError { at, kind, message }
 }
 
 fn parse_float_slow(text: &[u8], pos: usize) -> Result<(f64, usize, bool), TokenError> {
@@ -491,10 +504,7 @@ fn parse_float_slow(text: &[u8], pos: usize) -> Result<(f64, usize, bool), Token
     }
     match parse_f64(token) {
         Some(v) => Ok((v, end, false)),
-        None => Err(TokenError {
-            at: pos,
-            message: not_a_number(token, "a number"),
-        }),
+        None => Err(not_a_number(token, pos, "a number")),
     }
 }
 
@@ -630,20 +640,26 @@ impl Value for i32 {
             .strip_prefix(b"-")
             .or(token.strip_prefix(b"+"))
             .unwrap_or(token);
-        let message = if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
-            format!(
-                "integer '{shown}' is outside the Int32 range of this grid; \
-                 read it with dtype float64"
-            )
-        } else if parse_f64(token).is_some() || token == b"null" {
-            format!(
-                "'{shown}' is not an integer, but this grid is Int32 (forced, or no '.', ',', \
-                 'e' or 'E' appears in its body); read it with dtype float32 or float64"
-            )
-        } else {
-            not_a_number(token, "an integer")
+        let narrow = |message| TokenError {
+            at: pos,
+            kind: crate::error::ErrorKind::DtypeTooNarrow,
+            message,
         };
-        Err(TokenError { at: pos, message })
+        Err(
+            if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+                narrow(format!(
+                    "integer '{shown}' is outside the Int32 range of this grid; \
+                     read it with dtype float64"
+                ))
+            } else if parse_f64(token).is_some() || token == b"null" {
+                narrow(format!(
+                    "'{shown}' is not an integer, but this grid is Int32 (forced, or no '.', \
+                     ',', 'e' or 'E' appears in its body); read it with dtype float32 or float64"
+                ))
+            } else {
+                not_a_number(token, pos, "an integer")
+            },
+        )
     }
 
     fn to_f64(self) -> f64 {
@@ -946,16 +962,17 @@ mod tests {
     fn integers() {
         assert_eq!(i32::parse_at(b"-2147483648 ", 0).unwrap(), (i32::MIN, 11));
         assert_eq!(i32::parse_at(b"+42", 0).unwrap(), (42, 3));
+        use crate::error::ErrorKind;
+        let kind = |token: &[u8]| i32::parse_at(token, 0).unwrap_err().kind;
+        assert_eq!(kind(b"2147483648"), ErrorKind::DtypeTooNarrow);
+        assert_eq!(kind(b"99999999999999999999"), ErrorKind::DtypeTooNarrow);
+        assert_eq!(kind(b"1.5"), ErrorKind::DtypeTooNarrow);
+        assert_eq!(kind(b"x4"), ErrorKind::BadValue);
+        assert_eq!(kind(b"--5"), ErrorKind::BadValue);
+        assert_eq!(kind(b"4\x00"), ErrorKind::NotText);
+        // The message still says what to do.
         let e = i32::parse_at(b"2147483648", 0).unwrap_err();
-        assert!(e.message.contains("Int32 range"), "{}", e.message);
-        let e = i32::parse_at(b"99999999999999999999", 0).unwrap_err();
-        assert!(e.message.contains("Int32 range"), "{}", e.message);
-        let e = i32::parse_at(b"1.5", 0).unwrap_err();
-        assert!(e.message.contains("not an integer"), "{}", e.message);
-        assert!(i32::parse_at(b"x4", 0)
-            .unwrap_err()
-            .message
-            .contains("'x4'"));
+        assert!(e.message.contains("dtype float64"), "{}", e.message);
     }
 }
 

@@ -15,9 +15,9 @@ use rayon::prelude::*;
 
 use crate::body::{self, Stop, Survey};
 use crate::control::Control;
-use crate::error::{line_column_streamed, Error, ParseError};
-use crate::grid::{check_room, header_error};
-use crate::header::{parse_header, Header, HeaderError};
+use crate::error::{line_column_streamed, Error};
+use crate::grid::check_room;
+use crate::header::{parse_header, Header, HeaderParse};
 use crate::scan::{count_tokens, fixed_chunks, is_space, ChunkCount};
 use crate::source;
 
@@ -191,9 +191,9 @@ impl WindowedFile {
             return Ok(Opened::Stream);
         }
         let header = match parse_header(&head, false) {
-            Ok(h) => h,
-            Err(HeaderError::NeedMore) => return Ok(Opened::Stream),
-            Err(e) => return Err(header_error(e, name, &head)),
+            Ok(HeaderParse::Complete(h)) => h,
+            Ok(HeaderParse::NeedMore) => return Ok(Opened::Stream),
+            Err(e) => return Err(Error::Parse(e.locate(name, &head))),
         };
         let body_len = (len - header.body_offset) as u64;
         check_room(&header, body_len, name, &head)?;
@@ -231,12 +231,7 @@ impl WindowedFile {
                     source::read_exact_at(&self.file, buf, at)
                 })
                 .unwrap_or((1, 1));
-            ParseError {
-                path: name.to_owned(),
-                line,
-                column,
-                message: loc.message,
-            }
+            loc.at(name, line, column)
         })
     }
 

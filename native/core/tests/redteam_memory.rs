@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use asciigrid_core::window::WINDOWED_MIN;
-use asciigrid_core::{parse_grid, read, Control, Error, Input, ParseError};
+use asciigrid_core::{parse_grid, read, Control, Error, ErrorKind, Input, ParseError};
 
 /// The system allocator, remembering the largest block asked for.
 struct Largest;
@@ -90,11 +90,13 @@ fn whole_text_error(text: &[u8]) -> ParseError {
 fn a_bad_last_value_is_located_in_constant_memory() {
     let err = windowed_error(b"1 2 3\n", b"\r\n  x\r\n");
     assert_eq!((err.line, err.column), (16 * 1024 * 1024 + 8, 3));
+    assert_eq!(err.kind, ErrorKind::BadValue);
 }
 
 #[test]
 fn a_file_cut_short_is_located_in_constant_memory() {
     let err = windowed_error(b"1 2 3\r", b"\r");
+    assert_eq!(err.kind, ErrorKind::TooFewValues);
     assert!(
         err.message.starts_with("the file ends after 3 values"),
         "{err}"
