@@ -47,6 +47,10 @@ def read(
 def read_header(source: str | bytes | ArchiveMember, name: str) -> dict[str, Any]:
     """Parse only the header."""
 
+def error_kinds() -> list[str]:
+    """The value of every ``asciigrid.ErrorKind`` the engine reports (a ``ParseError`` is
+    raised as ``ParseError(message, path, line, column, kind)`` with one of them)."""
+
 def load_file(file: BinaryIO, name: str, *, compressed_size: int | None = None) -> bytes:
     """The text of a binary file object, pulled with ``read(n)`` within the decompression
     budget (gzip data decompressed); a Python exception from ``read`` propagates as it is.

@@ -9,7 +9,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use asciigrid_core::{
-    self as core, Cells, Control, DataType, Error, GridData, Header, Input, WriteOptions,
+    self as core, Cells, Control, DataType, Error, ErrorKind, GridData, Header, Input, NodataValue,
+    WriteOptions,
 };
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -80,9 +81,11 @@ fn errors_module_exception<'py>(
 /// Map a core error to the matching Python exception.
 pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     match err {
-        Error::Parse(e) => {
-            errors_module_exception(py, "ParseError", (e.message, e.path, e.line, e.column))
-        }
+        Error::Parse(e) => errors_module_exception(
+            py,
+            "ParseError",
+            (e.message, e.path, e.line, e.column, e.kind.name()),
+        ),
         Error::Mosaic { path, message } => {
             errors_module_exception(py, "MosaicError", (message, path))
         }
@@ -90,9 +93,7 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
         Error::Invalid(message) => PyValueError::new_err(message),
         Error::Io { path, source } => {
             let errno = source.raw_os_error().unwrap_or(0);
-            // Rust appends " (os error N)"; Python's own OSError text does not.
-            let full = source.to_string();
-            let text = full.split(" (os error").next().unwrap_or(&full).to_owned();
+            let text = core::os_message(&source);
             match source.kind() {
                 std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err((errno, text, path)),
                 std::io::ErrorKind::PermissionDenied => {
@@ -267,16 +268,9 @@ pub(crate) fn header_dict<'py>(
     d.set_item("origin", header.origin.name())?;
     d.set_item("x_origin", header.x_origin)?;
     d.set_item("y_origin", header.y_origin)?;
-    let integral = |v: f64| v.fract() == 0.0 && v.abs() < 9.0e15;
-    match nodata {
-        Some(v)
-            if dtype != Some(DataType::Float32)
-                && dtype != Some(DataType::Float64)
-                && integral(v) =>
-        {
-            d.set_item("nodata", v as i64)?
-        }
-        Some(v) => d.set_item("nodata", v)?,
+    match nodata.map(|v| NodataValue::of(v, dtype)) {
+        Some(NodataValue::Int(v)) => d.set_item("nodata", v)?,
+        Some(NodataValue::Float(v)) => d.set_item("nodata", v)?,
         None => d.set_item("nodata", py.None())?,
     }
     d.set_item("dtype", dtype.map(DataType::name))?;
@@ -340,10 +334,15 @@ fn read_header<'py>(py: Python<'py>, source: Source, name: String) -> PyResult<B
     let header = py
         .detach(|| core::read_header(source.input(), &name))
         .map_err(|e| to_py_err(py, e))?;
-    // The body is not read: the type is known only when the nodata value decides it.
-    let dtype = header.nodata_data_type();
-    let nodata = header.nodata_for(dtype.unwrap_or(DataType::Int32));
+    let (dtype, nodata) = header.alone();
     header_dict(py, &header, dtype, nodata)
+}
+
+/// The names of every [`ErrorKind`] the engine reports, for `asciigrid.ErrorKind` to be
+/// checked against.
+#[pyfunction]
+fn error_kinds() -> Vec<&'static str> {
+    ErrorKind::ALL.iter().map(|k| k.name()).collect()
 }
 
 /// Write a grid atomically. With `stage=True` the grid is only written to a hidden
@@ -421,6 +420,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(read, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
+    m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(write, m)?)?;
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
     m.add_class::<geotiff::BandStatistics>()?;

@@ -64,7 +64,7 @@ impl MosaicPlan {
         d.set_item("tiles", tiles)?;
         let skipped = PyList::empty(py);
         for (name, e) in &p.skipped {
-            skipped.append((name.as_str(), to_py_err(py, clone_error(e)).into_value(py)))?;
+            skipped.append((name.as_str(), to_py_err(py, e.clone()).into_value(py)))?;
         }
         d.set_item("skipped", skipped)?;
         d.set_item("bands", p.bands.clone())?;
@@ -94,23 +94,5 @@ impl MosaicPlan {
             grid_array(py, data, row_count, plan.header.ncols)?,
             failures,
         ))
-    }
-}
-
-/// Errors are not `Clone` (they may hold an `io::Error`); rebuild an equivalent one.
-fn clone_error(e: &asciigrid_core::Error) -> asciigrid_core::Error {
-    use asciigrid_core::Error;
-    match e {
-        Error::Parse(p) => Error::Parse(p.clone()),
-        Error::Io { path, source } => Error::Io {
-            path: path.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
-        Error::Mosaic { path, message } => Error::Mosaic {
-            path: path.clone(),
-            message: message.clone(),
-        },
-        Error::Invalid(m) => Error::Invalid(m.clone()),
-        Error::Cancelled => Error::Cancelled,
     }
 }

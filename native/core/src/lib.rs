@@ -36,7 +36,7 @@ pub mod window;
 pub mod writer;
 
 pub use control::Control;
-pub use error::{Error, ErrorKind, ParseError};
+pub use error::{os_message, Error, ErrorKind, ParseError};
 pub use grid::{parse_grid, read, read_header, Grid, GridData};
 pub use header::{Header, Nodata, NodataValue, Origin};
 pub use source::{Input, OwnedInput};
