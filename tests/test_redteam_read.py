@@ -63,7 +63,7 @@ def test_a_nul_run_after_a_grid_is_refused_after_a_few_windows(
         f.truncate(64 * MB)
     err, read = error_and_bytes_read(lambda: reader(str(path)))
     assert isinstance(err, asciigrid.ParseError), err
-    assert (err.line, err.column) == (6, 9) and "NUL byte" in err.message
+    assert (err.line, err.column) == (6, 9) and err.kind is asciigrid.ErrorKind.NOT_TEXT
     assert read < 16 * MB, read
 
 
@@ -140,7 +140,7 @@ def test_a_fifo_is_read_within_the_budget(tmp_path: Path, reader: Callable[[str]
     feeder.join(timeout=30)
     assert not feeder.is_alive()
     assert (info.value.line, info.value.column) == (6, 5), info.value
-    assert info.value.message.startswith("more values than ncols × nrows = 2")
+    assert info.value.kind is asciigrid.ErrorKind.TOO_MANY_VALUES
     assert feeder.written < 16 * MB, feeder.written
 
 
@@ -256,7 +256,8 @@ def test_a_value_bomb_is_refused_after_its_header(
     with pytest.raises(asciigrid.ParseError) as info:
         reader(str(path))
     assert (info.value.line, info.value.column) == (6, 1), info.value
-    assert info.value.message.startswith("the header promises 2147483647 × 2147483647")
+    assert info.value.kind is asciigrid.ErrorKind.TOO_FEW_VALUES
+    # The message says why the header cannot be right.
     assert "deflate expands at most 1032-fold" in info.value.message
 
 
@@ -267,6 +268,7 @@ def test_a_zip_member_of_known_compressed_size_is_refused_after_its_header() -> 
     with pytest.raises(asciigrid.ParseError) as info:
         asciigrid.NamedBytes.from_file(member, "a.zip/m.asc", compressed_size=70_000)
     assert (info.value.line, info.value.column) == (6, 1), info.value
+    assert info.value.kind is asciigrid.ErrorKind.TOO_FEW_VALUES
     assert member.served < MB, member.served
 
 
@@ -277,7 +279,7 @@ def test_a_file_object_longer_than_its_compressed_size_allows_is_refused() -> No
     member = CountingReader(head, 16 * MB, b"1" + b" " * 9)
     with pytest.raises(asciigrid.ParseError) as info:
         asciigrid.NamedBytes.from_file(member, "m.asc", compressed_size=2000)
-    assert "compressed size" in info.value.message
+    assert info.value.kind is asciigrid.ErrorKind.BUDGET_EXCEEDED
     assert member.served < 8 * MB
 
 
@@ -324,6 +326,7 @@ def test_a_header_whose_extent_overflows_is_a_located_error(
     with pytest.raises(asciigrid.ParseError) as info:
         asciigrid.read_header(header + b"1 2 3 4\n")
     assert (info.value.line, info.value.column) == where, info.value
+    assert info.value.kind is asciigrid.ErrorKind.HEADER_VALUE_INVALID
     assert "extent is not a finite number" in info.value.message
 
 

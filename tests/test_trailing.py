@@ -49,15 +49,22 @@ def test_strict_refuses_trailing_content_with_the_located_error(tmp_path: Path) 
     with pytest.raises(asciigrid.ParseError) as err:
         asciigrid.read(path, strict=True)
     assert (err.value.line, err.value.column) == (9, 1)
-    with pytest.raises(asciigrid.ParseError):
+    assert err.value.kind is asciigrid.ErrorKind.TRAILING_CONTENT
+    with pytest.raises(asciigrid.ParseError) as err:
         asciigrid.stats(path, strict=True)
+    assert err.value.kind is asciigrid.ErrorKind.TRAILING_CONTENT
 
 
 def test_ragged_rows_with_values_left_over_stay_an_error(tmp_path: Path) -> None:
     path = tmp_path / "t.asc"
     path.write_text(HEADER.format(x=0) + "1 2 3\n4\n5 6\n")
-    with pytest.raises(asciigrid.ParseError, match="more values than"):
+    with pytest.raises(asciigrid.ParseError) as err:
         asciigrid.read(path)
+    assert err.value.kind is asciigrid.ErrorKind.TOO_MANY_VALUES
+    # Also when strict: this is no trailing content a lenient read would accept.
+    with pytest.raises(asciigrid.ParseError) as err:
+        asciigrid.read(path, strict=True)
+    assert err.value.kind is asciigrid.ErrorKind.TOO_MANY_VALUES
 
 
 def test_every_way_in_warns_naming_the_source(tmp_path: Path) -> None:
