@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use asciigrid_core::header::{parse_header, HeaderParse};
-use asciigrid_core::{read, read_header, Control, DataType, Error, GridData, Input};
+use asciigrid_core::{read, read_header, Control, DataType, Error, ErrorKind, GridData, Input};
 
 fn grid(text: &[u8], dtype: Option<DataType>) -> Result<asciigrid_core::Grid, Error> {
     read(Input::Bytes(text), "r.asc", dtype, &Control::new())
@@ -27,7 +27,7 @@ fn r1_cr_ends_a_header_line_values_are_not_skipped() {
     let text = b"ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\r9 9 9\n1 5 3\n";
     match grid(text, None) {
         Ok(g) => assert_eq!(g.data, GridData::Int32(vec![9, 9, 9]), "shifted rows"),
-        Err(Error::Parse(p)) => assert!(p.message.starts_with("more values"), "{p}"),
+        Err(Error::Parse(p)) => assert_eq!(p.kind, ErrorKind::TooManyValues, "{p}"),
         Err(e) => panic!("{e:?}"),
     }
 }
@@ -169,8 +169,7 @@ fn r16_a_header_cut_at_the_limit_is_not_called_the_end_of_the_file() {
     text.resize(32 << 20, b'\n');
     match read_header(Input::Bytes(&text), "r.asc") {
         Err(Error::Parse(p)) => {
-            assert!(!p.message.contains("file ends"), "{p}");
-            assert!(p.message.contains("MiB of header"), "{p}");
+            assert_eq!(p.kind, ErrorKind::HeaderTooLong, "{p}");
         }
         other => panic!("{other:?}"),
     }
@@ -188,7 +187,7 @@ fn r17_corrupt_gzip_is_reported_at_one_place_by_every_reader() {
         Err(Error::Parse(p)) => p,
         other => panic!("{other:?}"),
     };
-    assert!(whole.message.contains("compressed data"), "{whole}");
+    assert_eq!(whole.kind, ErrorKind::CorruptCompressed, "{whole}");
     match read_header(Input::Bytes(text), "r.asc") {
         Err(Error::Parse(p)) => assert_eq!((p.line, p.column), (whole.line, whole.column)),
         other => panic!("{other:?}"),
