@@ -230,3 +230,65 @@ fn long_tokens_across_a_window_end() {
         }
     }
 }
+
+/// The line and column of an error deep in a windowed file, counted window by window (1 MiB
+/// each, from the file's start) in constant memory: right where a CRLF is cut by a window's
+/// end (CR last in one window, LF first in the next) and where a lone CR ends a window, as an
+/// independent count of the text says.
+#[test]
+fn an_error_deep_in_a_windowed_file_is_located_across_window_ends() {
+    const MIB: usize = 1 << 20;
+    // The CR of a CRLF, or a lone CR, is the last byte of a window.
+    let crlf = [MIB - 1, 2 * MIB - 1];
+    let lone_cr = 3 * MIB - 1;
+    let header_len = "ncols 1\nnrows 00000000\nxllcorner 0\nyllcorner 0\ncellsize 1\n".len();
+    let mut body = String::new();
+    let mut rows = 0usize;
+    while header_len + body.len() < 5 * MIB {
+        body.push('7');
+        rows += 1;
+        let at = header_len + body.len();
+        let target = crlf
+            .into_iter()
+            .chain([lone_cr])
+            .find(|&t| t >= at)
+            .unwrap_or(usize::MAX);
+        if target - at < 3 {
+            body.push_str(&" ".repeat(target - at));
+            body.push_str(if target == lone_cr { "\r" } else { "\r\n" });
+        } else {
+            body.push('\n');
+        }
+    }
+    let mut text =
+        format!("ncols 1\nnrows {rows:08}\nxllcorner 0\nyllcorner 0\ncellsize 1\n{body}");
+    assert_eq!(text.as_bytes()[crlf[1]..crlf[1] + 2], *b"\r\n");
+    assert_eq!(text.as_bytes()[lone_cr..lone_cr + 2], *b"\r7");
+    // A bad token deep in the fifth window.
+    let bad_at = text[..4 * MIB + 12345].rfind('7').unwrap();
+    text.replace_range(bad_at..bad_at + 1, "x");
+    let before = &text[..bad_at];
+    let line_ends =
+        before.matches("\r\n").count() + before.replace("\r\n", "").matches(['\n', '\r']).count();
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |p| p + 1);
+    let file = file_with(text.as_bytes());
+    let err = parse_error(read(
+        Input::Path(file.path()),
+        "g.asc",
+        None,
+        &Control::new(),
+    ));
+    assert_eq!(
+        (err.line, err.column),
+        (line_ends as u64 + 1, (bad_at - line_start) as u64 + 1),
+        "{err}"
+    );
+    assert_eq!(err.kind, asciigrid_core::ErrorKind::BadValue);
+    let whole = read(
+        Input::Bytes(text.as_bytes()),
+        "g.asc",
+        None,
+        &Control::new(),
+    );
+    assert_eq!(parse_error(whole), err);
+}
