@@ -14,7 +14,13 @@ import asciigrid
 import numpy as np
 import pytest
 from asciigrid.cli import main
-from gdal_reference import GRASS_NULL, assert_same_values, gdal_read_grass, same_nodata
+from gdal_reference import (
+    GRASS_NULL,
+    assert_same_values,
+    gdal_read,
+    gdal_read_grass,
+    same_nodata,
+)
 
 HEADER = "north: 20\nsouth: 0\neast: 40\nwest: 0\nrows: 2\ncols: 4\n"
 
@@ -188,3 +194,27 @@ def test_a_tile_holding_the_reserved_nodata_as_data_is_named(tmp_path: Path) -> 
         asciigrid.mosaic([grass, esri])
     assert "b.asc" in str(err.value)
     assert "'*' null cells of" in str(err.value)
+
+
+LINE_ENDS = {"lf": ["\n"], "crlf": ["\r\n"], "cr": ["\r"], "mixed": ["\n", "\r\n", "\r"]}
+
+
+@pytest.mark.parametrize("ending", sorted(LINE_ENDS))
+@pytest.mark.parametrize("fmt", ["grass", "esri"])
+def test_every_line_ending_reads_as_gdal_reads_it_in_both_formats(fmt: str, ending: str) -> None:
+    """Both header parsers share one line splitter: a CR-only GRASS header (refused before)
+    reads like the same ESRI layout, and both as GDAL reads them."""
+    header = (
+        ["north: 30", "south: 0", "east: 20", "west: 0", "rows: 3", "cols: 2", "null: -9"]
+        if fmt == "grass"
+        else ["ncols 2", "nrows 3", "xllcorner 0", "yllcorner 0", "cellsize 10", "nodata_value -9"]
+    )
+    ends = LINE_ENDS[ending]
+    lines = [*header, "1 2", "-9 4.5", "5 6"]
+    text = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines)).encode()
+    grid = asciigrid.read(text)
+    ref = gdal_read_grass(text) if fmt == "grass" else gdal_read(text)
+    assert_same_values(grid.data, ref.array)
+    assert grid.geotransform == ref.geotransform
+    assert same_nodata(grid.nodata, ref.nodata)
+    assert asciigrid.read_header(text).header_lines == len(header)
