@@ -82,6 +82,12 @@ def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
     """The next overview level of cells whose rows and columns both halve: each cell the
     mean of its 2 x 2 source cells that are not nodata (GDAL's ``AVERAGE``)."""
 
+def nodata_to_nan(
+    cells: npt.NDArray[np.float32] | npt.NDArray[np.float64], nodata: float
+) -> int:
+    """Replace, in place and in parallel, every cell equal to ``nodata`` (compared in the
+    cells' type) with NaN; returns how many were replaced."""
+
 def write(
     path: str,
     data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],

@@ -21,6 +21,7 @@ use pyo3::types::{PyDict, PyTuple};
 mod archive;
 mod file_object;
 mod geotiff;
+mod mask;
 mod mosaic;
 mod stats;
 
@@ -425,6 +426,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
     m.add_class::<geotiff::BandStatistics>()?;
     m.add_function(wrap_pyfunction!(geotiff::average_2x2, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::nodata_to_nan, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
     m.add_class::<archive::ArchiveMember>()?;

@@ -22,6 +22,7 @@ pub mod control;
 pub mod error;
 pub mod grid;
 pub mod header;
+pub mod mask;
 pub mod memory;
 pub mod mosaic;
 pub mod overview;
