@@ -566,9 +566,19 @@ def mosaic(
     ``.prj`` text, so :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")``
     reads every ``*.asc`` tile of a delivery of zips in a zip.
     """
-    plan = _plan(sources, dtype, nodata, False, pattern, strict)
+    return _read_plan(_plan(sources, dtype, nodata, False, pattern, strict), progress)
+
+
+def _read_plan(plan: _Plan, progress: Progress | None = None) -> Grid:
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
     return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
+
+
+def _mosaic_part(names: Sequence[str], dtype: str, nodata: float | int) -> Grid:
+    """:func:`mosaic` of some tiles of a mosaic already planned whole (a chunk of
+    :func:`asciigrid.open_mosaic`, on a dask worker): that plan checked their CRS, so their
+    ``.prj`` files are not read again, and the part has no ``prj``."""
+    return _read_plan(_plan(list(names), dtype, nodata, False, check_crs=False))
 
 
 def iter_mosaic_strips(
@@ -697,8 +707,9 @@ def _plan(
     skip_errors: bool,
     pattern: Pattern = DEFAULT_PATTERN,
     strict: bool = False,
+    check_crs: bool = True,
 ) -> _Plan:
-    tiles = _native_sources(sources, pattern, prj=True)
+    tiles = _native_sources(sources, pattern, prj=check_crs)
     keys, prjs = _crs_keys(tiles.prjs)
     native = _native.MosaicPlan(
         tiles.raw, tiles.names, _dtype_name(dtype), nodata, skip_errors, keys, strict
