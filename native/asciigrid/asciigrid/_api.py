@@ -241,16 +241,58 @@ class Stats:
     std: float | None
     """Population standard deviation (divides by ``count``, as numpy does; QGIS 3.22's
     ``STD_DEV`` divides by ``count - 1``)."""
-    sum_of_squares: float
-    """Sum of squared deviations from the mean (QGIS's ``SUM_OF_SQUARES``)."""
+    sum_of_squared_deviations: float
+    """Sum of squared deviations from the mean, ``sum((x - mean)**2)`` (``count * std**2``;
+    QGIS 3.22's ``SUM_OF_SQUARES``). Not the sum of squared values."""
     histogram: tuple[list[int], list[float]] | None = None
     """``(counts, bin_edges)`` when a histogram was asked for."""
     path: str | None = None
 
     @property
+    def sum_of_squares(self) -> float:
+        """The same as :attr:`sum_of_squared_deviations` (its name until 0.x, kept so that
+        code using it keeps working): the sum of squared *deviations from the mean*."""
+        return self.sum_of_squared_deviations
+
+    @property
     def range(self) -> float | None:
         """``max - min``."""
         return None if self.min is None or self.max is None else self.max - self.min
+
+    @classmethod
+    def combine(cls, parts: Iterable[Stats]) -> Stats:
+        """The statistics of all the cells of ``parts`` together (say, of grids whose
+        statistics were computed at different times), merged by the engine with the formula
+        :func:`stats` merges its sources with, so the result equals what :func:`stats` of
+        all of them at once gives (to rounding). ``std`` and ``mean`` come from the merged
+        count, sum of squared deviations and mean, not from averaging the parts'.
+
+        Histograms are merged when every part has one with the same bin edges; parts with
+        different edges, or some with a histogram and some without, raise ``ValueError``.
+        """
+        parts = list(parts)
+        histograms = [p.histogram for p in parts]
+        edges = histograms[0][1] if histograms and histograms[0] is not None else None
+        if any(h is not None for h in histograms) and not all(
+            h is not None and h[1] == edges for h in histograms
+        ):
+            raise ValueError(
+                "only statistics whose histograms have the same bin edges (or that all have "
+                "none) can be combined"
+            )
+        merged = _native.BandStatistics()
+        for part, histogram in zip(parts, histograms):
+            merged.add_summary(
+                count=part.count,
+                nodata_count=part.nodata_count,
+                min=part.min,
+                max=part.max,
+                sum=part.sum,
+                mean=part.mean,
+                sum_of_squared_deviations=part.sum_of_squared_deviations,
+                histogram=None if histogram is None else list(histogram[0]),
+            )
+        return cls._from_native(merged.summary(edges), None)
 
     @classmethod
     def _from_native(cls, raw: dict[str, Any], path: str | None) -> Stats:
@@ -263,7 +305,7 @@ class Stats:
             sum=raw["sum"],
             mean=raw["mean"],
             std=raw["std"],
-            sum_of_squares=raw["sum_of_squares"],
+            sum_of_squared_deviations=raw["sum_of_squared_deviations"],
             histogram=None if hist is None else (list(hist[0]), list(hist[1])),
             path=path,
         )
