@@ -223,7 +223,8 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        from ..gdal_out import write_table, write_text  # numpy and GDAL: only when running
+        from ..atomic_files import write_text
+        from ..tables import write_table  # GDAL: only when running
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
         reading_options = self.reading_options(parameters, context)
