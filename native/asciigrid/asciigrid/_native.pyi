@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +98,32 @@ def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
     """The next overview level of cells whose rows and columns both halve: each cell the
     mean of its 2 x 2 source cells that are not nodata (GDAL's ``AVERAGE``)."""
 
+@overload
+def write(
+    path: str,
+    data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    west: float,
+    north: float,
+    dx: float,
+    dy: float,
+    nodata: float | None = None,
+    precision: int | None = None,
+    stage: Literal[False] = False,
+) -> None: ...
+@overload
+def write(
+    path: str,
+    data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    west: float,
+    north: float,
+    dx: float,
+    dy: float,
+    nodata: float | None = None,
+    precision: int | None = None,
+    *,
+    stage: Literal[True],
+) -> os.PathLike[str]: ...
+@overload
 def write(
     path: str,
     data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],
