@@ -93,8 +93,9 @@ pub struct Summary {
     pub max: Option<f64>,
     /// Mean of valid values.
     pub mean: f64,
-    /// Sum of squared deviations from the mean.
-    pub m2: f64,
+    /// Sum of squared deviations from the mean (the variance's numerator; often called
+    /// M2, and QGIS's `SUM_OF_SQUARES`).
+    pub sum_of_squared_deviations: f64,
     /// Histogram counts, when asked for.
     pub histogram: Option<Vec<u64>>,
     /// The grid's data type (of the first source, for a combination).
@@ -104,7 +105,7 @@ pub struct Summary {
 impl Summary {
     /// Population standard deviation.
     pub fn std(&self) -> Option<f64> {
-        (self.count > 0).then(|| (self.m2 / self.count as f64).sqrt())
+        (self.count > 0).then(|| (self.sum_of_squared_deviations / self.count as f64).sqrt())
     }
 
     /// Combine two summaries (Chan et al.'s parallel formula).
@@ -113,8 +114,8 @@ impl Summary {
             let n = self.count + other.count;
             let delta = other.mean - self.mean;
             self.mean += delta * (other.count as f64 / n as f64);
-            self.m2 +=
-                other.m2 + delta * delta * (self.count as f64 * other.count as f64 / n as f64);
+            self.sum_of_squared_deviations += other.sum_of_squared_deviations
+                + delta * delta * (self.count as f64 * other.count as f64 / n as f64);
             self.count = n;
             self.sum += other.sum;
             self.min = match (self.min, other.min) {
@@ -192,7 +193,7 @@ impl<'h> ChunkStats<'h> {
             min: (self.count > 0).then_some(self.min),
             max: (self.count > 0).then_some(self.max),
             mean,
-            m2,
+            sum_of_squared_deviations: m2,
             histogram: self.histogram.map(|(_, _, h)| h),
             data_type: Some(data_type),
         }
@@ -727,7 +728,7 @@ fn summarize_rows<'a, T: Value>(
     summary.count = count;
     summary.sum = sum;
     summary.mean = mean;
-    summary.m2 = m2.iter().sum();
+    summary.sum_of_squared_deviations = m2.iter().sum();
     summary.min = min.into_iter().reduce(f64::min);
     summary.max = max.into_iter().reduce(f64::max);
     (summary, nans)
@@ -774,7 +775,7 @@ mod tests {
         let m2: f64 = vals.iter().map(|v| (v - mean) * (v - mean)).sum();
         assert_eq!((s.count, s.nodata_count), (4, 2));
         assert_eq!((s.min, s.max, s.sum), (Some(1.5), Some(8.0), 15.5));
-        assert!((s.mean - mean).abs() < 1e-12 && (s.m2 - m2).abs() < 1e-9);
+        assert!((s.mean - mean).abs() < 1e-12 && (s.sum_of_squared_deviations - m2).abs() < 1e-9);
         assert_eq!(s.data_type, Some(DataType::Float32));
     }
 
@@ -835,7 +836,7 @@ mod tests {
             .iter()
             .map(|x| (x - mean) * (x - mean))
             .sum();
-        assert!((s.m2 - m2).abs() < 1e-12);
+        assert!((s.sum_of_squared_deviations - m2).abs() < 1e-12);
         // A NaN nodata: NaN cells are nodata, and a block of them holds no data.
         let (s, flags) = summarize_block_row(&[f64::NAN, 2.0], 2, 1, Some(f64::NAN));
         assert_eq!((flags, s.count), (vec![false, true], 1));

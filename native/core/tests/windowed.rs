@@ -111,7 +111,11 @@ fn windows_read_what_memory_reads() {
         // to rounding.
         let exact = |s: &asciigrid_core::stats::Summary| (s.count, s.nodata_count, s.min, s.max);
         assert_eq!(exact(&a), exact(&b), "stats {ncols}x{rows}");
-        for (x, y) in [(a.sum, b.sum), (a.mean, b.mean), (a.m2, b.m2)] {
+        for (x, y) in [
+            (a.sum, b.sum),
+            (a.mean, b.mean),
+            (a.sum_of_squared_deviations, b.sum_of_squared_deviations),
+        ] {
             assert!((x - y).abs() <= 1e-12 * x.abs().max(y.abs()), "{x} vs {y}");
         }
     }
