@@ -32,6 +32,8 @@ mod error;
 mod grid;
 mod header;
 mod input;
+#[cfg(test)]
+mod layering;
 mod limits;
 mod memory;
 mod mosaic;
