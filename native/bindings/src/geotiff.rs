@@ -1,9 +1,8 @@
 //! `_native.BandStatistics` and `_native.average_2x2`: argument conversion for the kernels
-//! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::stats` and
-//! `asciigrid_core::overview`).
+//! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::summarize_block_row`
+//! and `asciigrid_core::average_2x2`).
 
-use asciigrid_core::overview::{average_2x2 as average, Averaged};
-use asciigrid_core::stats::{summarize_block_row, Summary};
+use asciigrid_core::{average_2x2 as average, summarize_block_row, Averaged, Summary};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;

@@ -1,7 +1,7 @@
-//! `_native.nodata_to_nan`: argument conversion for `asciigrid_core::mask`, which the xarray
+//! `_native.nodata_to_nan`: argument conversion for `asciigrid_core::nodata_to_nan`, which the xarray
 //! backend uses to mask a float grid as xarray's decoding would.
 
-use asciigrid_core::mask::{nodata_to_nan as mask, Maskable};
+use asciigrid_core::{nodata_to_nan as mask, Maskable};
 use numpy::{Element, PyReadwriteArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;

@@ -1,6 +1,6 @@
-//! `_native.stats`: argument conversion for `asciigrid_core::stats`.
+//! `_native.stats`: argument conversion for `asciigrid_core::summarize_all`.
 
-use asciigrid_core::stats::{summarize_all, StatsOptions, Summary};
+use asciigrid_core::{summarize_all, StatsOptions, Summary};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};

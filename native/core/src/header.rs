@@ -48,8 +48,8 @@ pub struct Nodata {
 
 /// The nodata value of a GRASS grid without a `null:` line (or with `null: *`), which its `*`
 /// null cells read as: Int32's minimum, in every data type. One value for all types, because
-/// the type is decided by the body ([`crate::grid::resolve_data_type`]) while
-/// [`crate::grid::read_header`] reads no body, and both must report the same nodata. Exact in
+/// the type is decided by the body (`resolve_data_type`) while [`crate::read_header`] reads
+/// no body, and both must report the same nodata. Exact in
 /// Float32 and Float64; a data cell holding it is a located error (see docs/FORMAT.md).
 pub const GRASS_NULL: f64 = -2_147_483_648.0;
 

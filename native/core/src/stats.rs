@@ -7,13 +7,14 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
-use crate::body::{self, parse_chunk, Sink, Stop};
+use crate::body::{self, parse_chunk, Sink};
+use crate::chunk::{self, Stop};
 use crate::control::Control;
 use crate::error::Error;
 use crate::grid::{resolve_data_type, stop_error, Grid, GridData};
 use crate::header::Header;
+use crate::input::Input;
 use crate::scan::count_tokens;
-use crate::source::Input;
 use crate::stream::BlockStream;
 use crate::trailing;
 use crate::value::{DataType, Value};
@@ -233,7 +234,7 @@ impl<T: Value> Sink<T> for ChunkStats<'_> {
 
 /// The data type a grid's values are taken in: forced, or the header's rule, or (reading
 /// ahead only until the first float marker) the body's.
-pub fn data_type_of(
+pub(crate) fn data_type_of(
     input: Input<'_>,
     name: &str,
     forced: Option<DataType>,
@@ -387,7 +388,7 @@ fn summarize_once(
 /// What the chunks of one stretch of text share.
 struct ChunkJob<'a, C: ?Sized> {
     text: &'a C,
-    survey: &'a body::Survey,
+    survey: &'a chunk::Survey,
     /// Values the grid still expects.
     left: u64,
     nodata: Option<f64>,
@@ -418,7 +419,7 @@ fn summarize_chunks<T: Value, C: ChunkText>(
         job.text.with_chunk(range, |text, range, base| {
             parse_chunk::<T, _>(text, range, base, &job.nulls, &mut acc)
         })?;
-        control.advance(body::parse_share(range.len()));
+        control.advance(chunk::parse_share(range.len()));
         Ok(acc.finish(job.data_type))
     };
     // A small text (a tile) runs right here, as in `body::survey`.
@@ -432,7 +433,7 @@ fn summarize_chunks<T: Value, C: ChunkText>(
             .map(summarize)
             .collect()
     };
-    body::earliest(results)
+    chunk::earliest(results)
 }
 
 /// Statistics of a whole surveyed body whose text ends at offset `end`; `fail` turns a stop
@@ -442,7 +443,7 @@ fn summarize_surveyed(
     text: &impl ChunkText,
     end: usize,
     header: &Header,
-    survey: &body::Survey,
+    survey: &chunk::Survey,
     forced: Option<DataType>,
     histogram: Option<&HistogramSpec>,
     control: &Control,
@@ -474,7 +475,7 @@ fn summarize_surveyed(
     );
     let seen = total.count + total.nodata_count;
     if seen < header.cells() {
-        return Err(fail(Stop::Short(body::too_few(
+        return Err(fail(Stop::Short(chunk::too_few(
             seen,
             header.cells(),
             end as u64,
@@ -524,7 +525,7 @@ fn summarize_as<T: Value>(
     }
     if seen < cells {
         let at = stream.position();
-        return Err(Error::Parse(stream.locate(body::too_few(seen, cells, at))));
+        return Err(Error::Parse(stream.locate(chunk::too_few(seen, cells, at))));
     }
     Ok(total)
 }
@@ -535,7 +536,7 @@ fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64, stopped: &Cell<Option<u64
 }
 
 /// The most histogram bins one call may ask for (each bin is a counter per chunk).
-pub const MAX_BINS: usize = 1 << 20;
+pub(crate) const MAX_BINS: usize = 1 << 20;
 
 /// What to compute for a set of sources.
 #[derive(Debug, Clone, Copy, Default)]
@@ -558,7 +559,7 @@ pub fn summarize_all(
 ) -> Result<(Vec<Summary>, Summary, Option<HistogramSpec>), Error> {
     let size: u64 = inputs
         .iter()
-        .map(|(i, _)| crate::source::size_hint(*i))
+        .map(|(i, _)| crate::input::size_hint(*i))
         .sum();
     let passes = match (options.histogram_bins, options.histogram_range) {
         (Some(_), None) => 2,

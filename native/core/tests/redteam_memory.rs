@@ -8,8 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use asciigrid_core::window::WINDOWED_MIN;
-use asciigrid_core::{parse_grid, read, Control, Error, Input, ParseError};
+use asciigrid_core::{parse_grid, read, Control, Error, Input, ParseError, WINDOWED_MIN};
 
 /// The system allocator, remembering the largest block asked for.
 struct Largest;
