@@ -49,6 +49,8 @@ run_pytest() {
 
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+# The benchmark examples need the core's `internals` feature, so the step above skips them.
+step "cargo clippy (internals)" cargo clippy -p asciigrid-core --all-targets --features internals -- -D warnings
 step "cargo test" cargo test --workspace
 # The fuzz targets live outside the workspace (they need libFuzzer): at least keep them compiling.
 step "cargo check (fuzz targets)" cargo check --manifest-path native/core/fuzz/Cargo.toml --all-targets

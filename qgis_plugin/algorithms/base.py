@@ -56,8 +56,8 @@ STRICT_HELP = (
 )
 """The help prose of STRICT (see :meth:`AsciiGridAlgorithm.add_reading_parameters`)."""
 
-# What the writers in gdal_out.py can produce, by destination type (the provider offers the
-# same lists to QGIS's file dialogs).
+# What the writers (asciigrid.geotiff, tables.py) can produce, by destination type (the
+# provider offers the same lists to QGIS's file dialogs).
 RASTER_EXTENSIONS = ("tif", "tiff")
 TABLE_EXTENSIONS = ("csv", "gpkg", "xlsx", "ods")
 _FORMATS = {

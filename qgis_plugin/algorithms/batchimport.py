@@ -126,7 +126,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        from ..gdal_out import make_folder_for, write_text  # GDAL: only when running
+        from ..atomic_files import make_folder_for, write_text
 
         geotiff = self.geotiff()
 

@@ -76,7 +76,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
     ) -> dict[str, Any]:
         engine = self.engine()
         geotiff = self.geotiff()
-        from ..gdal_out import make_folder_for
+        from ..atomic_files import make_folder_for
 
         path = self.parameterAsFile(parameters, "INPUT", context)
         reading_options = self.reading_options(parameters, context)

@@ -8,6 +8,7 @@ import os
 import struct
 from dataclasses import dataclass
 from html import escape
+from types import ModuleType
 from typing import Any
 
 from qgis.core import (
@@ -52,75 +53,59 @@ _ASCII_DRIVERS = ("AAIGrid", "GRASSASCIIGrid")
 
 @dataclass(frozen=True)
 class Summary:
-    """What one file (or all files together) contributes."""
+    """What one file (or all files together) contributes: the engine's statistics
+    (``asciigrid.Stats``), whoever computed them, under the name the outputs give."""
 
     name: str
-    count: int
-    nodata_count: int
-    min: float | None
-    max: float | None
-    sum: float
-    mean: float | None
-    sum_of_squares: float
-    """Sum of squared deviations from the mean (QGIS's SUM_OF_SQUARES)."""
-
-    @property
-    def range(self) -> float | None:
-        return None if self.min is None or self.max is None else self.max - self.min
+    stats: Any
+    """An ``asciigrid.Stats`` (the engine's class: the plugin's engine is found at run
+    time)."""
 
     @property
     def std_dev(self) -> float | None:
         """STD_DEV as this QGIS's native:rasterlayerstatistics defines it: in QGIS 3.22 the
         sample standard deviation, sqrt(M2 / (COUNT - 1)) (None below 2 cells)."""
         sample, _ = qgis_conventions()
-        divisor = self.count - 1 if sample else self.count
+        divisor = self.stats.count - 1 if sample else self.stats.count
         if divisor < 1:
             return None
-        return math.sqrt(self.sum_of_squares / divisor)
+        return math.sqrt(self.stats.sum_of_squared_deviations / divisor)
 
     @property
     def qgis_sum_of_squares(self) -> float:
-        """SUM_OF_SQUARES as QGIS defines it: in QGIS 3.22 the sum of squared deviations
-        from the mean (M2), not the sum of squared values."""
+        """SUM_OF_SQUARES as this QGIS defines it: in QGIS 3.22 the sum of squared
+        deviations from the mean (M2), in others the sum of squared values."""
         _, deviations = qgis_conventions()
-        if deviations or self.mean is None:
-            return self.sum_of_squares
-        return self.sum_of_squares + self.count * self.mean * self.mean
+        s = self.stats
+        if deviations or s.mean is None:
+            return float(s.sum_of_squared_deviations)
+        return float(s.sum_of_squared_deviations + s.count * s.mean * s.mean)
 
     def outputs(self) -> dict[str, Any]:
+        s = self.stats
         return {
-            "MIN": self.min,
-            "MAX": self.max,
-            "RANGE": self.range,
-            "SUM": self.sum,
-            "MEAN": self.mean,
+            "MIN": s.min,
+            "MAX": s.max,
+            "RANGE": s.range,
+            "SUM": float(s.sum),
+            "MEAN": s.mean,
             "STD_DEV": self.std_dev,
             "SUM_OF_SQUARES": self.qgis_sum_of_squares,
-            "COUNT": self.count,
-            "NODATA_COUNT": self.nodata_count,
+            "COUNT": int(s.count),
+            "NODATA_COUNT": int(s.nodata_count),
         }
 
     def row(self) -> list[Any]:
         return [self.name, *self.outputs().values()]
 
-    @classmethod
-    def from_engine(cls, name: str, stats: Any) -> Summary:
-        return cls(
-            name=name,
-            count=int(stats.count),
-            nodata_count=int(stats.nodata_count),
-            min=stats.min,
-            max=stats.max,
-            sum=float(stats.sum),
-            mean=stats.mean,
-            sum_of_squares=float(stats.sum_of_squares),
-        )
-
 
 @functools.cache
 def qgis_conventions() -> tuple[bool, bool]:
     """How this QGIS defines STD_DEV and SUM_OF_SQUARES in its raster statistics:
-    ``(std_dev is the sample one, sum_of_squares is of deviations from the mean)``.
+    ``(std_dev is the sample one, sum_of_squares is of deviations from the mean)``. QGIS's
+    definitions, not ours: the engine's statistics say what they hold
+    (``Stats.sum_of_squared_deviations``, population ``std``), and the outputs are derived
+    from them as this QGIS derives its own.
 
     Measured once, by asking QGIS's own statistics of a 3-cell raster [1, 2, 3] (sample
     std 1 vs population 0.816; M2 2 vs sum of squares 14), so the outputs equal
@@ -238,7 +223,8 @@ class StatsAlgorithm(AsciiGridAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         engine = self.engine()
-        from ..gdal_out import write_table, write_text  # numpy and GDAL: only when running
+        from ..atomic_files import write_text
+        from ..tables import write_table  # GDAL: only when running
 
         inputs, folder, pattern = self.source_parameters(parameters, context)
         reading_options = self.reading_options(parameters, context)
@@ -274,17 +260,19 @@ class StatsAlgorithm(AsciiGridAlgorithm):
                     progress=Progress(feedback, 0, grid_share),
                 )
                 for tile, stats in zip(grids, results[:-1]):
-                    per_file[id(tile)] = Summary.from_engine(tile.name, stats)
-                combined = Summary.from_engine("(all)", results[-1])
+                    per_file[id(tile)] = Summary(tile.name, stats)
+                combined = Summary("(all)", results[-1])
             done = grid_share
             for tile in others:
                 share = 100.0 * size[id(tile)] / total
                 per_file[id(tile)] = _qgis_stats(
-                    tile, feedback, Progress(feedback, done, done + share)
+                    engine, tile, feedback, Progress(feedback, done, done + share)
                 )
                 done += share
             if others:
-                combined = _combine([per_file[id(t)] for t in collected.tiles])
+                # The engine's merge, whoever computed each file's statistics.
+                parts = [per_file[id(t)].stats for t in collected.tiles]
+                combined = Summary("(all)", engine.Stats.combine(parts))
             assert combined is not None
 
         results_out: dict[str, Any] = combined.outputs()
@@ -340,8 +328,11 @@ def _other_raster(tile: Tile) -> bool:
     return tile.path is not None and _other_raster_file(tile.path)
 
 
-def _qgis_stats(tile: Tile, feedback: QgsProcessingFeedback, progress: Progress) -> Summary:
-    """Band 1 statistics exactly as native:rasterlayerstatistics computes them."""
+def _qgis_stats(
+    engine: ModuleType, tile: Tile, feedback: QgsProcessingFeedback, progress: Progress
+) -> Summary:
+    """Band 1 statistics exactly as native:rasterlayerstatistics computes them, as the
+    engine's ``Stats`` (so that they merge with the engine's)."""
     layer = QgsRasterLayer(tile.path or "", os.path.basename(tile.path or ""), "gdal")
     if not layer.isValid():
         raise QgsProcessingException(f"{tile.path}: QGIS cannot open this raster")
@@ -361,37 +352,20 @@ def _qgis_stats(tile: Tile, feedback: QgsProcessingFeedback, progress: Progress)
         raise Cancelled()
     count = int(stats.elementCount)
     cells = provider.xSize() * provider.ySize()
-    squares = float(stats.sumOfSquares)
-    if count and not qgis_conventions()[1]:  # this QGIS reports raw squares: make it M2
-        squares -= count * stats.mean * stats.mean
+    deviations = float(stats.sumOfSquares)
+    if count and not qgis_conventions()[1]:  # this QGIS reports squared values
+        deviations -= count * stats.mean * stats.mean
+    deviations = max(deviations, 0.0)  # the subtraction may round below 0
     return Summary(
-        name=tile.name,
-        count=count,
-        nodata_count=cells - count,
-        min=stats.minimumValue if count else None,
-        max=stats.maximumValue if count else None,
-        sum=float(stats.sum),
-        mean=stats.mean if count else None,
-        sum_of_squares=squares,
-    )
-
-
-def _combine(parts: list[Summary]) -> Summary:
-    """All files together (only needed when some came from QGIS rather than the engine)."""
-    valid = [p for p in parts if p.count]
-    count = sum(p.count for p in valid)
-    total = sum(p.sum for p in valid)
-    mean = total / count if count else None
-    squares = sum(
-        p.sum_of_squares + p.count * ((p.mean or 0.0) - (mean or 0.0)) ** 2 for p in valid
-    )
-    return Summary(
-        name="(all)",
-        count=count,
-        nodata_count=sum(p.nodata_count for p in parts),
-        min=min((p.min for p in valid if p.min is not None), default=None),
-        max=max((p.max for p in valid if p.max is not None), default=None),
-        sum=total,
-        mean=mean,
-        sum_of_squares=squares,
+        tile.name,
+        engine.Stats(
+            count=count,
+            nodata_count=cells - count,
+            min=stats.minimumValue if count else None,
+            max=stats.maximumValue if count else None,
+            sum=float(stats.sum),
+            mean=stats.mean if count else None,
+            std=math.sqrt(deviations / count) if count else None,
+            sum_of_squared_deviations=deviations,
+        ),
     )

@@ -53,11 +53,11 @@ def test_a_failed_rename_leaves_nothing_behind(
     """Finding 10, the clean-up itself: whichever rename fails (the output's or a sidecar's,
     here because a folder holds that name), the error names the target and no temporary
     file survives."""
-    gdal_out = importlib.import_module(f"{plugin_package}.gdal_out")
+    atomic_files = importlib.import_module(f"{plugin_package}.atomic_files")
     target = tmp_path / "m.tif"
     blocker = target if where == "target" else tmp_path / "m.tif.aux.xml"
-    with pytest.raises(gdal_out.OutputError, match=f"^{target}: .*nothing was written"):
-        with gdal_out.atomic_output(str(target)) as tmp:
+    with pytest.raises(atomic_files.OutputError, match=f"^{target}: .*nothing was written"):
+        with atomic_files.atomic_output(str(target)) as tmp:
             Path(tmp).write_text("data")
             Path(f"{tmp}.aux.xml").write_text("statistics")
             blocker.mkdir()  # appears while the output is written

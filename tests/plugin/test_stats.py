@@ -180,3 +180,20 @@ def test_input_sidecars_and_hidden_files_are_ignored(provider, tiles: Path, tmp_
         path.write_text("not a grid\n")
     ours = run(ALG, {"INPUT": [str(grid), *map(str, sidecars)]})
     assert ours["COUNT"] == run(ALG, {"INPUT": [str(grid)]})["COUNT"]
+
+
+def test_a_geotiff_and_grids_together_merge_as_the_grids_do(
+    provider, tiles: Path, tmp_path
+) -> None:
+    """A GeoTIFF's statistics come from QGIS, the grids' from the engine; all of them
+    together are merged by the engine's one merge (``asciigrid.Stats.combine``), so they
+    equal the engine's own statistics of the same values read from grids alone."""
+    from osgeo import gdal
+
+    first, *rest = sorted(tiles.glob("*.asc"))[:3]
+    tif = tmp_path / "first.tif"
+    gdal.Translate(str(tif), gdal_open(first), format="GTiff")
+    mixed = run(ALG, {"INPUT": [str(tif), *map(str, rest)]})
+    grids = run(ALG, {"INPUT": [str(first), *map(str, rest)]})
+    assert (mixed["COUNT"], mixed["NODATA_COUNT"]) == (grids["COUNT"], grids["NODATA_COUNT"])
+    assert_same_as_qgis(mixed, grids)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from asciigrid._api import (
     ArchiveTile,
+    BoundingBox,
     Grid,
     Header,
     MosaicLayout,
@@ -52,6 +53,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "ArchiveTile",
+    "BoundingBox",
     "AsciiGridError",
     "AsciiGridWarning",
     "Cancelled",

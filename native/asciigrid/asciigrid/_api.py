@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
+from typing import Any, BinaryIO, Callable, Literal, NamedTuple, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ from asciigrid.crs import esri_to_wkt, read_prj, stage_prj
 
 __all__ = [
     "ArchiveTile",
+    "BoundingBox",
     "Grid",
     "Header",
     "MosaicLayout",
@@ -24,6 +25,7 @@ __all__ = [
     "Progress",
     "Source",
     "Stats",
+    "Transform",
     "archive_tiles",
     "iter_mosaic_strips",
     "mosaic",
@@ -115,6 +117,34 @@ bytes processed so far and the total. Return ``False`` to cancel: the call then 
 DTypeLike = Union[None, str, type, np.dtype]
 
 
+class BoundingBox(NamedTuple):
+    """The outer edges of a grid's cells, as rasterio's ``BoundingBox``: a plain tuple
+    ``(left, bottom, right, top)`` (west, south, east, north) with names."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+Transform = Any
+"""What :attr:`Header.transform` gives: an ``affine.Affine`` when the ``affine`` package is
+installed (rasterio's type, so it composes with rasterio, rioxarray and their tools), else
+the same six numbers as a plain tuple ``(a, b, c, d, e, f)`` in ``Affine``'s order
+(``x = a * col + b * row + c``, ``y = d * col + e * row + f``)."""
+
+
+def _transform(geotransform: Sequence[float]) -> Transform:
+    """GDAL's geotransform ``(c, a, b, f, d, e)`` in ``Affine``'s order (what
+    ``Affine.from_gdal`` does), as an ``Affine`` when ``affine`` can be imported."""
+    c, a, b, f, d, e = geotransform
+    try:
+        from affine import Affine
+    except ImportError:
+        return (a, b, c, d, e, f)
+    return Affine(a, b, c, d, e, f)
+
+
 @dataclass(frozen=True)
 class Header:
     """What a grid's header says, resolved the way GDAL resolves it."""
@@ -155,10 +185,23 @@ class Header:
         return (self.nrows, self.ncols)
 
     @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        """``(west, south, east, north)`` of the outer cell edges."""
+    def bounds(self) -> BoundingBox:
+        """``BoundingBox(left, bottom, right, top)``: west, south, east and north of the
+        outer cell edges (a tuple in that order, as rasterio's ``bounds``)."""
         x0, dx, _, y0, _, ndy = self.geotransform
-        return (x0, y0 + ndy * self.nrows, x0 + dx * self.ncols, y0)
+        return BoundingBox(x0, y0 + ndy * self.nrows, x0 + dx * self.ncols, y0)
+
+    @property
+    def res(self) -> tuple[float, float]:
+        """``(xres, yres)``: cell width and height, both positive (rasterio's ``res``)."""
+        return (self.dx, self.dy)
+
+    @property
+    def transform(self) -> Transform:
+        """The affine transform from (column, row) to (x, y) of the cells' corners, as
+        rasterio's ``transform``: an ``affine.Affine`` when ``affine`` is installed, else a
+        plain tuple ``(a, b, c, d, e, f)`` in ``Affine``'s order (see :data:`Transform`)."""
+        return _transform(self.geotransform)
 
     @classmethod
     def _from_native(cls, raw: dict[str, Any]) -> Header:
@@ -211,9 +254,19 @@ class Grid:
         return self.header.shape
 
     @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        """``(west, south, east, north)``."""
+    def bounds(self) -> BoundingBox:
+        """``BoundingBox(left, bottom, right, top)`` (see :attr:`Header.bounds`)."""
         return self.header.bounds
+
+    @property
+    def res(self) -> tuple[float, float]:
+        """``(xres, yres)`` (see :attr:`Header.res`)."""
+        return self.header.res
+
+    @property
+    def transform(self) -> Transform:
+        """The affine transform (see :attr:`Header.transform`)."""
+        return self.header.transform
 
     def masked(self) -> np.ma.MaskedArray:
         """The data with nodata cells and NaN masked."""
@@ -241,16 +294,58 @@ class Stats:
     std: float | None
     """Population standard deviation (divides by ``count``, as numpy does; QGIS 3.22's
     ``STD_DEV`` divides by ``count - 1``)."""
-    sum_of_squares: float
-    """Sum of squared deviations from the mean (QGIS's ``SUM_OF_SQUARES``)."""
+    sum_of_squared_deviations: float
+    """Sum of squared deviations from the mean, ``sum((x - mean)**2)`` (``count * std**2``;
+    QGIS 3.22's ``SUM_OF_SQUARES``). Not the sum of squared values."""
     histogram: tuple[list[int], list[float]] | None = None
     """``(counts, bin_edges)`` when a histogram was asked for."""
     path: str | None = None
 
     @property
+    def sum_of_squares(self) -> float:
+        """The same as :attr:`sum_of_squared_deviations` (its name until 0.x, kept so that
+        code using it keeps working): the sum of squared *deviations from the mean*."""
+        return self.sum_of_squared_deviations
+
+    @property
     def range(self) -> float | None:
         """``max - min``."""
         return None if self.min is None or self.max is None else self.max - self.min
+
+    @classmethod
+    def combine(cls, parts: Iterable[Stats]) -> Stats:
+        """The statistics of all the cells of ``parts`` together (say, of grids whose
+        statistics were computed at different times), merged by the engine with the formula
+        :func:`stats` merges its sources with, so the result equals what :func:`stats` of
+        all of them at once gives (to rounding). ``std`` and ``mean`` come from the merged
+        count, sum of squared deviations and mean, not from averaging the parts'.
+
+        Histograms are merged when every part has one with the same bin edges; parts with
+        different edges, or some with a histogram and some without, raise ``ValueError``.
+        """
+        parts = list(parts)
+        histograms = [p.histogram for p in parts]
+        edges = histograms[0][1] if histograms and histograms[0] is not None else None
+        if any(h is not None for h in histograms) and not all(
+            h is not None and h[1] == edges for h in histograms
+        ):
+            raise ValueError(
+                "only statistics whose histograms have the same bin edges (or that all have "
+                "none) can be combined"
+            )
+        merged = _native.BandStatistics()
+        for part, histogram in zip(parts, histograms):
+            merged.add_summary(
+                count=part.count,
+                nodata_count=part.nodata_count,
+                min=part.min,
+                max=part.max,
+                sum=part.sum,
+                mean=part.mean,
+                sum_of_squared_deviations=part.sum_of_squared_deviations,
+                histogram=None if histogram is None else list(histogram[0]),
+            )
+        return cls._from_native(merged.summary(edges), None)
 
     @classmethod
     def _from_native(cls, raw: dict[str, Any], path: str | None) -> Stats:
@@ -263,7 +358,7 @@ class Stats:
             sum=raw["sum"],
             mean=raw["mean"],
             std=raw["std"],
-            sum_of_squares=raw["sum_of_squares"],
+            sum_of_squared_deviations=raw["sum_of_squared_deviations"],
             histogram=None if hist is None else (list(hist[0]), list(hist[1])),
             path=path,
         )
@@ -479,6 +574,48 @@ def read_header(source: Source) -> Header:
     return Header._from_native(_native.read_header(raw_source, name))
 
 
+@overload
+def stats(
+    sources: Source | Iterable[Source],
+    *,
+    dtype: DTypeLike = ...,
+    histogram_bins: int | None = ...,
+    histogram_range: tuple[float, float] | None = ...,
+    per_source: Literal[False] = ...,
+    progress: Progress | None = ...,
+    pattern: Pattern = ...,
+    strict: bool = ...,
+) -> Stats: ...
+
+
+@overload
+def stats(
+    sources: Source | Iterable[Source],
+    *,
+    dtype: DTypeLike = ...,
+    histogram_bins: int | None = ...,
+    histogram_range: tuple[float, float] | None = ...,
+    per_source: Literal[True],
+    progress: Progress | None = ...,
+    pattern: Pattern = ...,
+    strict: bool = ...,
+) -> list[Stats]: ...
+
+
+@overload
+def stats(
+    sources: Source | Iterable[Source],
+    *,
+    dtype: DTypeLike = ...,
+    histogram_bins: int | None = ...,
+    histogram_range: tuple[float, float] | None = ...,
+    per_source: bool,
+    progress: Progress | None = ...,
+    pattern: Pattern = ...,
+    strict: bool = ...,
+) -> Stats | list[Stats]: ...
+
+
 def stats(
     sources: Source | Iterable[Source],
     *,
@@ -566,9 +703,19 @@ def mosaic(
     ``.prj`` text, so :attr:`Grid.crs_wkt` is their CRS. ``asciigrid.mosaic("delivery.zip")``
     reads every ``*.asc`` tile of a delivery of zips in a zip.
     """
-    plan = _plan(sources, dtype, nodata, False, pattern, strict)
+    return _read_plan(_plan(sources, dtype, nodata, False, pattern, strict), progress)
+
+
+def _read_plan(plan: _Plan, progress: Progress | None = None) -> Grid:
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
     return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
+
+
+def _mosaic_part(names: Sequence[str], dtype: str, nodata: float | int) -> Grid:
+    """:func:`mosaic` of some tiles of a mosaic already planned whole (a chunk of
+    :func:`asciigrid.open_mosaic`, on a dask worker): that plan checked their CRS, so their
+    ``.prj`` files are not read again, and the part has no ``prj``."""
+    return _read_plan(_plan(list(names), dtype, nodata, False, check_crs=False))
 
 
 def iter_mosaic_strips(
@@ -649,7 +796,7 @@ def write(
     with atomic_files() as files:
         stage_prj(files, target, crs_wkt)
         # Added last: the grid's rename is the commit point.
-        temp = _native.write(target, array, x0, y0, dx, -ndy, nodata, precision, True)
+        temp = _native.write(target, array, x0, y0, dx, -ndy, nodata, precision, stage=True)
         files.adopt(temp, target)
 
 
@@ -697,8 +844,9 @@ def _plan(
     skip_errors: bool,
     pattern: Pattern = DEFAULT_PATTERN,
     strict: bool = False,
+    check_crs: bool = True,
 ) -> _Plan:
-    tiles = _native_sources(sources, pattern, prj=True)
+    tiles = _native_sources(sources, pattern, prj=check_crs)
     keys, prjs = _crs_keys(tiles.prjs)
     native = _native.MosaicPlan(
         tiles.raw, tiles.names, _dtype_name(dtype), nodata, skip_errors, keys, strict

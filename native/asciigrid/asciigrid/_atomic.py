@@ -9,17 +9,26 @@ done is undone). On any failure no temporary file is left behind, and the error 
 target, not the temporary file.
 
 The engine writes a grid's temporary file itself (``_native.write(..., stage=True)``, with
-the same rules); it is handed over here with :meth:`AtomicFiles.adopt`.
+the same rules); it is handed over here with :meth:`AtomicFiles.adopt`. GDAL's drivers
+create their files themselves (and some refuse a file that exists): they are given a name
+with :meth:`AtomicFiles.new_path`. Sidecars a writer may put beside its file (GDAL's
+``.aux.xml``, ``.ovr``, OGR's ``.csvt``) go along with it: moved over the target's in the
+same commit (a stale ``.aux.xml`` of an older target is removed, so old statistics never
+shadow new ones), removed with it on failure.
+
+This is the one mechanism for replacing files in the package and in the QGIS plugin.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 __all__ = ["AtomicFiles", "atomic_files"]
 
@@ -41,12 +50,34 @@ _CREATE = (
 _COMMIT_LOCK = threading.Lock()
 
 
-def _temp_name(target: str) -> str:
-    """A new hidden name ``.name.<random>.tmp`` beside ``target``."""
+def _temp_name(target: str, keep_extension: bool = False) -> str:
+    """A new hidden name ``.name.<random>.tmp`` beside ``target`` (``.stem.<random>.tmp.ext``
+    with ``keep_extension``). It never ends in the target's own extension unless asked to,
+    so a leftover of a killed process is not taken for an output."""
     folder, name = os.path.split(target)
-    while len(os.fsencode(name)) > _KEEP:
-        name = name[:-1]
-    return os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    stem, ext = os.path.splitext(name) if keep_extension else (name, "")
+    while len(os.fsencode(stem)) > _KEEP:
+        stem = stem[:-1]
+    return os.path.join(folder, f".{stem}.{secrets.token_hex(6)}.tmp{ext}")
+
+
+@dataclass(frozen=True)
+class _Sidecars:
+    """The sidecars a writer may put beside a temporary file, taken along with it."""
+
+    appended: Sequence[str]
+    """Suffixes added to the whole name (``.aux.xml``): the new file's, or none at all (a
+    stale one of an older target would describe the old file)."""
+    replacing: Sequence[str]
+    """Suffixes replacing the extension (``.csvt``): moved when written, never removed (a
+    file of that name may belong to another file of the same stem)."""
+
+    def pairs(self, temp: str, target: str) -> list[tuple[str, str, bool]]:
+        """``(temporary sidecar, target's sidecar, whether a stale one is removed)``."""
+        temp_stem, target_stem = os.path.splitext(temp)[0], os.path.splitext(target)[0]
+        return [(temp + s, target + s, True) for s in self.appended] + [
+            (temp_stem + s, target_stem + s, False) for s in self.replacing
+        ]
 
 
 def _naming(error: OSError, target: str) -> OSError:
@@ -89,6 +120,9 @@ def _set_aside(target: str) -> str | None:
     """Keep the old ``target`` under a hidden name (a second link, so that ``target`` itself
     never goes missing while it is replaced), so that a failed commit can put it back.
     ``None`` when there is no old ``target``."""
+    if os.path.isdir(target) and not os.path.islink(target):
+        # Moved aside, a folder would be replaced by a file, and then lost.
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), target)
     aside = _temp_name(target)
     try:
         os.link(target, aside, follow_symlinks=False)
@@ -118,12 +152,23 @@ class AtomicFiles:
     def __init__(self) -> None:
         self._ops: list[tuple[str | None, str]] = []
         """``(temporary file or None to remove the target, target)``."""
+        self._sidecars: dict[str, _Sidecars] = {}
+        """The sidecars that go along with a temporary file."""
 
-    def new_temp(self, target: str | os.PathLike[str]) -> tuple[int, str]:
+    def new_temp(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        sidecars: Sequence[str] = (),
+        extension_sidecars: Sequence[str] = (),
+    ) -> tuple[int, str]:
         """Create the temporary file that will replace ``target``: ``(open fd, path)``.
 
         The caller writes through the fd and closes it. Raises like ``open(target, "w")``
-        when ``target`` cannot be written."""
+        when ``target`` cannot be written. ``sidecars`` (suffixes of the whole name, as
+        ``.aux.xml``) and ``extension_sidecars`` (suffixes replacing the extension, as
+        ``.csvt``) are files a writer may put beside the temporary file: see
+        :meth:`new_path`."""
         target = os.fspath(target)
         try:
             replaced = _replaced(target)
@@ -138,7 +183,7 @@ class AtomicFiles:
                 raise FileExistsError(17, "no free temporary name", target)
         except OSError as e:
             raise _naming(e, target) from e
-        self._ops.append((temp, target))
+        self._add(temp, target, sidecars, extension_sidecars)
         try:
             if replaced is not None:
                 _take_over(fd, replaced)
@@ -146,6 +191,50 @@ class AtomicFiles:
             os.close(fd)
             raise _naming(e, target) from e
         return fd, temp
+
+    def new_path(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        keep_extension: bool = False,
+        sidecars: Sequence[str] = (),
+        extension_sidecars: Sequence[str] = (),
+    ) -> str:
+        """A free hidden name beside ``target`` for a writer that creates the file itself
+        (GDAL's and OGR's drivers: some refuse, or read differently, a file that exists).
+        ``keep_extension`` ends it in ``target``'s extension, for drivers that go by it.
+
+        On commit, each sidecar the writer put beside it replaces ``target``'s, and a stale
+        one of ``target`` named in ``sidecars`` (suffixes of the whole name, as ``.aux.xml``)
+        is removed; ``extension_sidecars`` (suffixes replacing the extension, as ``.csvt``)
+        are moved when written and otherwise left alone. Raises like ``open(target, "w")``
+        when ``target`` cannot be written."""
+        target = os.fspath(target)
+        try:
+            _replaced(target)
+            for _ in range(100):
+                temp = _temp_name(target, keep_extension)
+                try:
+                    # Created and removed: the folder's own answer to whether it can be
+                    # written (a missing folder, a read-only one), as open() would give it.
+                    os.close(os.open(temp, _CREATE, 0o666))
+                    break
+                except FileExistsError:
+                    continue
+            else:
+                raise FileExistsError(17, "no free temporary name", target)
+            os.remove(temp)
+        except OSError as e:
+            raise _naming(e, target) from e
+        self._add(temp, target, sidecars, extension_sidecars)
+        return temp
+
+    def _add(
+        self, temp: str, target: str, appended: Sequence[str], replacing: Sequence[str]
+    ) -> None:
+        self._ops.append((temp, target))
+        if appended or replacing:
+            self._sidecars[temp] = _Sidecars(tuple(appended), tuple(replacing))
 
     def write_bytes(self, target: str | os.PathLike[str], data: bytes) -> None:
         """Stage ``data`` (flushed to disk) as the new content of ``target``."""
@@ -167,11 +256,30 @@ class AtomicFiles:
         self._ops.append((None, os.fspath(target)))
 
     def discard(self) -> None:
-        """Remove every temporary file; no target is touched."""
-        for temp, _ in self._ops:
+        """Remove every temporary file (and their sidecars); no target is touched."""
+        for temp, target in self._ops:
             if temp is not None:
                 _remove_quietly(temp)
+                sidecars = self._sidecars.get(temp)
+                for made, _, _ in sidecars.pairs(temp, target) if sidecars else ():
+                    _remove_quietly(made)
         self._ops.clear()
+        self._sidecars.clear()
+
+    def _steps(self) -> list[tuple[str | None, str]]:
+        """The operations with each file's sidecars just before it (so the file itself stays
+        the commit point): the ones written moved, stale ones removed."""
+        steps: list[tuple[str | None, str]] = []
+        for temp, target in self._ops:
+            sidecars = self._sidecars.get(temp) if temp is not None else None
+            if temp is not None and sidecars is not None:
+                for made, final, stale in sidecars.pairs(temp, target):
+                    if os.path.lexists(made):
+                        steps.append((made, final))
+                    elif stale:
+                        steps.append((None, final))
+            steps.append((temp, target))
+        return steps
 
     def commit(self) -> None:
         """Move everything into place. If a step fails, the steps already done are undone
@@ -181,9 +289,10 @@ class AtomicFiles:
         """``(target, where the old target was set aside, or None)``."""
         with _COMMIT_LOCK:
             try:
-                for i, (temp, target) in enumerate(self._ops):
+                steps = self._steps()
+                for i, (temp, target) in enumerate(steps):
                     try:
-                        if i == len(self._ops) - 1:
+                        if i == len(steps) - 1:
                             if temp is None:
                                 with contextlib.suppress(FileNotFoundError):
                                     os.remove(target)
@@ -213,6 +322,7 @@ class AtomicFiles:
             if aside is not None:
                 _remove_quietly(aside)
         self._ops.clear()
+        self._sidecars.clear()
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -79,13 +79,59 @@ class BandStatistics:
         """Add a block row's valid cells (nodata and NaN left out); returns, per block of
         ``block`` columns, whether it holds a cell that is not nodata (all ``True`` without
         nodata)."""
-    def summary(self) -> dict[str, Any]:
-        """The statistics so far, as :func:`stats` gives them."""
+    def add_summary(
+        self,
+        *,
+        count: int,
+        nodata_count: int,
+        min: float | None,
+        max: float | None,
+        sum: float,
+        mean: float | None,
+        sum_of_squared_deviations: float,
+        histogram: Sequence[int] | None = None,
+    ) -> None:
+        """Merge the summary of other cells (the engine's one merge of statistics); raises
+        ``ValueError`` for a summary no set of cells has, or a histogram with another number
+        of bins."""
+    def summary(self, histogram_edges: Sequence[float] | None = None) -> dict[str, Any]:
+        """The statistics so far, as :func:`stats` gives them (the histogram only when its
+        ``histogram_edges`` are given)."""
 
 def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
     """The next overview level of cells whose rows and columns both halve: each cell the
     mean of its 2 x 2 source cells that are not nodata (GDAL's ``AVERAGE``)."""
 
+def nodata_to_nan(cells: npt.NDArray[np.float32] | npt.NDArray[np.float64], nodata: float) -> int:
+    """Replace, in place and in parallel, every cell equal to ``nodata`` (compared in the
+    cells' type) with NaN; returns how many were replaced."""
+
+@overload
+def write(
+    path: str,
+    data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    west: float,
+    north: float,
+    dx: float,
+    dy: float,
+    nodata: float | None = None,
+    precision: int | None = None,
+    stage: Literal[False] = False,
+) -> None: ...
+@overload
+def write(
+    path: str,
+    data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    west: float,
+    north: float,
+    dx: float,
+    dy: float,
+    nodata: float | None = None,
+    precision: int | None = None,
+    *,
+    stage: Literal[True],
+) -> os.PathLike[str]: ...
+@overload
 def write(
     path: str,
     data: npt.NDArray[np.int32] | npt.NDArray[np.float32] | npt.NDArray[np.float64],

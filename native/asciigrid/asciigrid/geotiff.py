@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from asciigrid import _native
-from asciigrid._atomic import AtomicFiles, _remove_quietly
+from asciigrid._atomic import AtomicFiles
 from asciigrid.errors import Cancelled, GeoTiffError
 
 if TYPE_CHECKING:
@@ -115,8 +115,9 @@ _STREAM_SHARE_COG = 0.5
 """Share of the bar for the streamed file when ``cog=True`` (the COG copy takes the rest:
 it recompresses every block, about what the streamed write costs)."""
 _SIDECARS = (".aux.xml", ".ovr", ".msk")
-"""Sidecars an older target may have (stale statistics, external overviews, masks) that
-would shadow what the new file holds: removed in the same commit."""
+"""Sidecars GDAL may write beside the file, and an older target may have (stale statistics,
+external overviews, masks that would shadow what the new file holds): the new file's go
+with it, an older target's are removed, in the same commit."""
 
 
 @dataclass(frozen=True)
@@ -499,14 +500,13 @@ class GeoTiffWriter:
         """Set by the writer thread each time it takes an item."""
         self._closed = False
         # The file itself (or, for a COG, the finished COG) replaces the target together
-        # with the removal of an older target's sidecars; the streamed file of a COG is
+        # with its sidecars (an older target's removed); the streamed file of a COG is
         # scratch, always removed.
         self._files = AtomicFiles()
         self._scratch = AtomicFiles()
         try:
-            for suffix in _SIDECARS:
-                self._files.remove(self.path + suffix)
-            fd, self._tmp = (self._scratch if cog else self._files).new_temp(self.path)
+            files = self._scratch if cog else self._files
+            fd, self._tmp = files.new_temp(self.path, sidecars=_SIDECARS)
             os.close(fd)
             self._ds = self._gdal_call("create the GeoTIFF", self._create, gdal)
             self._band = self._ds.GetRasterBand(1)
@@ -637,10 +637,6 @@ class GeoTiffWriter:
         self._close_dataset()
         self._files.discard()
         self._scratch.discard()
-        tmp = getattr(self, "_tmp", None)
-        if tmp is not None:  # what GDAL may have put beside its file
-            for suffix in _SIDECARS:
-                _remove_quietly(tmp + suffix)
 
     def _gdal_call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a GDAL step; its failure becomes a :class:`GeoTiffError` naming the target."""
@@ -757,7 +753,7 @@ class GeoTiffWriter:
         self._band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{valid:.4g}")
 
     def _write_cog(self, gdal: Any) -> None:
-        fd, final = self._files.new_temp(self.path)
+        fd, final = self._files.new_temp(self.path, sidecars=_SIDECARS)
         os.close(fd)
         options = [
             f"BLOCKSIZE={BLOCK_SIZE}",

@@ -22,7 +22,7 @@ from xarray import Dataset, Variable, conventions
 from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
-from asciigrid import _api
+from asciigrid import _api, _native
 
 __all__ = ["AsciiGridBackendEntrypoint", "VARIABLE_NAME", "spatial_ref_attrs", "xy_coordinates"]
 
@@ -121,7 +121,7 @@ class AsciiGridArray(BackendArray):
                         "when it was opened; open it again"
                     )
                 if self.nan_for is not None:
-                    np.putmask(grid.data, grid.data == self.nan_for, np.nan)
+                    _native.nodata_to_nan(grid.data, self.nan_for)
                 self._cells = grid.data
             return self._cells
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use asciigrid_core::archive::{self, MemberSource};
+use asciigrid_core::{find_tiles, member_prj, resolve_member, MemberSource};
 use pyo3::prelude::*;
 
 use crate::{run, to_py_err};
@@ -51,7 +51,7 @@ pub fn archive_tiles(
     patterns: Vec<String>,
 ) -> PyResult<Vec<(ArchiveMember, Option<String>)>> {
     let found = run(py, None, false, |control| {
-        archive::find_tiles(&path, &label, &patterns, control)
+        find_tiles(&path, &label, &patterns, control)
     })?;
     Ok(found
         .into_iter()
@@ -68,9 +68,9 @@ pub fn archive_member(
 ) -> PyResult<Option<(ArchiveMember, Option<String>)>> {
     let found = py
         .detach(|| {
-            archive::resolve(&path).map(|m| {
+            resolve_member(&path).map(|m| {
                 m.map(|member| {
-                    let prj = archive::member_prj(&member);
+                    let prj = member_prj(&member);
                     (member, prj)
                 })
             })

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use asciigrid_core::source;
+use asciigrid_core::{load_reader, max_inflated};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
@@ -52,7 +52,7 @@ impl Read for PyFileReader<'_> {
 /// if it is gzip data), as bytes for the engine. `name` is used in errors. `compressed_size`
 /// is the size of the deflate (or stored) data the object decompresses, when known (a zip
 /// member's `ZipInfo.compress_size`): a header promising more values than that can hold,
-/// or more text than it can hold, is refused (see `source::max_inflated`).
+/// or more text than it can hold, is refused (see `asciigrid_core::max_inflated`).
 #[pyfunction]
 #[pyo3(signature = (file, name, *, compressed_size=None))]
 pub(crate) fn load_file<'py>(
@@ -67,8 +67,8 @@ pub(crate) fn load_file<'py>(
         offset: 0,
         error: None,
     };
-    let stream_max = compressed_size.map(source::max_inflated);
-    match source::load_reader(&mut reader, &name, stream_max) {
+    let stream_max = compressed_size.map(max_inflated);
+    match load_reader(&mut reader, &name, stream_max) {
         Ok(text) => Ok(PyBytes::new(py, &text)),
         Err(e) => Err(match reader.error.take() {
             Some(python_error) => python_error,

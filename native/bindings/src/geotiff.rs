@@ -1,9 +1,8 @@
 //! `_native.BandStatistics` and `_native.average_2x2`: argument conversion for the kernels
-//! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::stats` and
-//! `asciigrid_core::overview`).
+//! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::summarize_block_row`
+//! and `asciigrid_core::average_2x2`).
 
-use asciigrid_core::overview::{average_2x2 as average, Averaged};
-use asciigrid_core::stats::{summarize_block_row, Summary};
+use asciigrid_core::{average_2x2 as average, summarize_block_row, Averaged, Summary};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -11,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::run_inline;
-use crate::stats::summary_dict;
+use crate::stats::{summary_dict, summary_from_parts};
 
 /// Call `$go` with `$cells` as the C-contiguous 2-D array of its cell type.
 macro_rules! dispatch {
@@ -72,9 +71,54 @@ impl BandStatistics {
         PyList::new(py, flags)
     }
 
-    /// The statistics so far, as `_native.stats` gives them.
-    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        summary_dict(py, &self.summary, None)
+    /// Merge a summary of other cells (per-file statistics, QGIS's statistics of another
+    /// raster) with the core's formula, so that no other merge exists; a histogram's
+    /// counts must have as many bins as the ones already added.
+    #[pyo3(signature = (*, count, nodata_count, min, max, sum, mean, sum_of_squared_deviations, histogram=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_summary(
+        &mut self,
+        count: u64,
+        nodata_count: u64,
+        min: Option<f64>,
+        max: Option<f64>,
+        sum: f64,
+        mean: Option<f64>,
+        sum_of_squared_deviations: f64,
+        histogram: Option<Vec<u64>>,
+    ) -> PyResult<()> {
+        if let (Some(mine), Some(theirs)) = (&self.summary.histogram, &histogram) {
+            if mine.len() != theirs.len() {
+                return Err(PyValueError::new_err(format!(
+                    "a histogram of {} bins cannot be merged with one of {} bins",
+                    theirs.len(),
+                    mine.len()
+                )));
+            }
+        }
+        let other = summary_from_parts(
+            count,
+            nodata_count,
+            min,
+            max,
+            sum,
+            mean,
+            sum_of_squared_deviations,
+            histogram,
+        )?;
+        self.summary = std::mem::take(&mut self.summary).merge(&other);
+        Ok(())
+    }
+
+    /// The statistics so far, as `_native.stats` gives them; `histogram_edges` are the bin
+    /// edges of the histograms added (without them no histogram is given).
+    #[pyo3(signature = (histogram_edges=None))]
+    fn summary<'py>(
+        &self,
+        py: Python<'py>,
+        histogram_edges: Option<Vec<f64>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        summary_dict(py, &self.summary, histogram_edges.as_deref())
     }
 }
 

@@ -4,6 +4,9 @@
 //! core's errors to the Python exception types of `asciigrid.errors`, and turns a Python
 //! progress callback into the core's [`Control`]. No parsing or other logic lives here.
 
+// Every unsafe operation lives in the core, behind a safe function that proves it sound.
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +25,7 @@ use pyo3::types::{PyDict, PyTuple};
 mod archive;
 mod file_object;
 mod geotiff;
+mod mask;
 mod mosaic;
 mod stats;
 
@@ -47,7 +51,7 @@ impl Source {
     fn is_small(&self) -> bool {
         const SMALL: u64 = 256 << 10;
         match self {
-            Source::Bytes(b) => (b.len() as u64) < SMALL && !core::source::is_gzip(b),
+            Source::Bytes(b) => (b.len() as u64) < SMALL && !core::is_gzip(b),
             Source::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < SMALL),
             Source::Member(m) => m.get().member.compressed_size() < SMALL / 8,
         }
@@ -368,7 +372,7 @@ fn write(
             p.extract::<usize>().map_err(|_| {
                 PyValueError::new_err(format!(
                     "precision must be a number of decimals from 0 to {}, got {p}",
-                    core::writer::MAX_PRECISION
+                    core::MAX_PRECISION
                 ))
             })
         })
@@ -385,7 +389,7 @@ fn write(
     let go = |cells: Cells<'_>, ncols: usize| {
         let o = opts(ncols);
         py.detach(|| {
-            let staged = core::writer::stage_grid(&path, cells, &o, &Control::new())?;
+            let staged = core::stage_grid(&path, cells, &o, &Control::new())?;
             if stage {
                 staged.keep().map(Some)
             } else {
@@ -425,6 +429,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
     m.add_class::<geotiff::BandStatistics>()?;
     m.add_function(wrap_pyfunction!(geotiff::average_2x2, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::nodata_to_nan, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
     m.add_class::<archive::ArchiveMember>()?;

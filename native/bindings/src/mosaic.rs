@@ -1,6 +1,6 @@
 //! `_native.MosaicPlan`: a core mosaic plan held for Python, read strip by strip.
 
-use asciigrid_core::mosaic::Plan;
+use asciigrid_core::Plan;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 

@@ -1,11 +1,14 @@
-//! `_native.stats`: argument conversion for `asciigrid_core::stats`.
+//! `_native.stats`: argument conversion for `asciigrid_core::summarize_all`.
 
-use asciigrid_core::stats::{summarize_all, StatsOptions, Summary};
+use asciigrid_core::{summarize_all, StatsOptions, Summary};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::{parse_dtype, run, Source};
 
+/// A summary as the Python side receives it: `sum_of_squared_deviations` named for what it
+/// holds (the Python API keeps `sum_of_squares` as an alias of it).
 pub(crate) fn summary_dict<'py>(
     py: Python<'py>,
     s: &Summary,
@@ -19,7 +22,7 @@ pub(crate) fn summary_dict<'py>(
     d.set_item("sum", s.sum)?;
     d.set_item("mean", (s.count > 0).then_some(s.mean))?;
     d.set_item("std", s.std())?;
-    d.set_item("sum_of_squares", s.m2)?;
+    d.set_item("sum_of_squared_deviations", s.sum_of_squared_deviations)?;
     d.set_item("dtype", s.data_type.map(|t| t.name()))?;
     match (&s.histogram, edges) {
         (Some(counts), Some(edges)) => d.set_item(
@@ -29,6 +32,52 @@ pub(crate) fn summary_dict<'py>(
         _ => d.set_item("histogram", py.None())?,
     }
     Ok(d)
+}
+
+/// A summary computed elsewhere (another run of the engine, or QGIS), checked so that
+/// merging it cannot give statistics no set of cells has: what lets the engine's merge be
+/// the only one.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn summary_from_parts(
+    count: u64,
+    nodata_count: u64,
+    min: Option<f64>,
+    max: Option<f64>,
+    sum: f64,
+    mean: Option<f64>,
+    sum_of_squared_deviations: f64,
+    histogram: Option<Vec<u64>>,
+) -> PyResult<Summary> {
+    let mean = match (count, min, max, mean) {
+        (0, _, _, _) => 0.0,
+        (_, Some(low), Some(high), Some(mean)) if low <= high => mean,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "a summary of {count} valid cells needs min <= max and a mean, got min {min:?}, \
+                 max {max:?}, mean {mean:?}"
+            )))
+        }
+    };
+    if sum_of_squared_deviations.is_nan() || sum_of_squared_deviations < 0.0 {
+        return Err(PyValueError::new_err(format!(
+            "sum_of_squared_deviations must be at least 0, got {sum_of_squared_deviations}"
+        )));
+    }
+    Ok(Summary {
+        count,
+        nodata_count,
+        sum: if count == 0 { 0.0 } else { sum },
+        min: min.filter(|_| count > 0),
+        max: max.filter(|_| count > 0),
+        mean,
+        sum_of_squared_deviations: if count == 0 {
+            0.0
+        } else {
+            sum_of_squared_deviations
+        },
+        histogram,
+        data_type: None,
+    })
 }
 
 /// Per-source statistics and the combined statistics.

@@ -1,12 +1,11 @@
 //! Parse speed of one thread, without I/O:
-//! `cargo run --release --example parsebench -- FILE [f32|f64|i32]`.
+//! `cargo run --release --features internals --example parsebench -- FILE [f32|f64|i32]`.
 //! Parses the first 32 MiB of the body into cells of that type (f32 by default), best of 15
 //! runs.
 use std::time::Instant;
 
-use asciigrid_core::body::{parse_chunk, Nulls, SliceSink};
-use asciigrid_core::value::Value;
-use asciigrid_core::DataType;
+use asciigrid_core::internals::{parse_chunk, parse_whole_header, Nulls, SliceSink};
+use asciigrid_core::{DataType, Value};
 
 fn bench<T: Value>(text: &[u8], start: usize, end: usize, nulls: &Nulls) -> Result<(), String> {
     let mut out = vec![T::default(); end - start];
@@ -33,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: parsebench FILE [f32|f64|i32]")?;
     let text = std::fs::read(&path)?;
-    let header = asciigrid_core::header::parse_whole_header(&text).map_err(|e| format!("{e:?}"))?;
+    let header = parse_whole_header(&text).map_err(|e| format!("{e:?}"))?;
     let start = header.body_offset;
     let end = (start + (32 << 20)).min(text.len());
     let nulls = |t| Nulls::of(&header, t);

@@ -1,9 +1,10 @@
-//! Time the phases of one read: `cargo run --release --example phases -- FILE [--read]`.
+//! Time the phases of one read:
+//! `cargo run --release --features internals --example phases -- FILE [--read]`.
 //! With `--read`, one whole read only, as a fresh process sees it.
 use std::time::Instant;
 
-use asciigrid_core::window::{Opened, WindowedFile};
-use asciigrid_core::{body, Control, Input};
+use asciigrid_core::internals::{fill, Nulls, Opened, WindowedFile};
+use asciigrid_core::{Control, Input};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
@@ -25,8 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t_survey = t.elapsed();
         let t = Instant::now();
         let mut out = vec![0f32; file.header.ncols * file.header.nrows];
-        let nulls = body::Nulls::of(&file.header, asciigrid_core::DataType::Float32);
-        let n = body::fill(&file, &survey, &nulls, &mut out, &c).map_err(|e| format!("{e:?}"))?;
+        let nulls = Nulls::of(&file.header, asciigrid_core::DataType::Float32);
+        let n = fill(&file, &survey, &nulls, &mut out, &c).map_err(|e| format!("{e:?}"))?;
         let t_fill = t.elapsed();
         println!(
             "survey {t_survey:?} fill {t_fill:?} ({n} values, {} chunks)",

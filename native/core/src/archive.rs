@@ -11,20 +11,20 @@
 //! only that member's compressed bytes and the nested zips around it.
 //!
 //! Paths name members like GDAL's `/vsizip/` does: `delivery.zip/data/NT/NT00.zip/NT00.asc`
-//! (see [`resolve`]).
+//! (see [`resolve_member`]).
 //!
 //! ```
 //! use std::io::Write;
-//! use asciigrid_core::{archive, Control, GridData, Input};
+//! use asciigrid_core::{archive_members, read_member, Control, GridData, Input};
 //! let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
 //! zip.start_file("a.asc", zip::write::SimpleFileOptions::default()).unwrap();
 //! zip.write_all(b"ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n").unwrap();
 //! let bytes = zip.finish().unwrap().into_inner();
 //!
-//! let members = archive::members(Input::Bytes(&bytes), "tiles.zip").unwrap();
+//! let members = archive_members(Input::Bytes(&bytes), "tiles.zip").unwrap();
 //! assert_eq!(members[0].name, "a.asc");
-//! let grid = archive::read_member(Input::Bytes(&bytes), "tiles.zip", members[0].index, None,
-//!                                 &Control::new()).unwrap();
+//! let grid = read_member(Input::Bytes(&bytes), "tiles.zip", members[0].index, None,
+//!                         &Control::new()).unwrap();
 //! assert_eq!(grid.data, GridData::Int32(vec![1, 2]));
 //! ```
 
@@ -40,13 +40,11 @@ use zip::{CompressionMethod, ZipArchive};
 
 use crate::control::Control;
 use crate::error::Error;
-use crate::grid::{parse_grid, Grid};
-use crate::source::{load_bounded, max_inflated, Input};
-use crate::value::DataType;
+use crate::source::max_inflated;
 
 /// The largest zip inside a zip that is read into memory to reach its members (a tile's zip
 /// is tens of KiB): a larger one is refused, naming it, rather than filling memory.
-pub const MAX_NESTED_ARCHIVE: u64 = 256 << 20;
+pub(crate) const MAX_NESTED_ARCHIVE: u64 = 256 << 20;
 
 /// The largest `.prj` member read for a tile's CRS (a WKT is a few hundred bytes).
 const MAX_PRJ: u64 = 1 << 20;
@@ -54,7 +52,7 @@ const MAX_PRJ: u64 = 1 << 20;
 /// One file inside an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    /// Position in the archive's central directory: what [`read_member`] takes.
+    /// Position in the archive's central directory: what [`crate::read_member`] takes.
     pub index: usize,
     /// The name as stored (a label only: never used as a path).
     pub name: String,
@@ -62,7 +60,7 @@ pub struct Member {
     pub size: u64,
     /// Size inside the archive.
     pub compressed_size: u64,
-    /// Whether [`read_member`] can read it (stored or deflate, not encrypted).
+    /// Whether [`crate::read_member`] can read it (stored or deflate, not encrypted).
     pub supported: bool,
 }
 
@@ -216,7 +214,7 @@ struct Entry {
 /// A zip archive whose central directory has been read: members are opened from it by
 /// position, any number of times, from any thread.
 #[derive(Debug)]
-pub struct Archive {
+pub(crate) struct Archive {
     label: String,
     store: Store,
     entries: Vec<Entry>,
@@ -241,7 +239,7 @@ fn io_error(name: &str, source: io::Error) -> Error {
 
 impl Archive {
     /// Read the central directory of the zip file at `path`; `label` names it in messages.
-    pub fn open(path: &Path, label: &str) -> Result<Archive, Error> {
+    pub(crate) fn open(path: &Path, label: &str) -> Result<Archive, Error> {
         let file = File::open(path).map_err(|e| io_error(label, e))?;
         let len = file.metadata().map_err(|e| io_error(label, e))?.len();
         let store = Store {
@@ -253,7 +251,7 @@ impl Archive {
     }
 
     /// Read the central directory of a zip archive held in memory.
-    pub fn from_bytes(bytes: Arc<[u8]>, label: &str) -> Result<Archive, Error> {
+    pub(crate) fn from_bytes(bytes: Arc<[u8]>, label: &str) -> Result<Archive, Error> {
         let len = bytes.len() as u64;
         let store = Store {
             backing: Backing::Bytes(bytes),
@@ -261,14 +259,6 @@ impl Archive {
             len,
         };
         Archive::read(store, label)
-    }
-
-    fn from_input(input: Input<'_>, label: &str) -> Result<Archive, Error> {
-        match input {
-            Input::Bytes(b) => Archive::from_bytes(Arc::from(b), label),
-            Input::Path(p) => Archive::open(p, label),
-            Input::Member(m) => m.open_archive(),
-        }
     }
 
     fn read(store: Store, label: &str) -> Result<Archive, Error> {
@@ -308,12 +298,12 @@ impl Archive {
     }
 
     /// How messages name the archive.
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         &self.label
     }
 
     /// The files in the archive (directories left out), in central-directory order.
-    pub fn members(&self) -> Vec<Member> {
+    pub(crate) fn members(&self) -> Vec<Member> {
         self.entries
             .iter()
             .enumerate()
@@ -336,7 +326,10 @@ impl Archive {
 
     /// The decompressed bytes of member `index` as a stream, its label, and the most bytes
     /// it can yield ([`max_inflated`] of its compressed size).
-    pub fn open_member(&self, index: usize) -> Result<(Box<dyn Read + Send>, String, u64), Error> {
+    pub(crate) fn open_member(
+        &self,
+        index: usize,
+    ) -> Result<(Box<dyn Read + Send>, String, u64), Error> {
         let e = self.entry(index)?;
         let label = member_label(&self.label, &e.name);
         if !e.supported {
@@ -475,49 +468,15 @@ impl MemberSource {
     }
 
     /// The member opened as a zip archive.
-    fn open_archive(&self) -> Result<Archive, Error> {
+    pub(crate) fn open_archive(&self) -> Result<Archive, Error> {
         let (inner, last) = self.parent()?;
         inner.as_ref().unwrap_or(&self.root).nested(last)
     }
 }
 
-/// Whether `bytes` start like a zip archive (a local file header, or the end record of an
-/// empty archive).
-pub fn looks_like_zip(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
-}
-
-/// The files in the archive (directories left out), in central-directory order. Reads only
-/// the central directory.
-pub fn members(input: Input<'_>, name: &str) -> Result<Vec<Member>, Error> {
-    Ok(Archive::from_input(input, name)?.members())
-}
-
 /// The label errors use for member `member` of archive `name`: `name/member`.
-pub fn member_label(name: &str, member: &str) -> String {
+pub(crate) fn member_label(name: &str, member: &str) -> String {
     format!("{name}/{member}")
-}
-
-/// The text of member `index` (decompressed within a budget, see the module docs) and its
-/// label (`archive/member`, used in error messages).
-pub fn load_member(input: Input<'_>, name: &str, index: usize) -> Result<(String, Vec<u8>), Error> {
-    let archive = Archive::from_input(input, name)?;
-    let (mut reader, label, most) = archive.open_member(index)?;
-    let text = load_bounded(&mut reader, &label, Some(most))?;
-    Ok((label, text))
-}
-
-/// Read member `index` of the archive as a grid (see [`crate::read`]). Errors name the member
-/// as `archive/member`.
-pub fn read_member(
-    input: Input<'_>,
-    name: &str,
-    index: usize,
-    dtype: Option<DataType>,
-    control: &Control,
-) -> Result<Grid, Error> {
-    let (label, text) = load_member(input, name, index)?;
-    parse_grid(&text, &label, dtype, control)
 }
 
 // --- Finding tiles -------------------------------------------------------------------------
@@ -530,13 +489,13 @@ fn ends_with_ignore_case(name: &str, suffix: &str) -> bool {
 }
 
 /// Whether a member name is a zip to descend into.
-pub fn is_zip_name(name: &str) -> bool {
+pub(crate) fn is_zip_name(name: &str) -> bool {
     ends_with_ignore_case(name, ".zip")
 }
 
 /// Members that never count as tiles: sidecars (`.prj`, `.xml` — `.aux.xml` included —,
 /// `.gml`), and hidden entries or macOS resource forks (`__MACOSX/`, `._name`).
-pub fn is_ignored(name: &str) -> bool {
+pub(crate) fn is_ignored(name: &str) -> bool {
     [".prj", ".xml", ".gml"]
         .iter()
         .any(|s| ends_with_ignore_case(name, s))
@@ -547,7 +506,7 @@ pub fn is_ignored(name: &str) -> bool {
 
 /// fnmatch-style matching (`*`, `?`, `[abc]`, `[!a-z]`), ignoring case. A pattern without
 /// `/` is matched against the last component of `name`, one with `/` against all of it.
-pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
     let subject = if pattern.contains('/') {
         name
     } else {
@@ -658,8 +617,8 @@ fn sibling_prj(archive: &Archive, index: usize) -> Option<String> {
 }
 
 /// The tiles of the zip file at `path` (named `label` in messages), in archive order:
-/// members matching any of `patterns` (see [`matches_pattern`]; sidecars and hidden entries
-/// never count, see [`is_ignored`]), and those of every zip nested in it, with their `.prj`
+/// members whose path matches any of `patterns` (globs as fnmatch reads them, ignoring case;
+/// sidecars and hidden entries never count), and those of every zip nested in it, with their `.prj`
 /// texts. Nested zips are read (in parallel) only to list their members; a nested zip that
 /// cannot be read is listed as a tile, so that reading it reports why, naming it.
 pub fn find_tiles(
@@ -747,7 +706,7 @@ fn walk(
 ///   nested zips only so; `/vsizip/` before a path through nested zips is accepted here too).
 ///
 /// The member's label is the path without `/vsizip/` or braces.
-pub fn resolve(path: &str) -> Result<Option<MemberSource>, Error> {
+pub fn resolve_member(path: &str) -> Result<Option<MemberSource>, Error> {
     let Some((archive, rest)) = split_archive(path)? else {
         return Ok(None);
     };
@@ -818,7 +777,7 @@ pub fn resolve(path: &str) -> Result<Option<MemberSource>, Error> {
     }
 }
 
-/// The sibling `.prj` text of the member a path names (see [`resolve`]).
+/// The sibling `.prj` text of the member a path names (see [`resolve_member`]).
 pub fn member_prj(member: &MemberSource) -> Option<String> {
     let (inner, last) = member.parent().ok()?;
     sibling_prj(inner.as_ref().unwrap_or(&member.root), last)
@@ -862,7 +821,7 @@ fn split_archive(path: &str) -> Result<Option<(Resolved, String)>, Error> {
         })?;
         let (spec, rest) = (&inner[..close], &inner[close + 1..]);
         let rest = rest.trim_start_matches('/').to_owned();
-        if let Some(m) = resolve(spec)? {
+        if let Some(m) = resolve_member(spec)? {
             return Ok(Some((Resolved::Member(m), rest)));
         }
         let file = PathBuf::from(spec);
@@ -886,4 +845,25 @@ fn split_archive(path: &str) -> Result<Option<(Resolved, String)>, Error> {
         });
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_fnmatch_ignoring_case() {
+        let cases = [
+            ("*.asc", "data/NT/NT00.ASC", true),
+            ("nt??.asc", "data/NT/NT00.asc", true),
+            ("NT[0-4]*.asc", "NT51.asc", false),
+            ("NT[!5]*", "NT41.asc", true),
+            ("data/*/NT*.asc", "data/NT/NT00.asc", true),
+            ("*.asc", "NT00.asc.xml", false),
+            ("[", "[", true),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(matches_pattern(pattern, name), want, "{pattern} {name}");
+        }
+    }
 }

@@ -1,9 +1,10 @@
-//! Progress and cancellation shared between the engine's worker threads and its caller.
+//! Progress and cancellation shared between the engine's worker threads and its caller, and
+//! the warnings collected for the caller. The warning types live here rather than in
+//! [`crate::trailing`], which makes them: the control sits below every reader, so it may
+//! import none of them (see docs/ARCHITECTURE.md, "Who may import whom").
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
-
-use crate::trailing::Warning;
 
 /// Shared progress counter and cancel flag, the caller's strictness, and the warnings of
 /// the call (collected here, from whichever worker thread reads which source, so that every
@@ -27,7 +28,7 @@ impl Control {
     }
 
     /// A fresh control whose reads refuse what they would otherwise read with a warning
-    /// (trailing content after a grid: see [`crate::trailing`]).
+    /// (trailing content after a grid: see docs/FORMAT.md, "Trailing content").
     pub fn strict() -> Self {
         Control {
             strict: true,
@@ -91,6 +92,41 @@ impl Control {
         (
             self.done.load(Ordering::Relaxed),
             self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Which kind of trailing content a grid has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailingKind {
+    /// Lines starting with a word after the grid's last value.
+    Lines,
+    /// Values left over after `nrows` complete lines of `ncols` values.
+    Leftover,
+}
+
+/// Something read, but not all of it: returned to the caller through [`Control::take_warnings`],
+/// never printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The source's name, as in errors.
+    pub path: String,
+    /// 1-based line of the first byte ignored.
+    pub line: u64,
+    /// 1-based column of the first byte ignored.
+    pub column: u64,
+    /// What was ignored.
+    pub kind: TrailingKind,
+    /// What was ignored and why, without the location.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
         )
     }
 }

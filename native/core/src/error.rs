@@ -37,7 +37,7 @@ pub enum ErrorKind {
     HeaderSyntax,
     /// The text ends inside the header.
     HeaderIncomplete,
-    /// No values after the longest header accepted ([`crate::source::MAX_HEADER`]).
+    /// No values after the longest header accepted (16 MiB).
     HeaderTooLong,
     /// A token of the body is not a number (or is beyond the double range, or longer than
     /// any number).
@@ -254,7 +254,7 @@ pub struct Located {
 
 impl Located {
     /// A failure of `kind` at `offset`.
-    pub fn new(offset: u64, kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(offset: u64, kind: ErrorKind, message: impl Into<String>) -> Self {
         Located {
             offset,
             kind,
@@ -283,7 +283,7 @@ impl Located {
 /// The line ends in `bytes` (LF, CRLF, or a lone CR, as GDAL splits lines) and the offset
 /// just past the last one. `next` is the byte after `bytes`, if known, so that a CR at the
 /// very end is not counted when an LF follows it (the LF counts).
-pub fn line_ends(bytes: &[u8], next: Option<u8>) -> (u64, Option<usize>) {
+pub(crate) fn line_ends(bytes: &[u8], next: Option<u8>) -> (u64, Option<usize>) {
     let mut count = 0u64;
     let mut last = None;
     for (i, &b) in bytes.iter().enumerate() {
@@ -297,7 +297,7 @@ pub fn line_ends(bytes: &[u8], next: Option<u8>) -> (u64, Option<usize>) {
 }
 
 /// 1-based (line, column) of byte `offset` in `text`.
-pub fn line_column(text: &[u8], offset: u64) -> (u64, u64) {
+pub(crate) fn line_column(text: &[u8], offset: u64) -> (u64, u64) {
     let end = usize::try_from(offset)
         .unwrap_or(usize::MAX)
         .min(text.len());
@@ -309,7 +309,7 @@ pub fn line_column(text: &[u8], offset: u64) -> (u64, u64) {
 /// constant memory: `read(at, buf)` fills `buf` with the text from offset `at`, one window
 /// of `window` bytes (plus the byte after it, which says whether a CR at the window's end is
 /// followed by an LF) at a time.
-pub fn line_column_streamed(
+pub(crate) fn line_column_streamed(
     offset: u64,
     len: u64,
     window: usize,
@@ -334,7 +334,7 @@ pub fn line_column_streamed(
 }
 
 /// Show a token in a message: printable, and cut short if it is long.
-pub fn show_token(token: &[u8]) -> String {
+pub(crate) fn show_token(token: &[u8]) -> String {
     const MAX: usize = 40;
     let cut = &token[..token.len().min(MAX)];
     let mut s: String = String::from_utf8_lossy(cut)

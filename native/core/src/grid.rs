@@ -2,11 +2,14 @@
 
 use std::cell::Cell;
 
-use crate::body::{self, Stop};
+use crate::body;
+use crate::chunk::{self, Stop};
 use crate::control::Control;
-use crate::error::{Error, ErrorKind, Located};
+use crate::error::Error;
 use crate::header::{parse_whole_header, Header};
-use crate::source::{self, Input};
+use crate::input::{self, load_member, Input};
+use crate::limits::{alloc_cells, check_room};
+use crate::source;
 use crate::trailing::{self, Trailing};
 use crate::value::{DataType, Value};
 use crate::window::{ChunkText, InMemory, Opened, WindowedFile};
@@ -47,6 +50,33 @@ impl GridData {
     }
 }
 
+/// Moving cells of one type in and out of [`GridData`] without matching by hand.
+pub(crate) trait GridCells: Value {
+    /// The vector, if `data` holds this type.
+    fn from_grid_data(data: GridData) -> Option<Vec<Self>>;
+    /// Wrap a vector of this type.
+    fn into_grid_data(values: Vec<Self>) -> GridData;
+}
+
+macro_rules! impl_cells {
+    ($t:ty, $variant:ident) => {
+        impl GridCells for $t {
+            fn from_grid_data(data: GridData) -> Option<Vec<Self>> {
+                match data {
+                    GridData::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_grid_data(values: Vec<Self>) -> GridData {
+                GridData::$variant(values)
+            }
+        }
+    };
+}
+impl_cells!(i32, Int32);
+impl_cells!(f32, Float32);
+impl_cells!(f64, Float64);
+
 /// A grid read into memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
@@ -58,73 +88,13 @@ pub struct Grid {
     pub data: GridData,
 }
 
-/// `n` cells of `fill`, or an error (never an abort) when memory cannot hold them. The
-/// fallible reservation is only a probe: `vec!` then allocates zeroed memory lazily, which
-/// keeps large reads fast.
-pub(crate) fn alloc_cells<T: Clone>(n: usize, fill: T, name: &str) -> Result<Vec<T>, Error> {
-    check_cells_fit(n as u64, std::mem::size_of::<T>(), name)?;
-    let mut cells = vec![fill; n];
-    crate::memory::advise_huge_pages(&mut cells);
-    Ok(cells)
-}
-
-/// An error unless memory can hold `n` cells of `size` bytes: a fallible reservation, given
-/// back at once (a probe, so a read is refused before it reads or decompresses its body).
-pub(crate) fn check_cells_fit(n: u64, size: usize, name: &str) -> Result<(), Error> {
-    let too_big = || {
-        Error::Invalid(format!(
-            "{name}: {n} cells of {size} bytes do not fit in memory"
-        ))
-    };
-    let bytes = usize::try_from(n)
-        .ok()
-        .and_then(|n| n.checked_mul(size))
-        .ok_or_else(too_big)?;
-    let mut probe: Vec<u8> = Vec::new();
-    probe.try_reserve_exact(bytes).map_err(|_| too_big())?;
-    Ok(())
-}
-
 /// Turn a body failure into the caller's error.
 pub(crate) fn stop_error(stop: Stop, name: &str, text: &[u8], cells: u64) -> Error {
     stop.into_error(name, cells, |loc| loc.locate(name, text))
 }
 
-/// The fewest body bytes that can hold the header's values: each value takes at least one
-/// byte, and a separator stands between two.
-pub(crate) fn min_body_len(header: &Header) -> u64 {
-    header.cells().saturating_mul(2).saturating_sub(1)
-}
-
-/// Refuse, before allocating anything, a header that promises more cells than the body can
-/// hold (see [`min_body_len`]).
-pub(crate) fn check_room(
-    header: &Header,
-    body_len: u64,
-    name: &str,
-    text: &[u8],
-) -> Result<(), Error> {
-    let cells = header.cells();
-    let need = min_body_len(header);
-    if body_len < need {
-        return Err(Error::Parse(
-            Located::new(
-                header.body_offset as u64,
-                ErrorKind::TooFewValues,
-                format!(
-                    "the header promises {} × {} = {cells} values, which need at least {need} \
-                     bytes, but only {body_len} bytes follow the header",
-                    header.ncols, header.nrows
-                ),
-            )
-            .locate(name, text),
-        ));
-    }
-    Ok(())
-}
-
 /// The data type a grid gets: the caller's, else the nodata rule, else the body's markers.
-pub fn resolve_data_type(
+pub(crate) fn resolve_data_type(
     forced: Option<DataType>,
     header: &Header,
     float_marker: bool,
@@ -143,7 +113,7 @@ pub(crate) fn survey_text(
     text: &[u8],
     name: &str,
     control: &Control,
-) -> Result<(Header, body::Survey), Error> {
+) -> Result<(Header, chunk::Survey), Error> {
     let header = parse_whole_header(text).map_err(|e| Error::Parse(e.locate(name, text)))?;
     let body = header.body_offset..text.len();
     check_room(&header, body.len() as u64, name, text)?;
@@ -301,7 +271,7 @@ struct Body<'a, C, F> {
     end: usize,
     /// The source's name, for errors.
     name: &'a str,
-    survey: body::Survey,
+    survey: chunk::Survey,
     /// Turns a stop into the caller's error (locating it in the text).
     fail: F,
     /// Whether trailing content cut off the text holds a float marker (GDAL's type scan
@@ -354,7 +324,7 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         let written =
             body::fill(self.text, &self.survey, nulls, &mut out, control).map_err(&self.fail)?;
         if (written as u64) < cells {
-            let problem = body::too_few(written as u64, cells, self.end as u64);
+            let problem = chunk::too_few(written as u64, cells, self.end as u64);
             return Err((self.fail)(Stop::Short(problem)));
         }
         Ok(out)
@@ -381,11 +351,11 @@ pub fn read(
             Opened::Stream => {}
         }
     }
-    if let Some(size) = source::gzip_size_hint(input) {
+    if let Some(size) = input::gzip_size_hint(input) {
         // Decompressed size from the gzip trailer, so progress has a total from the start.
         control.fix_total(size);
     }
-    let text = source::load(input, name)?;
+    let text = input::load(input, name)?;
     if matches!(text, std::borrow::Cow::Borrowed(_)) {
         return parse_grid(&text, name, dtype, control);
     }
@@ -398,6 +368,19 @@ pub fn read(
 
 /// Read only the header, reading as few bytes as it needs (64 KiB at a time).
 pub fn read_header(input: Input<'_>, name: &str) -> Result<Header, Error> {
-    let mut reader = source::open(input, name)?;
+    let mut reader = input::open(input, name)?;
     source::read_header_text(&mut reader, name, source::HEADER_STEP).map(|(h, _, _)| h)
+}
+
+/// Read member `index` of the archive as a grid (see [`crate::read`]). Errors name the member
+/// as `archive/member`.
+pub fn read_member(
+    input: Input<'_>,
+    name: &str,
+    index: usize,
+    dtype: Option<DataType>,
+    control: &Control,
+) -> Result<Grid, Error> {
+    let (label, text) = load_member(input, name, index)?;
+    parse_grid(&text, &label, dtype, control)
 }

@@ -6,7 +6,7 @@
 /// (a zeroed `Vec` from `vec![0; n]` is still untouched: the allocator maps fresh zero pages
 /// for large sizes); pages already touched are left as they are. Only advice: contents never
 /// change, and where the OS has no such thing (or refuses) nothing happens.
-pub fn advise_huge_pages<T>(buf: &mut [T]) {
+pub(crate) fn advise_huge_pages<T>(buf: &mut [T]) {
     #[cfg(target_os = "linux")]
     {
         const HUGE: usize = 2 << 20;

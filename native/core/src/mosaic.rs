@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::Error;
-use crate::grid::{self, GridData};
+use crate::grid::{self, GridCells, GridData};
 use crate::header::{Header, Origin};
-use crate::source::OwnedInput;
-use crate::value::{DataType, GridCells};
+use crate::input::OwnedInput;
+use crate::value::DataType;
 
 /// Largest band [`Plan`] builds by merging small ones, in cells (bands holding one large tile
 /// can be larger: a tile is never split).
@@ -96,7 +96,7 @@ fn probe(
             }
         }
         OwnedInput::Bytes(b) if b.len() as u64 <= SMALL_TILE => {
-            Some(crate::source::load(input.as_input(), name)?)
+            Some(crate::input::load(input.as_input(), name)?)
         }
         OwnedInput::Bytes(_) => None,
     };
@@ -106,7 +106,7 @@ fn probe(
         // A header promising more values than the text holds would make its band (and so
         // a strip) as large as the lie: refuse it here, before anything is allocated.
         let body = &text[header.body_offset.min(text.len())..];
-        grid::check_room(&header, body.len() as u64, name, &text)?;
+        crate::limits::check_room(&header, body.len() as u64, name, &text)?;
         check_geometry(&header, name)?;
         let markers = crate::scan::count_tokens(body, false).float_marker;
         let data_type = grid::resolve_data_type(forced, &header, markers);
@@ -132,7 +132,7 @@ fn probe_compressed(
     forced: Option<DataType>,
 ) -> Result<(Header, DataType), Error> {
     use crate::source;
-    let (mut reader, bound) = source::open_tracked(input.as_input(), name)?;
+    let (mut reader, bound) = crate::input::open_tracked(input.as_input(), name)?;
     let (header, mut text, mut ended) = source::read_header_text(&mut reader, name, PROBE_STEP)?;
     if let Some(max) = bound.max_text {
         source::check_compressed_room(&header, max, name, &text)?;
@@ -167,15 +167,15 @@ fn probe_compressed(
 /// text it can hold.
 fn check_size(header: &Header, input: &OwnedInput, name: &str) -> Result<(), Error> {
     let input = input.as_input();
-    let stored = crate::source::size_hint(input);
-    let gzip = crate::source::gzip_size_hint(input).is_some();
+    let stored = crate::input::size_hint(input);
+    let gzip = crate::input::gzip_size_hint(input).is_some();
     let most = if gzip {
         crate::source::max_inflated(stored)
     } else {
         stored
     };
     let body = most.saturating_sub(header.body_offset as u64);
-    let need = grid::min_body_len(header);
+    let need = crate::limits::min_body_len(header);
     if body >= need {
         return Ok(());
     }
@@ -665,15 +665,15 @@ impl Plan {
             .filter(|t| t.row < end && t.row + t.header.nrows > start);
         control.fix_total(
             wanted
-                .map(|t| crate::source::size_hint(t.input.as_input()))
+                .map(|t| crate::input::size_hint(t.input.as_input()))
                 .sum(),
         );
         let fill = T::from_f64(self.nodata);
         let cells = count.saturating_mul(ncols);
         // Zeroed memory comes lazily from the system; each band's rows get their nodata and
         // tile cells below, in parallel, in one pass.
-        let mut out =
-            grid::alloc_cells(cells, T::default(), "mosaic").map_err(|e| self.too_big(e, count))?;
+        let mut out = crate::limits::alloc_cells(cells, T::default(), "mosaic")
+            .map_err(|e| self.too_big(e, count))?;
         let mut failed = Vec::new();
         // One band at a time bounds the tiles held in memory at once.
         for &(band_start, band_rows) in &self.bands {

@@ -17,18 +17,18 @@ const POLL_MS: i32 = 50;
 /// A file opened for reading, and whether it is a regular file (whose size is known and whose
 /// reads never wait).
 #[derive(Debug)]
-pub struct OpenedFile {
+pub(crate) struct OpenedFile {
     /// The open file.
-    pub file: File,
+    pub(crate) file: File,
     /// Whether it is a regular file.
-    pub regular: bool,
+    pub(crate) regular: bool,
     /// Its metadata, taken once when it was opened (callers need its size and identity).
-    pub meta: std::fs::Metadata,
+    pub(crate) meta: std::fs::Metadata,
 }
 
 /// Open `path` for reading. A FIFO is opened without waiting for a writer; the first read of
 /// it waits for one (see [`Interruptible`]). Nothing else changes for regular files.
-pub fn open(path: &Path) -> io::Result<OpenedFile> {
+pub(crate) fn open(path: &Path) -> io::Result<OpenedFile> {
     // O_NONBLOCK stays set on a regular file: it has no effect on one (reads of disk files
     // never wait), and clearing it would cost two calls for every tile.
     #[cfg(unix)]
@@ -52,7 +52,7 @@ pub fn open(path: &Path) -> io::Result<OpenedFile> {
 impl OpenedFile {
     /// The file with ordinary (blocking) reads, for callers that have no [`Control`] to
     /// watch: a FIFO then reads what its writer sends, or ends at once if it has none.
-    pub fn into_blocking(self) -> io::Result<File> {
+    pub(crate) fn into_blocking(self) -> io::Result<File> {
         #[cfg(unix)]
         if !self.regular {
             clear_nonblocking(&self.file)?;
@@ -83,14 +83,14 @@ fn clear_nonblocking(file: &File) -> io::Result<()> {
 /// `control` ends a wait: the read then fails with [`cancelled`], which the engine reports
 /// as [`crate::Error::Cancelled`].
 #[derive(Debug)]
-pub struct Interruptible<'c> {
+pub(crate) struct Interruptible<'c> {
     file: File,
     control: &'c Control,
 }
 
 impl<'c> Interruptible<'c> {
     /// Wrap a non-regular file opened by [`open`].
-    pub fn new(file: File, control: &'c Control) -> Self {
+    pub(crate) fn new(file: File, control: &'c Control) -> Self {
         Interruptible { file, control }
     }
 }
@@ -109,12 +109,12 @@ impl std::fmt::Display for CancelledWhileWaiting {
 impl std::error::Error for CancelledWhileWaiting {}
 
 /// The error a read cancelled while waiting fails with.
-pub fn cancelled() -> io::Error {
+pub(crate) fn cancelled() -> io::Error {
     io::Error::other(CancelledWhileWaiting)
 }
 
 /// Whether `e` is the error of a read cancelled while waiting (see [`cancelled`]).
-pub fn is_cancelled(e: &io::Error) -> bool {
+pub(crate) fn is_cancelled(e: &io::Error) -> bool {
     e.get_ref()
         .is_some_and(|inner| inner.is::<CancelledWhileWaiting>())
 }

@@ -107,7 +107,7 @@ fn has_float_marker_portable(block: &[u8; 64]) -> bool {
 /// Bit `k` set where `block[k]` separates values ([`is_space`]: space, `\t`, `\n`, `\v`,
 /// `\f`, `\r`; any other byte, even a control byte, belongs to a token and so is refused).
 #[inline(always)]
-pub fn space_mask(block: &[u8; 64]) -> u64 {
+pub(crate) fn space_mask(block: &[u8; 64]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
@@ -164,7 +164,7 @@ pub fn after_token(text: &[u8], at: usize) -> bool {
 
 /// Whether `chunks` are worth handing to the thread pool: below 256 KiB of text in all
 /// (a tile) waking the other threads costs more than they save.
-pub fn worth_parallel(chunks: &[Range<usize>]) -> bool {
+pub(crate) fn worth_parallel(chunks: &[Range<usize>]) -> bool {
     const PARALLEL_MIN: usize = 256 * 1024;
     let bytes: usize = chunks.iter().map(|r| r.len()).sum();
     chunks.len() > 1 && bytes >= PARALLEL_MIN
@@ -172,7 +172,7 @@ pub fn worth_parallel(chunks: &[Range<usize>]) -> bool {
 
 /// Chunk size for parallel work: small enough to balance load and to notice a cancel
 /// within milliseconds, large enough that per-chunk overhead does not show.
-pub fn chunk_size(len: usize) -> usize {
+pub(crate) fn chunk_size(len: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
     (len / (threads * 8)).clamp(64 * 1024, 4 * 1024 * 1024)
 }

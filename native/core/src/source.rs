@@ -2,48 +2,13 @@
 //! extension does not matter), from bytes in memory, or from a member of a zip archive
 //! (see [`crate::archive`]).
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
 use crate::control::Control;
 use crate::error::{Error, ErrorKind};
-
-/// Where a grid comes from.
-#[derive(Debug, Clone, Copy)]
-pub enum Input<'a> {
-    /// A file on disk.
-    Path(&'a Path),
-    /// The file's bytes, already in memory (plain or gzip).
-    Bytes(&'a [u8]),
-    /// A member of a zip archive (possibly nested), decompressed as it is read.
-    Member(&'a crate::archive::MemberSource),
-}
-
-/// An owned [`Input`], for work that outlives the caller's borrow (e.g. mosaic plans).
-#[derive(Debug, Clone)]
-pub enum OwnedInput {
-    /// A file on disk.
-    Path(PathBuf),
-    /// Bytes in memory.
-    Bytes(std::sync::Arc<[u8]>),
-    /// A member of a zip archive: its position, never its text.
-    Member(crate::archive::MemberSource),
-}
-
-impl OwnedInput {
-    /// Borrow as an [`Input`].
-    pub fn as_input(&self) -> Input<'_> {
-        match self {
-            OwnedInput::Path(p) => Input::Path(p),
-            OwnedInput::Bytes(b) => Input::Bytes(b),
-            OwnedInput::Member(m) => Input::Member(m),
-        }
-    }
-}
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -53,7 +18,7 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 }
 
 /// An I/O error reading `name` (a cancelled wait is [`Error::Cancelled`]).
-pub fn io_error(name: &str, source: io::Error) -> Error {
+pub(crate) fn io_error(name: &str, source: io::Error) -> Error {
     if crate::pipe::is_cancelled(&source) {
         return Error::Cancelled;
     }
@@ -63,73 +28,7 @@ pub fn io_error(name: &str, source: io::Error) -> Error {
     }
 }
 
-/// A reader over the grid's text, decompressing gzip transparently.
-pub fn open<'a>(input: Input<'a>, name: &str) -> Result<Box<dyn Read + Send + 'a>, Error> {
-    open_tracked(input, name).map(|(reader, _)| reader)
-}
-
-/// How a text must be read: whether it needs a [`BodyBudget`] (compressed text, or a stream
-/// of unknown size such as a FIFO), and the most text it can hold, when that is known (deflate
-/// data of known compressed size, see [`max_inflated`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Bound {
-    /// Whether the text must be read within a [`BodyBudget`].
-    pub budget: bool,
-    /// The most bytes of text the input can hold.
-    pub max_text: Option<u64>,
-}
-
-/// [`open`], also saying how the text must be bounded (see [`Bound`]).
-pub fn open_tracked<'a>(
-    input: Input<'a>,
-    name: &str,
-) -> Result<(Box<dyn Read + Send + 'a>, Bound), Error> {
-    match input {
-        Input::Bytes(bytes) if is_gzip(bytes) => Ok((
-            Box::new(MultiGzDecoder::new(bytes)),
-            Bound {
-                budget: true,
-                max_text: Some(max_inflated(bytes.len() as u64)),
-            },
-        )),
-        Input::Bytes(bytes) => Ok((Box::new(bytes), Bound::default())),
-        Input::Member(member) => {
-            let (reader, most) = member.open()?;
-            Ok((
-                reader,
-                Bound {
-                    budget: true,
-                    max_text: Some(most),
-                },
-            ))
-        }
-        Input::Path(path) => {
-            let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
-            // A FIFO, a pipe or a device: its size (0) says nothing about its text.
-            let size = opened.regular.then_some(opened.meta.len());
-            let mut file = opened.into_blocking().map_err(|e| io_error(name, e))?;
-            let mut magic = [0u8; 2];
-            let got = read_full(&mut file, &mut magic).map_err(|e| io_error(name, e))?;
-            let head = io::Cursor::new(magic[..got].to_vec());
-            let chained = head.chain(file);
-            if is_gzip(&magic[..got]) {
-                let bound = Bound {
-                    budget: true,
-                    max_text: size.map(max_inflated),
-                };
-                Ok((Box::new(MultiGzDecoder::new(chained)), bound))
-            } else {
-                let bound = Bound {
-                    budget: size.is_none(),
-                    max_text: None,
-                };
-                Ok((Box::new(chained), bound))
-            }
-        }
-    }
-}
-
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match reader.read(&mut buf[got..]) {
@@ -142,29 +41,9 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(got)
 }
 
-/// The whole text: borrowed when the input is plain bytes, else read (and decompressed,
-/// within a [`BodyBudget`]: see [`load_bounded`]).
-pub fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
-    match input {
-        Input::Bytes(bytes) if !is_gzip(bytes) => Ok(Cow::Borrowed(bytes)),
-        Input::Path(path) => {
-            let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
-            Ok(Cow::Owned(load_opened(opened, name)?))
-        }
-        Input::Bytes(mut bytes) => {
-            let size = bytes.len() as u64;
-            Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
-        }
-        Input::Member(member) => {
-            let (mut reader, most) = member.open()?;
-            Ok(Cow::Owned(load_bounded(&mut reader, name, Some(most))?))
-        }
-    }
-}
-
 /// The whole text of a FIFO, a pipe or a device opened by [`crate::pipe::open`], read as a
 /// stream within a [`BodyBudget`], in waits that end when `control` is cancelled.
-pub fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>, Error> {
+pub(crate) fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>, Error> {
     load_reader(
         &mut crate::pipe::Interruptible::new(file, control),
         name,
@@ -177,7 +56,7 @@ pub fn load_stream(file: File, name: &str, control: &Control) -> Result<Vec<u8>,
 /// [`BodyBudget`] and what its size can hold; anything else (a FIFO, a pipe, a device) as a
 /// stream within a [`BodyBudget`]. With the metadata taken at the open, a small tile costs
 /// one `open`, one `fstat` and two reads.
-pub fn load_opened(opened: crate::pipe::OpenedFile, name: &str) -> Result<Vec<u8>, Error> {
+pub(crate) fn load_opened(opened: crate::pipe::OpenedFile, name: &str) -> Result<Vec<u8>, Error> {
     let io_err = |e| io_error(name, e);
     let size = opened.meta.len();
     if !opened.regular {
@@ -254,7 +133,7 @@ pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Res
 }
 
 /// The text a stream hands over (a Python file object, say), gzip or not, always read within
-/// a [`BodyBudget`]: such a stream may itself be decompressing (`gzip.open`, a zip member),
+/// the decompression budget ([`MAX_BYTES_PER_VALUE`]): such a stream may itself be decompressing (`gzip.open`, a zip member),
 /// so nothing about its size is known up front. `stream_max`, when known, is the most bytes
 /// the stream can yield (a zip member's: [`max_inflated`] of its compressed size): more text
 /// than that is refused, and so is a header promising more values than it can hold.
@@ -277,7 +156,7 @@ pub fn load_reader(
 /// Read from `reader` until `buf` holds at least `want` more bytes or the input ends.
 /// Returns whether the input ended. `buf` must hold the text from its start: corrupt
 /// compressed data is reported as a parse error where the decompressed text stops.
-pub fn fill_buffer(
+pub(crate) fn fill_buffer(
     reader: &mut (impl Read + ?Sized),
     buf: &mut Vec<u8>,
     want: usize,
@@ -288,45 +167,10 @@ pub fn fill_buffer(
     fill_fallible(reader, buf, want).map_err(|e| decompression_error(e, name, buf))
 }
 
-/// The decompressed size a gzip input announces in its trailer (modulo 4 GiB, so only a
-/// hint), or `None` when the input is not gzip.
-pub fn gzip_size_hint(input: Input<'_>) -> Option<u64> {
-    let trailer = match input {
-        Input::Bytes(b) if is_gzip(b) && b.len() >= 22 => {
-            let mut t = [0u8; 4];
-            t.copy_from_slice(&b[b.len() - 4..]);
-            t
-        }
-        Input::Path(p) => {
-            let mut f = File::open(p).ok()?;
-            let mut magic = [0u8; 2];
-            read_full(&mut f, &mut magic).ok()?;
-            if !is_gzip(&magic) {
-                return None;
-            }
-            io::Seek::seek(&mut f, io::SeekFrom::End(-4)).ok()?;
-            let mut t = [0u8; 4];
-            f.read_exact(&mut t).ok()?;
-            t
-        }
-        Input::Bytes(_) | Input::Member(_) => return None,
-    };
-    Some(u64::from(u32::from_le_bytes(trailer)))
-}
-
-/// Bytes the input holds (compressed size for gzip; the text an archive member declares):
-/// a progress total.
-pub fn size_hint(input: Input<'_>) -> u64 {
-    match input {
-        Input::Bytes(b) => b.len() as u64,
-        Input::Member(m) => m.text_size_hint(),
-        Input::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-    }
-}
-
 // --- Decompression limits ------------------------------------------------------------------
 
-/// At most this many bytes of decompressed body per value read so far (see [`BodyBudget`]).
+/// At most this many bytes of decompressed body per value read so far: a compressed body
+/// longer than its values can need is refused as a decompression bomb while it is read.
 pub const MAX_BYTES_PER_VALUE: u64 = 512;
 
 /// Decompressed body bytes always allowed on top of [`MAX_BYTES_PER_VALUE`] per value.
@@ -335,13 +179,14 @@ pub const BODY_SLACK: u64 = 1 << 20;
 /// The most bytes one byte of deflate data (gzip, zip) can become. Deflate's longest match is
 /// 258 bytes and takes at least 2 bits (1-bit length and distance codes), so no deflate
 /// stream expands more than 1032-fold; a gzip file or a zip member only adds headers.
-pub const MAX_DEFLATE_RATIO: u64 = 1032;
+pub(crate) const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// Bytes allowed on top of [`MAX_DEFLATE_RATIO`] per compressed byte (the end of a block, a
 /// tiny stream): generous, so the bound can only refuse what deflate cannot produce.
-pub const DEFLATE_SLACK: u64 = 64 << 10;
+pub(crate) const DEFLATE_SLACK: u64 = 64 << 10;
 
-/// The most text `compressed` bytes of deflate data can hold (see [`MAX_DEFLATE_RATIO`]).
+/// The most text `compressed` bytes of deflate data can hold: no deflate stream expands
+/// more than 1032-fold (its longest match, 258 bytes, takes at least 2 bits), plus 64 KiB.
 pub fn max_inflated(compressed: u64) -> u64 {
     compressed
         .saturating_mul(MAX_DEFLATE_RATIO)
@@ -351,13 +196,13 @@ pub fn max_inflated(compressed: u64) -> u64 {
 /// Refuse, right after the header, a compressed input whose header promises more values than
 /// `max_text` bytes of text (all it can hold, see [`max_inflated`]) can possibly carry: a
 /// value bomb, or a header whose ncols or nrows is wrong. Each value takes two bytes.
-pub fn check_compressed_room(
+pub(crate) fn check_compressed_room(
     header: &crate::header::Header,
     max_text: u64,
     name: &str,
     text: &[u8],
 ) -> Result<(), Error> {
-    let need = crate::grid::min_body_len(header);
+    let need = crate::limits::min_body_len(header);
     let room = max_text.saturating_sub(header.body_offset as u64);
     if need <= room {
         return Ok(());
@@ -381,7 +226,7 @@ pub fn check_compressed_room(
 }
 
 /// The longest header accepted from any input (a header is a few hundred bytes).
-pub const MAX_HEADER: usize = 16 << 20;
+pub(crate) const MAX_HEADER: usize = 16 << 20;
 
 /// How much decompressed text a compressed grid may hold, checked while it is decompressed
 /// so that a decompression bomb is refused after reading little more than its header needs.
@@ -399,7 +244,7 @@ pub const MAX_HEADER: usize = 16 << 20;
 /// header about `cells` costs at most what it claims. Plain (not compressed) text is not
 /// limited: its size is known before reading, and the parser checks it against the header.
 #[derive(Debug, Clone)]
-pub struct BodyBudget {
+pub(crate) struct BodyBudget {
     cells: u64,
     body_start: u64,
     /// Absolute offset up to which bytes were fed.
@@ -418,7 +263,7 @@ pub struct BodyBudget {
 
 impl BodyBudget {
     /// A budget for a body of `cells` values starting at absolute offset `body_start`.
-    pub fn new(cells: u64, body_start: u64) -> Self {
+    pub(crate) fn new(cells: u64, body_start: u64) -> Self {
         BodyBudget {
             cells,
             body_start,
@@ -434,14 +279,14 @@ impl BodyBudget {
     /// Also refuse text past `max_text` bytes (header included): what the input can hold by
     /// its compressed size (see [`max_inflated`]). Only a stream that lies about its size
     /// (a file object given a wrong compressed size) goes past it.
-    pub fn with_max_text(mut self, max_text: Option<u64>) -> Self {
+    pub(crate) fn with_max_text(mut self, max_text: Option<u64>) -> Self {
         self.max_body = max_text.map(|m| m.saturating_sub(self.body_start));
         self
     }
 
     /// Once value `cells + 1` has been read whole: the offset just past it. Reading may stop
     /// there; the text up to it shows the grid's first problem.
-    pub fn stop_at(&self) -> Option<u64> {
+    pub(crate) fn stop_at(&self) -> Option<u64> {
         self.stop_at
     }
 
@@ -455,7 +300,7 @@ impl BodyBudget {
 
     /// Account for the next `bytes` of the body (they follow those fed before). Returns
     /// whether reading may stop ([`BodyBudget::stop_at`] is set), or the located refusal.
-    pub fn feed(&mut self, bytes: &[u8]) -> Result<bool, crate::error::Located> {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Result<bool, crate::error::Located> {
         if self.stop_at.is_some() {
             return Ok(true);
         }
@@ -529,7 +374,7 @@ impl BodyBudget {
     }
 
     /// The text ended: the value past the grid (if one started) ends here too.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.stop_at.is_none() && self.past_grid {
             self.stop_at = Some(self.seen_to);
         }
@@ -538,7 +383,7 @@ impl BodyBudget {
 
 /// Read up to `want` more bytes into `buf` (fewer only at the end). Returns whether the
 /// input ended. Growing `buf` past what memory allows is an error, not an abort.
-pub fn fill_fallible(
+pub(crate) fn fill_fallible(
     reader: &mut (impl Read + ?Sized),
     buf: &mut Vec<u8>,
     want: usize,
@@ -558,7 +403,7 @@ pub fn fill_fallible(
 
 /// What to tell the user when reading decompressed text failed because the compressed data
 /// is corrupt or cut short (`None`: the failure is an I/O error, e.g. reading the file).
-pub fn corrupt_message(e: &io::Error) -> Option<String> {
+pub(crate) fn corrupt_message(e: &io::Error) -> Option<String> {
     matches!(
         e.kind(),
         io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
@@ -573,7 +418,7 @@ pub fn corrupt_message(e: &io::Error) -> Option<String> {
 
 /// A failure while reading decompressed text: a [`crate::ParseError`] at the end of the text
 /// decompressed so far when the compressed data is corrupt or cut short, else an I/O error.
-pub fn decompression_error(e: io::Error, name: &str, text: &[u8]) -> Error {
+pub(crate) fn decompression_error(e: io::Error, name: &str, text: &[u8]) -> Error {
     match corrupt_message(&e) {
         Some(message) => {
             let problem = crate::error::Located::new(
@@ -596,7 +441,7 @@ pub fn decompression_error(e: io::Error, name: &str, text: &[u8]) -> Error {
 /// header promising more values than that is refused before the body is read, and so is
 /// more text. A header whose cells memory cannot hold is refused there too: the text is read
 /// for a grid, and a decompression bomb must not cost its body first.
-pub fn load_bounded(
+pub(crate) fn load_bounded(
     reader: &mut (impl Read + ?Sized),
     name: &str,
     max_text: Option<u64>,
@@ -606,7 +451,7 @@ pub fn load_bounded(
     if let Some(max) = max_text {
         check_compressed_room(&header, max, name, &text)?;
     }
-    crate::grid::check_cells_fit(header.cells(), std::mem::size_of::<f32>(), name)?;
+    crate::limits::check_cells_fit(header.cells(), std::mem::size_of::<f32>(), name)?;
     let mut budget =
         BodyBudget::new(header.cells(), header.body_offset as u64).with_max_text(max_text);
     let locate = |e: crate::error::Located, text: &[u8]| Error::Parse(e.locate(name, text));
@@ -628,12 +473,12 @@ pub fn load_bounded(
 
 /// How much text header readers ask for first (a header is a few hundred bytes; more is
 /// read, in doubling steps, only for a longer one).
-pub const HEADER_STEP: usize = 64 * 1024;
+pub(crate) const HEADER_STEP: usize = 64 * 1024;
 
 /// The one header reader every source goes through: reads from `reader` (`first_step` bytes,
 /// then doubling steps, up to [`MAX_HEADER`]) until the header parses. Returns the header,
 /// the text read so far (header and the start of the body) and whether the input ended.
-pub fn read_header_text(
+pub(crate) fn read_header_text(
     reader: &mut (impl Read + ?Sized),
     name: &str,
     first_step: usize,
@@ -661,7 +506,7 @@ pub fn read_header_text(
 }
 
 /// The error for a header that has not ended after [`MAX_HEADER`] bytes.
-pub fn header_too_long(name: &str, text: &[u8]) -> Error {
+pub(crate) fn header_too_long(name: &str, text: &[u8]) -> Error {
     Error::Parse(
         crate::error::Located::new(
             text.len() as u64,
@@ -674,4 +519,56 @@ pub fn header_too_long(name: &str, text: &[u8]) -> Error {
         )
         .locate(name, text),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_counts_values_across_pieces() {
+        let mut b = BodyBudget::new(3, 10);
+        assert_eq!(b.feed(b" 1 2"), Ok(false));
+        assert_eq!(b.feed(b"2 3"), Ok(false));
+        assert_eq!(b.stop_at(), None);
+        // The values so far are 1, 22 and 3; value 4 starts here and ends at the space: stop
+        // there (offset 10 + 7 + 3).
+        assert_eq!(b.feed(b"\n45 6 7"), Ok(true));
+        assert_eq!(b.stop_at(), Some(20));
+        // A value past the grid that the text ends inside.
+        let mut b = BodyBudget::new(1, 0);
+        assert_eq!(b.feed(b"1 2"), Ok(false));
+        b.finish();
+        assert_eq!(b.stop_at(), Some(3));
+        // Blank space beyond the allowance.
+        let mut b = BodyBudget::new(2, 0);
+        assert_eq!(b.feed(b"1 "), Ok(false));
+        let err = b.feed(&vec![b' '; BODY_SLACK as usize + 1024]).unwrap_err();
+        assert_eq!(err.offset, MAX_BYTES_PER_VALUE + BODY_SLACK);
+    }
+
+    /// R5 (fuzzing, `header` target). The header parser, on a prefix (what every streaming
+    /// reader parses), decided that a line starting with the word `nan` begins the body even
+    /// when the prefix ends inside that word, which goes on as `nancy` (an unknown keyword): a
+    /// reader cutting there reported a different error, or none, than a whole read. Cut inside
+    /// such a word, the header reader must read on and say what a whole read says.
+    #[test]
+    fn r5_a_read_cut_inside_a_first_word_says_what_a_whole_read_says() {
+        let head = b"ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+        for (tail, rest) in [
+            ("nan", "cy 5\n1\n"),
+            ("nu", "dge 5\n1\n"),
+            ("in", "ch 5\n1\n"),
+        ] {
+            let text = [&head[..], tail.as_bytes(), rest.as_bytes()].concat();
+            let read = |first_step| {
+                read_header_text(&mut io::Cursor::new(&text), "t.asc", first_step)
+                    .map(|(header, _, _)| header)
+                    .map_err(|e| e.to_string())
+            };
+            let whole = read(HEADER_STEP);
+            assert!(whole.is_err(), "{tail}{rest}: {whole:?}");
+            assert_eq!(read(head.len() + tail.len()), whole, "{tail}");
+        }
+    }
 }

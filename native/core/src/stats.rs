@@ -7,13 +7,14 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
-use crate::body::{self, parse_chunk, Sink, Stop};
+use crate::body::{self, parse_chunk, Sink};
+use crate::chunk::{self, Stop};
 use crate::control::Control;
 use crate::error::Error;
 use crate::grid::{resolve_data_type, stop_error, Grid, GridData};
 use crate::header::Header;
+use crate::input::Input;
 use crate::scan::count_tokens;
-use crate::source::Input;
 use crate::stream::BlockStream;
 use crate::trailing;
 use crate::value::{DataType, Value};
@@ -93,8 +94,9 @@ pub struct Summary {
     pub max: Option<f64>,
     /// Mean of valid values.
     pub mean: f64,
-    /// Sum of squared deviations from the mean.
-    pub m2: f64,
+    /// Sum of squared deviations from the mean (the variance's numerator; often called
+    /// M2, and QGIS's `SUM_OF_SQUARES`).
+    pub sum_of_squared_deviations: f64,
     /// Histogram counts, when asked for.
     pub histogram: Option<Vec<u64>>,
     /// The grid's data type (of the first source, for a combination).
@@ -104,7 +106,7 @@ pub struct Summary {
 impl Summary {
     /// Population standard deviation.
     pub fn std(&self) -> Option<f64> {
-        (self.count > 0).then(|| (self.m2 / self.count as f64).sqrt())
+        (self.count > 0).then(|| (self.sum_of_squared_deviations / self.count as f64).sqrt())
     }
 
     /// Combine two summaries (Chan et al.'s parallel formula).
@@ -113,8 +115,8 @@ impl Summary {
             let n = self.count + other.count;
             let delta = other.mean - self.mean;
             self.mean += delta * (other.count as f64 / n as f64);
-            self.m2 +=
-                other.m2 + delta * delta * (self.count as f64 * other.count as f64 / n as f64);
+            self.sum_of_squared_deviations += other.sum_of_squared_deviations
+                + delta * delta * (self.count as f64 * other.count as f64 / n as f64);
             self.count = n;
             self.sum += other.sum;
             self.min = match (self.min, other.min) {
@@ -192,7 +194,7 @@ impl<'h> ChunkStats<'h> {
             min: (self.count > 0).then_some(self.min),
             max: (self.count > 0).then_some(self.max),
             mean,
-            m2,
+            sum_of_squared_deviations: m2,
             histogram: self.histogram.map(|(_, _, h)| h),
             data_type: Some(data_type),
         }
@@ -232,7 +234,7 @@ impl<T: Value> Sink<T> for ChunkStats<'_> {
 
 /// The data type a grid's values are taken in: forced, or the header's rule, or (reading
 /// ahead only until the first float marker) the body's.
-pub fn data_type_of(
+pub(crate) fn data_type_of(
     input: Input<'_>,
     name: &str,
     forced: Option<DataType>,
@@ -384,7 +386,7 @@ fn summarize_once(
 /// What the chunks of one stretch of text share.
 struct ChunkJob<'a, C: ?Sized> {
     text: &'a C,
-    survey: &'a body::Survey,
+    survey: &'a chunk::Survey,
     /// Values the grid still expects.
     left: u64,
     nodata: Option<f64>,
@@ -415,7 +417,7 @@ fn summarize_chunks<T: Value, C: ChunkText>(
         job.text.with_chunk(range, |text, range, base| {
             parse_chunk::<T, _>(text, range, base, &job.nulls, &mut acc)
         })?;
-        control.advance(body::parse_share(range.len()));
+        control.advance(chunk::parse_share(range.len()));
         Ok(acc.finish(job.data_type))
     };
     // A small text (a tile) runs right here, as in `body::survey`.
@@ -429,7 +431,7 @@ fn summarize_chunks<T: Value, C: ChunkText>(
             .map(summarize)
             .collect()
     };
-    body::earliest(results)
+    chunk::earliest(results)
 }
 
 /// Statistics of a whole surveyed body whose text ends at offset `end`; `fail` turns a stop
@@ -439,7 +441,7 @@ fn summarize_surveyed(
     text: &impl ChunkText,
     end: usize,
     header: &Header,
-    survey: &body::Survey,
+    survey: &chunk::Survey,
     forced: Option<DataType>,
     histogram: Option<&HistogramSpec>,
     control: &Control,
@@ -471,7 +473,7 @@ fn summarize_surveyed(
     );
     let seen = total.count + total.nodata_count;
     if seen < header.cells() {
-        return Err(fail(Stop::Short(body::too_few(
+        return Err(fail(Stop::Short(chunk::too_few(
             seen,
             header.cells(),
             end as u64,
@@ -521,7 +523,7 @@ fn summarize_as<T: Value>(
     }
     if seen < cells {
         let at = stream.position();
-        return Err(Error::Parse(stream.locate(body::too_few(seen, cells, at))));
+        return Err(Error::Parse(stream.locate(chunk::too_few(seen, cells, at))));
     }
     Ok(total)
 }
@@ -532,7 +534,7 @@ fn stop(s: Stop, stream: &BlockStream<'_>, cells: u64, stopped: &Cell<Option<u64
 }
 
 /// The most histogram bins one call may ask for (each bin is a counter per chunk).
-pub const MAX_BINS: usize = 1 << 20;
+pub(crate) const MAX_BINS: usize = 1 << 20;
 
 /// What to compute for a set of sources.
 #[derive(Debug, Clone, Copy, Default)]
@@ -555,7 +557,7 @@ pub fn summarize_all(
 ) -> Result<(Vec<Summary>, Summary, Option<HistogramSpec>), Error> {
     let size: u64 = inputs
         .iter()
-        .map(|(i, _)| crate::source::size_hint(*i))
+        .map(|(i, _)| crate::input::size_hint(*i))
         .sum();
     let passes = match (options.histogram_bins, options.histogram_range) {
         (Some(_), None) => 2,
@@ -725,7 +727,7 @@ fn summarize_rows<'a, T: Value>(
     summary.count = count;
     summary.sum = sum;
     summary.mean = mean;
-    summary.m2 = m2.iter().sum();
+    summary.sum_of_squared_deviations = m2.iter().sum();
     summary.min = min.into_iter().reduce(f64::min);
     summary.max = max.into_iter().reduce(f64::max);
     (summary, nans)
@@ -772,7 +774,7 @@ mod tests {
         let m2: f64 = vals.iter().map(|v| (v - mean) * (v - mean)).sum();
         assert_eq!((s.count, s.nodata_count), (4, 2));
         assert_eq!((s.min, s.max, s.sum), (Some(1.5), Some(8.0), 15.5));
-        assert!((s.mean - mean).abs() < 1e-12 && (s.m2 - m2).abs() < 1e-9);
+        assert!((s.mean - mean).abs() < 1e-12 && (s.sum_of_squared_deviations - m2).abs() < 1e-9);
         assert_eq!(s.data_type, Some(DataType::Float32));
     }
 
@@ -833,7 +835,7 @@ mod tests {
             .iter()
             .map(|x| (x - mean) * (x - mean))
             .sum();
-        assert!((s.m2 - m2).abs() < 1e-12);
+        assert!((s.sum_of_squared_deviations - m2).abs() < 1e-12);
         // A NaN nodata: NaN cells are nodata, and a block of them holds no data.
         let (s, flags) = summarize_block_row(&[f64::NAN, 2.0], 2, 1, Some(f64::NAN));
         assert_eq!((flags, s.count), (vec![false, true], 1));

@@ -7,14 +7,15 @@ use std::io::Read;
 
 use crate::error::{line_ends, Error, Located, ParseError};
 use crate::header::Header;
+use crate::input::{self, Input};
 use crate::scan::is_space;
-use crate::source::{self, BodyBudget, Input};
+use crate::source::{self, BodyBudget};
 
 /// Size of the blocks read from the input.
-pub const BLOCK: usize = 8 << 20;
+pub(crate) const BLOCK: usize = 8 << 20;
 
 /// A grid's text, one block at a time, after its header.
-pub struct BlockStream<'a> {
+pub(crate) struct BlockStream<'a> {
     name: String,
     reader: Box<dyn Read + Send + 'a>,
     buf: Vec<u8>,
@@ -30,7 +31,7 @@ pub struct BlockStream<'a> {
     /// Absolute offset where the line containing `buf[0]` starts.
     line_start: u64,
     /// The header (and the text it was read from, kept for locating header errors).
-    pub header: Header,
+    pub(crate) header: Header,
 }
 
 impl<'a> BlockStream<'a> {
@@ -38,8 +39,8 @@ impl<'a> BlockStream<'a> {
     /// FIFO), is read within a [`BodyBudget`], so a decompression bomb or an endless stream
     /// fails (with its position) instead of streaming on for ever; a compressed file whose
     /// header promises more values than its size can hold fails right after the header.
-    pub fn open(input: Input<'a>, name: &str) -> Result<Self, Error> {
-        let (mut reader, bound) = source::open_tracked(input, name)?;
+    pub(crate) fn open(input: Input<'a>, name: &str) -> Result<Self, Error> {
+        let (mut reader, bound) = input::open_tracked(input, name)?;
         let (header, buf, ended) =
             source::read_header_text(&mut reader, name, source::HEADER_STEP)?;
         if let Some(max) = bound.max_text {
@@ -96,7 +97,7 @@ impl<'a> BlockStream<'a> {
 
     /// Move to the next block (ending at whitespace or the end of the text); returns its
     /// absolute offset, or `None` at the end. [`BlockStream::block`] gives its bytes.
-    pub fn next_block(&mut self) -> Result<Option<u64>, Error> {
+    pub(crate) fn next_block(&mut self) -> Result<Option<u64>, Error> {
         let done = self.block_len;
         self.consume(done);
         self.block_len = 0;
@@ -148,18 +149,18 @@ impl<'a> BlockStream<'a> {
     }
 
     /// The current block's bytes.
-    pub fn block(&self) -> &[u8] {
+    pub(crate) fn block(&self) -> &[u8] {
         &self.buf[..self.block_len]
     }
 
     /// Absolute offset of the end of the text read so far.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.buf_start + self.block_len as u64
     }
 
     /// A [`ParseError`] for a problem at absolute offset `at`, which lies in the current
     /// buffer (or at its end).
-    pub fn locate(&self, problem: Located) -> ParseError {
+    pub(crate) fn locate(&self, problem: Located) -> ParseError {
         let rel = usize::try_from(problem.offset.saturating_sub(self.buf_start))
             .unwrap_or(usize::MAX)
             .min(self.buf.len());
@@ -171,7 +172,7 @@ impl<'a> BlockStream<'a> {
     }
 
     /// The name used in messages.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 }

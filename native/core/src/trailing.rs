@@ -18,72 +18,38 @@
 
 use std::io::Read;
 
-use crate::control::Control;
+use crate::control::{Control, TrailingKind, Warning};
 use crate::error::{Error, ErrorKind, ParseError};
 use crate::header::Header;
+use crate::input::{self, Input};
 use crate::scan::is_space;
-use crate::source::{self, Input};
-
-/// Which kind of trailing content a grid has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrailingKind {
-    /// Lines starting with a word after the grid's last value.
-    Lines,
-    /// Values left over after `nrows` complete lines of `ncols` values.
-    Leftover,
-}
-
-/// Something read, but not all of it: returned to the caller through [`Control::warnings`],
-/// never printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    /// The source's name, as in errors.
-    pub path: String,
-    /// 1-based line of the first byte ignored.
-    pub line: u64,
-    /// 1-based column of the first byte ignored.
-    pub column: u64,
-    /// What was ignored.
-    pub kind: TrailingKind,
-    /// What was ignored and why, without the location.
-    pub message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path, self.line, self.column, self.message
-        )
-    }
-}
+use crate::source;
 
 /// Accepted trailing content of one grid.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trailing {
+pub(crate) struct Trailing {
     /// Which kind.
-    pub kind: TrailingKind,
+    pub(crate) kind: TrailingKind,
     /// Offset just past the grid's last value: the grid's text ends here.
-    pub grid_end: u64,
+    pub(crate) grid_end: u64,
     /// Whether GDAL's float markers (`.`, `,`, `e`, `E`) occur anywhere in the body, the
     /// trailing content included: GDAL's data-type scan reads the whole file.
-    pub float_marker: bool,
+    pub(crate) float_marker: bool,
     /// 1-based line and column of the first trailing token.
-    pub line: u64,
+    pub(crate) line: u64,
     /// See [`Trailing::line`].
-    pub column: u64,
+    pub(crate) column: u64,
     /// Lines holding trailing tokens.
-    pub lines: u64,
+    pub(crate) lines: u64,
     /// Trailing tokens.
-    pub tokens: u64,
+    pub(crate) tokens: u64,
     /// The first trailing token, for the message.
-    pub first: String,
+    pub(crate) first: String,
 }
 
 impl Trailing {
     /// The warning for this content in source `path` of a grid with header `header`.
-    pub fn warning(&self, path: &str, header: &Header) -> Warning {
+    pub(crate) fn warning(&self, path: &str, header: &Header) -> Warning {
         let message = match self.kind {
             TrailingKind::Lines => format!(
                 "{} line{} after the grid's last value (starting '{}') ignored, as GDAL does",
@@ -122,7 +88,7 @@ fn plural(n: u64) -> &'static str {
 /// start: with content `found`, read the grid without it (and warn), or, with a strict
 /// control, refuse the file with `err` as a [`ErrorKind::TrailingContent`] error; without,
 /// `err` stands. Returns the content to read around.
-pub fn settle(
+pub(crate) fn settle(
     found: Option<Trailing>,
     err: Error,
     name: &str,
@@ -377,7 +343,7 @@ impl Examiner {
 /// What follows the grid in `text` (a whole text in memory, header included), given that its
 /// parse stopped at offset `stop_at`: accepted trailing content, or `None` when the stop is a
 /// real error.
-pub fn examine_text(text: &[u8], header: &Header, stop_at: u64) -> Option<Trailing> {
+pub(crate) fn examine_text(text: &[u8], header: &Header, stop_at: u64) -> Option<Trailing> {
     let mut e = Examiner::new(header, stop_at);
     e.feed(text);
     e.finish()
@@ -387,14 +353,14 @@ pub fn examine_text(text: &[u8], header: &Header, stop_at: u64) -> Option<Traili
 /// 1 MiB at a time. Compressed text is read only within what its header allows (see
 /// [`source::BodyBudget`]): past that, the stop stays an error. `None` on any failure: the
 /// caller then reports the stop it had; only a cancel is passed on.
-pub fn examine_input(
+pub(crate) fn examine_input(
     input: Input<'_>,
     name: &str,
     header: &Header,
     stop_at: u64,
     control: &Control,
 ) -> Result<Option<Trailing>, Error> {
-    let Ok((mut reader, bound)) = source::open_tracked(input, name) else {
+    let Ok((mut reader, bound)) = input::open_tracked(input, name) else {
         return Ok(None);
     };
     let limit = bound.budget.then(|| {

@@ -65,7 +65,7 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     /// the offset just past the token.
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError>;
 
-    /// The value of a short plain token starting at `text[pos]` (see [`short_decimal`]), or
+    /// The value of a short plain token starting at `text[pos]` (see `short_decimal`), or
     /// `None`: then [`Value::parse_at`] decides. Equal to `parse_at` wherever it answers.
     /// `shape` carries the layout of the previous token of the same text (start with
     /// `Shape::default()`), which makes a token laid out the same way cheaper to read.
@@ -91,7 +91,7 @@ const INV_POW10: [f64; 8] = [1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
 
 /// End of the token that starts at `pos`.
 #[inline]
-pub fn token_end(text: &[u8], pos: usize) -> usize {
+pub(crate) fn token_end(text: &[u8], pos: usize) -> usize {
     text[pos..]
         .iter()
         .position(|&b| is_space(b))
@@ -103,7 +103,7 @@ pub(crate) const NUL_MESSAGE: &str =
     "found a NUL byte: this is not a text grid (binary data, or UTF-16 text?)";
 
 /// The longest token any number can be: longer ones are refused unread.
-pub const MAX_TOKEN: usize = 400;
+pub(crate) const MAX_TOKEN: usize = 400;
 
 /// The token starting at `text[pos]`, cut after `MAX_TOKEN + 1` bytes: enough to tell that a
 /// longer one is not a number. Messages are made from this much only, so that every reader
@@ -975,30 +975,3 @@ mod tests {
         assert!(e.message.contains("dtype float64"), "{}", e.message);
     }
 }
-
-/// Moving cells of one type in and out of [`crate::GridData`] without matching by hand.
-pub trait GridCells: Value {
-    /// The vector, if `data` holds this type.
-    fn from_grid_data(data: crate::GridData) -> Option<Vec<Self>>;
-    /// Wrap a vector of this type.
-    fn into_grid_data(values: Vec<Self>) -> crate::GridData;
-}
-
-macro_rules! impl_cells {
-    ($t:ty, $variant:ident) => {
-        impl GridCells for $t {
-            fn from_grid_data(data: crate::GridData) -> Option<Vec<Self>> {
-                match data {
-                    crate::GridData::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
-            fn into_grid_data(values: Vec<Self>) -> crate::GridData {
-                crate::GridData::$variant(values)
-            }
-        }
-    };
-}
-impl_cells!(i32, Int32);
-impl_cells!(f32, Float32);
-impl_cells!(f64, Float64);

@@ -13,11 +13,11 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::body::{self, Stop, Survey};
+use crate::chunk::{self, Stop, Survey};
 use crate::control::Control;
 use crate::error::{line_column_streamed, Error};
-use crate::grid::check_room;
 use crate::header::{parse_header, Header, HeaderParse};
+use crate::limits::check_room;
 use crate::scan::{count_tokens, fixed_chunks, is_space, ChunkCount};
 use crate::source;
 
@@ -116,7 +116,7 @@ pub struct WindowedFile {
 /// What tells a file rewritten (or replaced) during a read from the file as it was opened:
 /// its size, modification time and, on unix, device and inode.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileIdentity {
+pub(crate) struct FileIdentity {
     len: u64,
     modified: Option<std::time::SystemTime>,
     #[cfg(unix)]
@@ -125,7 +125,7 @@ pub struct FileIdentity {
 
 impl FileIdentity {
     /// The identity `meta` describes.
-    pub fn of(meta: &std::fs::Metadata) -> Self {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> Self {
         FileIdentity {
             len: meta.len(),
             modified: meta.modified().ok(),
@@ -140,7 +140,7 @@ impl FileIdentity {
     /// An error if `path` (or the open `file` that was read) is no longer the file this
     /// identity was taken from: a read that overlapped a rewrite may hold a mix of old and
     /// new text, with no parse error to show for it.
-    pub fn check(&self, file: &File, path: &Path, name: &str) -> Result<(), Error> {
+    pub(crate) fn check(&self, file: &File, path: &Path, name: &str) -> Result<(), Error> {
         let same =
             |m: io::Result<std::fs::Metadata>| m.is_ok_and(|m| FileIdentity::of(&m) == *self);
         if same(file.metadata()) && same(std::fs::metadata(path)) {
@@ -152,11 +152,11 @@ impl FileIdentity {
 }
 
 /// What a read that overlapped a change of its file says.
-pub const CHANGED: &str = "the file changed while it was being read; read it again";
+pub(crate) const CHANGED: &str = "the file changed while it was being read; read it again";
 
 /// The error for a file that changed while it was being read: an I/O error of the path (the
 /// text is not wrong, the read is), which reading again fixes.
-pub fn changed_error(name: &str) -> Error {
+pub(crate) fn changed_error(name: &str) -> Error {
     io_error(name, io::Error::other(CHANGED))
 }
 
@@ -274,7 +274,7 @@ impl WindowedFile {
                         let count = count_tokens(&text[1..], !is_space(text[0]));
                         (count, certainly_bad(&text[1..], &count))
                     })?;
-                    control.advance(body::survey_share(range.len()));
+                    control.advance(chunk::survey_share(range.len()));
                     Ok(found)
                 })
                 .collect::<Result<Vec<_>, _>>()?;

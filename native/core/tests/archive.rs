@@ -5,10 +5,9 @@
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use asciigrid_core::archive::{self, find_tiles, matches_pattern, resolve};
-use asciigrid_core::mosaic::Plan;
 use asciigrid_core::{
-    read, read_header, Control, DataType, Error, ErrorKind, GridData, Input, OwnedInput,
+    find_tiles, read, read_header, resolve_member, Control, DataType, Error, ErrorKind, FoundTile,
+    GridData, Input, OwnedInput, Plan,
 };
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -62,12 +61,12 @@ fn delivery_with(dir: &Path, texts: &[Vec<u8>], method: CompressionMethod) -> Pa
     path
 }
 
-fn labels(found: &[archive::FoundTile]) -> Vec<String> {
+fn labels(found: &[FoundTile]) -> Vec<String> {
     found.iter().map(|f| f.member.label().to_owned()).collect()
 }
 
 /// Found members as a mosaic plan's inputs, each named by its label.
-fn mosaic_inputs(found: Vec<archive::FoundTile>) -> Vec<(OwnedInput, String)> {
+fn mosaic_inputs(found: Vec<FoundTile>) -> Vec<(OwnedInput, String)> {
     found
         .into_iter()
         .map(|f| {
@@ -113,7 +112,7 @@ fn member_read_by_path_equals_its_text_parsed(method: CompressionMethod) {
         format!("/vsizip/{spelled}"),
         format!("/vsizip/{{/vsizip/{}/data/T1.zip}}/T1.asc", path.display()),
     ] {
-        let member = resolve(&spelling).unwrap().unwrap();
+        let member = resolve_member(&spelling).unwrap().unwrap();
         assert_eq!(member.label(), spelled);
         let grid = read(
             Input::Member(&member),
@@ -134,7 +133,7 @@ fn member_read_by_path_equals_its_text_parsed(method: CompressionMethod) {
 
 #[test]
 fn a_path_without_a_zip_is_not_a_member() {
-    assert!(resolve("/no/such/folder/t.asc").unwrap().is_none());
+    assert!(resolve_member("/no/such/folder/t.asc").unwrap().is_none());
 }
 
 #[test]
@@ -180,7 +179,7 @@ fn a_stored_member_whose_bytes_changed_fails_its_crc() {
     bytes[at] = b'9';
     let path = dir.path().join("t.zip");
     std::fs::write(&path, bytes).unwrap();
-    let member = resolve(&format!("{}/T.asc", path.display()))
+    let member = resolve_member(&format!("{}/T.asc", path.display()))
         .unwrap()
         .unwrap();
     match read(
@@ -254,20 +253,4 @@ fn a_mosaic_of_members_equals_the_mosaic_of_their_texts() {
         a.read_rows(0, rows, false, &c).unwrap().0,
         b.read_rows(0, rows, false, &c).unwrap().0
     );
-}
-
-#[test]
-fn patterns_are_fnmatch_ignoring_case() {
-    let cases = [
-        ("*.asc", "data/NT/NT00.ASC", true),
-        ("nt??.asc", "data/NT/NT00.asc", true),
-        ("NT[0-4]*.asc", "NT51.asc", false),
-        ("NT[!5]*", "NT41.asc", true),
-        ("data/*/NT*.asc", "data/NT/NT00.asc", true),
-        ("*.asc", "NT00.asc.xml", false),
-        ("[", "[", true),
-    ];
-    for (pattern, name, want) in cases {
-        assert_eq!(matches_pattern(pattern, name), want, "{pattern} {name}");
-    }
 }

@@ -4,11 +4,9 @@
 
 use std::io::Write;
 
-use asciigrid_core::header::GRASS_NULL;
-use asciigrid_core::stats::summarize;
-use asciigrid_core::window::WINDOWED_MIN;
 use asciigrid_core::{
-    read, read_header, Control, DataType, Error, ErrorKind, Grid, GridData, Input,
+    read, read_header, summarize, Control, DataType, Error, ErrorKind, Grid, GridData, Input,
+    GRASS_NULL, WINDOWED_MIN,
 };
 
 const HEADER: &str = "north: 2\nsouth: 0\neast: 3\nwest: 0\nrows: 2\ncols: 3\n";

@@ -5,8 +5,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use asciigrid_core::mosaic::Plan;
-use asciigrid_core::{Control, Error, GridData, OwnedInput};
+use asciigrid_core::{Control, Error, GridData, OwnedInput, Plan};
 
 fn bytes(text: &str) -> OwnedInput {
     OwnedInput::Bytes(Arc::from(text.as_bytes()))

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::{Duration, SystemTime};
 
-use asciigrid_core::stats::summarize;
-use asciigrid_core::window::WINDOWED_MIN;
-use asciigrid_core::{archive, read, Control, Error, Input};
+use asciigrid_core::{
+    archive_members, read, read_member, summarize, Control, Error, Input, WINDOWED_MIN,
+};
 
 /// A grid of at least [`WINDOWED_MIN`] bytes (so it is read window by window), every value
 /// `value` (a single digit).
@@ -166,8 +166,8 @@ fn a_zip_member_claiming_more_values_than_its_compressed_size_holds_is_refused()
     w.start_file("bomb.asc", options).unwrap();
     w.write_all(&text).unwrap();
     let z = w.finish().unwrap().into_inner();
-    let members = archive::members(Input::Bytes(&z), "tiles.zip").unwrap();
-    let got = archive::read_member(
+    let members = archive_members(Input::Bytes(&z), "tiles.zip").unwrap();
+    let got = read_member(
         Input::Bytes(&z),
         "tiles.zip",
         members[0].index,

@@ -8,8 +8,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use asciigrid_core::window::WINDOWED_MIN;
-use asciigrid_core::{parse_grid, read, Control, Error, ErrorKind, Input, ParseError};
+use asciigrid_core::{
+    parse_grid, read, Control, Error, ErrorKind, Input, ParseError, WINDOWED_MIN,
+};
 
 /// The system allocator, remembering the largest block asked for.
 struct Largest;

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use asciigrid_core::header::{parse_header, HeaderParse};
 use asciigrid_core::{read, read_header, Control, DataType, Error, ErrorKind, GridData, Input};
 
 fn grid(text: &[u8], dtype: Option<DataType>) -> Result<asciigrid_core::Grid, Error> {
@@ -78,24 +77,6 @@ fn r4_read_header_is_linear_in_the_header_length() {
     );
 }
 
-/// R5. parse_header on a prefix (what streaming readers parse) decided that a line starting
-/// with the word `nan` begins the body even when the prefix ends inside that word, which may
-/// go on as `nancy` (an unknown keyword). A reader cutting there reports a different error,
-/// or none, than a whole read. The prefix must ask for more.
-#[test]
-fn r5_prefix_ending_inside_a_first_word_asks_for_more() {
-    let head = b"ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
-    for tail in [&b"nan"[..], b"nu", b"in"] {
-        let prefix = [&head[..], tail].concat();
-        assert_eq!(
-            parse_header(&prefix, false),
-            Ok(HeaderParse::NeedMore),
-            "{}",
-            String::from_utf8_lossy(tail)
-        );
-    }
-}
-
 /// R7. A header line longer than read_header's limit (here `ncols 4 ` and 20 MiB of `x`):
 /// read says `1:9: unexpected text after the value of 'ncols'`, but read_header (and so
 /// stats and mosaics) waited for the line to end and said "the file ends inside the header"
@@ -139,8 +120,8 @@ fn r9_error_positions_count_a_lone_cr_as_a_line_end() {
 /// (`Vec::try_reserve_exact`), so a grid too big for memory is an error, never an abort.
 #[test]
 fn r10_tiles_far_apart_are_refused_when_planning() {
-    use asciigrid_core::mosaic::Plan;
     use asciigrid_core::OwnedInput;
+    use asciigrid_core::Plan;
     let tile = |x: &str| {
         let text = format!("ncols 2\nnrows 2\nxllcorner {x}\nyllcorner 0\ncellsize 1\n1 2 3 4\n");
         OwnedInput::Bytes(std::sync::Arc::from(text.into_bytes().as_slice()))

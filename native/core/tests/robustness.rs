@@ -5,11 +5,9 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use asciigrid_core::source::{BodyBudget, BODY_SLACK, MAX_BYTES_PER_VALUE};
-use asciigrid_core::stats::summarize;
 use asciigrid_core::{
-    archive, read, read_header, write_grid, Cells, Control, Error, ErrorKind, GridData, Input,
-    ParseError, WriteOptions,
+    archive_members, read, read_header, read_member, summarize, write_grid, Cells, Control, Error,
+    ErrorKind, GridData, Input, ParseError, WriteOptions, BODY_SLACK, MAX_BYTES_PER_VALUE,
 };
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -165,28 +163,6 @@ fn corrupt_gzip_is_a_parse_error_where_the_text_stops() {
     }
 }
 
-#[test]
-fn budget_counts_values_across_pieces() {
-    let mut b = BodyBudget::new(3, 10);
-    assert_eq!(b.feed(b" 1 2"), Ok(false));
-    assert_eq!(b.feed(b"2 3"), Ok(false));
-    assert_eq!(b.stop_at(), None);
-    // The values so far are 1, 22 and 3; value 4 starts here and ends at the space: stop
-    // there (offset 10 + 7 + 3).
-    assert_eq!(b.feed(b"\n45 6 7"), Ok(true));
-    assert_eq!(b.stop_at(), Some(20));
-    // A value past the grid that the text ends inside.
-    let mut b = BodyBudget::new(1, 0);
-    assert_eq!(b.feed(b"1 2"), Ok(false));
-    b.finish();
-    assert_eq!(b.stop_at(), Some(3));
-    // Blank space beyond the allowance.
-    let mut b = BodyBudget::new(2, 0);
-    assert_eq!(b.feed(b"1 "), Ok(false));
-    let err = b.feed(&vec![b' '; BODY_SLACK as usize + 1024]).unwrap_err();
-    assert_eq!(err.offset, MAX_BYTES_PER_VALUE + BODY_SLACK);
-}
-
 /// A zip holding one member whose (raw deflate) data is given: lets a test build a member
 /// that inflates to gigabytes, and declare a size that is a lie.
 fn zip_with_raw_member(name: &str, deflated: &[u8], declared_size: u32) -> Vec<u8> {
@@ -274,13 +250,13 @@ fn zip_bomb_member_is_refused_early_whatever_size_it_declares() {
         (u32::MAX, "decompression bomb"),
     ] {
         let z = zip_with_raw_member("bomb.asc", &deflated, declared);
-        let members = archive::members(Input::Bytes(&z), "tiles.zip").unwrap();
+        let members = archive_members(Input::Bytes(&z), "tiles.zip").unwrap();
         assert_eq!(members.len(), 1);
         assert_eq!(members[0].name, "bomb.asc");
         assert_eq!(members[0].size, u64::from(declared));
         assert!(members[0].supported);
         let err = quick("zip member", || {
-            parse_error(archive::read_member(
+            parse_error(read_member(
                 Input::Bytes(&z),
                 "tiles.zip",
                 0,
@@ -305,10 +281,10 @@ fn zip_members_read_like_plain_files() {
     w.write_all(format!("{HEADER}1 2 3 4\n5 x4 7 8\n9 10 11 12\n").as_bytes())
         .unwrap();
     let z = w.finish().unwrap().into_inner();
-    let members = archive::members(Input::Bytes(&z), "t.zip").unwrap();
+    let members = archive_members(Input::Bytes(&z), "t.zip").unwrap();
     let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["tiles/good.asc", "tiles/bad.asc"]);
-    let good = archive::read_member(
+    let good = read_member(
         Input::Bytes(&z),
         "t.zip",
         members[0].index,
@@ -317,7 +293,7 @@ fn zip_members_read_like_plain_files() {
     )
     .unwrap();
     assert_eq!(good.data, GridData::Int32((1..=12).collect()));
-    let err = parse_error(archive::read_member(
+    let err = parse_error(read_member(
         Input::Bytes(&z),
         "t.zip",
         members[1].index,
@@ -332,7 +308,7 @@ fn zip_members_read_like_plain_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.zip");
     std::fs::write(&path, &z).unwrap();
-    let from_file = archive::read_member(
+    let from_file = read_member(
         Input::Path(&path),
         "t.zip",
         members[0].index,
@@ -351,10 +327,10 @@ fn broken_archives_are_errors_not_panics() {
     w.write_all(format!("{HEADER}{ROWS}").as_bytes()).unwrap();
     let z = w.finish().unwrap().into_inner();
     for cut in 0..z.len() {
-        match archive::members(Input::Bytes(&z[..cut]), "cut.zip") {
+        match archive_members(Input::Bytes(&z[..cut]), "cut.zip") {
             Ok(ms) => {
                 for m in ms {
-                    let _ = archive::read_member(
+                    let _ = read_member(
                         Input::Bytes(&z[..cut]),
                         "cut.zip",
                         m.index,
@@ -371,9 +347,9 @@ fn broken_archives_are_errors_not_panics() {
     for i in 0..z.len() {
         let mut bad = z.clone();
         bad[i] ^= 0x55;
-        if let Ok(ms) = archive::members(Input::Bytes(&bad), "flip.zip") {
+        if let Ok(ms) = archive_members(Input::Bytes(&bad), "flip.zip") {
             for m in ms {
-                match archive::read_member(
+                match read_member(
                     Input::Bytes(&bad),
                     "flip.zip",
                     m.index,
@@ -387,7 +363,7 @@ fn broken_archives_are_errors_not_panics() {
         }
     }
     assert!(matches!(
-        archive::read_member(Input::Bytes(&z), "t.zip", 7, None, &Control::new()),
+        read_member(Input::Bytes(&z), "t.zip", 7, None, &Control::new()),
         Err(Error::Invalid(_))
     ));
 }

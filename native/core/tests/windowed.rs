@@ -4,9 +4,7 @@
 
 use std::io::Write;
 
-use asciigrid_core::stats::summarize;
-use asciigrid_core::window::WINDOWED_MIN;
-use asciigrid_core::{read, Control, DataType, Error, Input};
+use asciigrid_core::{read, summarize, Control, DataType, Error, Input, WINDOWED_MIN};
 
 /// Text of at least [`WINDOWED_MIN`] bytes, `ncols` values a row, values of every shape the
 /// parser has a path for (short, negative, long, exponent, decimal comma, a 300-digit one),
@@ -109,9 +107,13 @@ fn windows_read_what_memory_reads() {
         let (a, b) = (from_file.unwrap(), from_bytes.unwrap());
         // Exact counts and extremes; sums merged in another order (the chunks differ) agree
         // to rounding.
-        let exact = |s: &asciigrid_core::stats::Summary| (s.count, s.nodata_count, s.min, s.max);
+        let exact = |s: &asciigrid_core::Summary| (s.count, s.nodata_count, s.min, s.max);
         assert_eq!(exact(&a), exact(&b), "stats {ncols}x{rows}");
-        for (x, y) in [(a.sum, b.sum), (a.mean, b.mean), (a.m2, b.m2)] {
+        for (x, y) in [
+            (a.sum, b.sum),
+            (a.mean, b.mean),
+            (a.sum_of_squared_deviations, b.sum_of_squared_deviations),
+        ] {
             assert!((x - y).abs() <= 1e-12 * x.abs().max(y.abs()), "{x} vs {y}");
         }
     }

@@ -3,11 +3,11 @@
 //! general number parser says its token is, and token counts match a naive count.
 #![no_main]
 
-use asciigrid_core::body::{fill, parse_chunk, Nulls, Sink, Stop, Survey};
-use asciigrid_core::scan::{after_token, count_tokens, fixed_chunks, is_space};
-use asciigrid_core::value::{f64_to_f32_clamped, parse_f64, Value};
-use asciigrid_core::window::InMemory;
-use asciigrid_core::Control;
+use asciigrid_core::internals::{
+    after_token, count_tokens, f64_to_f32_clamped, fill, fixed_chunks, is_space, parse_chunk,
+    parse_f64, InMemory, Nulls, Sink, Stop, Survey,
+};
+use asciigrid_core::{Control, Value};
 use libfuzzer_sys::fuzz_target;
 
 struct VecSink<T>(Vec<T>);

@@ -3,7 +3,7 @@
 //! asks for more or gives exactly what the whole text gives.
 #![no_main]
 
-use asciigrid_core::header::{parse_header, parse_whole_header, HeaderParse};
+use asciigrid_core::internals::{is_space, parse_header, parse_whole_header, HeaderParse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
             .iter()
             .rposition(|&b| b == b'\n' || b == b'\r')
             .map_or(0, |p| p + 1);
-        let blank = |b: &u8| asciigrid_core::scan::is_space(*b);
+        let blank = |b: &u8| is_space(*b);
         let line = &data[line_start..cut];
         let word_start = line.iter().position(|b| !blank(b)).unwrap_or(line.len());
         let in_first_word = !line[word_start..].iter().any(blank);

@@ -6,8 +6,7 @@
 
 use std::sync::Arc;
 
-use asciigrid_core::mosaic::Plan;
-use asciigrid_core::{Control, Error, OwnedInput};
+use asciigrid_core::{Control, Error, OwnedInput, Plan};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/selector.rs"]

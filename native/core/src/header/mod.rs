@@ -53,8 +53,8 @@ pub struct Nodata {
 
 /// The nodata value of a GRASS grid without a `null:` line (or with `null: *`), which its `*`
 /// null cells read as: Int32's minimum, in every data type. One value for all types, because
-/// the type is decided by the body ([`crate::grid::resolve_data_type`]) while
-/// [`crate::grid::read_header`] reads no body, and both must report the same nodata. Exact in
+/// the type is decided by the body (`resolve_data_type`) while [`crate::read_header`] reads
+/// no body, and both must report the same nodata. Exact in
 /// Float32 and Float64; a data cell holding it is a located error (see docs/FORMAT.md).
 pub const GRASS_NULL: f64 = -2_147_483_648.0;
 
@@ -737,5 +737,20 @@ pub(super) mod tests {
         assert_eq!(NodataValue::of(0.5, None), NodataValue::Float(0.5));
         assert_eq!(NodataValue::of(1e16, None), NodataValue::Float(1e16));
         assert!(matches!(NodataValue::of(f64::NAN, None), NodataValue::Float(v) if v.is_nan()));
+    }
+
+    /// R5 (docs/ROBUSTNESS.md). A prefix (what streaming readers parse) that ends inside the
+    /// first word of a line cannot tell `nan` (the body) from `nancy` (an unknown keyword):
+    /// it asks for more instead of deciding.
+    #[test]
+    fn r5_prefix_ending_inside_a_first_word_asks_for_more() {
+        for tail in ["nan", "nu", "in"] {
+            let prefix = format!("{ESRI}{tail}");
+            assert_eq!(
+                parse_header(prefix.as_bytes(), false),
+                Ok(HeaderParse::NeedMore),
+                "{tail}"
+            );
+        }
     }
 }
