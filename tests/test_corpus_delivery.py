@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import zipfile
 from pathlib import Path
 
+import corpus
 import numpy as np
 import pytest
 from osgeo import gdal, osr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-import corpus  # noqa: E402
 
 TILES = 6
 OUTER_NAME = re.compile(r"data/([a-z]{2})/(\1[0-9]{2})_OST50GRID_([0-9]{8})\.zip")
@@ -60,7 +56,9 @@ def test_inner_zip_holds_the_grid_its_prj_and_members_to_skip(delivery: Path) ->
         )
 
 
-def test_grid_has_five_header_lines_no_nodata_and_one_decimal_heights(delivery: Path) -> None:
+def test_grid_has_five_header_lines_no_nodata_and_one_decimal_heights(
+    delivery: Path,
+) -> None:
     for member, inner in inner_zips(delivery).items():
         tile = tile_of(member)
         lines = inner.read(f"{tile}.asc").decode("ascii").splitlines()
