@@ -58,8 +58,9 @@ def tiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def big_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 3000 x 3000 float grid (~80 MB): long enough to cancel in the middle."""
+def corpus_big_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3000 x 3000 float grid (~80 MB) from scripts/corpus.py, with nodata cells and a
+    ``.prj``: long enough to cancel in the middle. (Not the engine suite's ``big_grid``.)"""
     from corpus import write_big_grid
 
     return write_big_grid(tmp_path_factory.mktemp("big") / "big.asc", nrows=3000, ncols=3000)

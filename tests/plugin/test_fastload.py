@@ -59,9 +59,11 @@ def test_values_equal_gdal_reading_the_asc(provider, tiles: Path, tmp_path: Path
     assert leftovers(tmp_path) == ["out.tif"]
 
 
-def test_geotiff_is_tiled_compressed_with_statistics(provider, big_grid: Path, tmp_path: Path):
+def test_geotiff_is_tiled_compressed_with_statistics(
+    provider, corpus_big_grid: Path, tmp_path: Path
+):
     out = tmp_path / "big.tif"
-    assert_run(ALG, {"INPUT": str(big_grid), "OUTPUT": str(out)})
+    assert_run(ALG, {"INPUT": str(corpus_big_grid), "OUTPUT": str(out)})
     ds = gdal.Open(str(out))
     band = ds.GetRasterBand(1)
     assert band.GetBlockSize() == [256, 256]
@@ -151,13 +153,13 @@ def test_strict_refuses_text_after_the_grid(provider, tmp_path: Path):
     assert not out.parent.exists() or leftovers(out.parent) == []
 
 
-def test_cancel_stops_quickly_and_leaves_no_file(provider, big_grid, tmp_path, cancel_at):
+def test_cancel_stops_quickly_and_leaves_no_file(provider, corpus_big_grid, tmp_path, cancel_at):
     from qgis.core import QgsProcessingException
 
     out = tmp_path / "cancelled.tif"
     canceller = cancel_at(5.0)
     with pytest.raises(QgsProcessingException, match="Cancel"):
-        run(ALG, {"INPUT": str(big_grid), "OUTPUT": str(out)}, canceller.feedback)
+        run(ALG, {"INPUT": str(corpus_big_grid), "OUTPUT": str(out)}, canceller.feedback)
     assert canceller.cancelled_at is not None
     assert time.monotonic() - canceller.cancelled_at < 0.5
     assert leftovers(tmp_path) == []
