@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+from measure_work import bytes_read_and_written
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The plugins folder the tests import ``asciigrid_qgis`` from (see pyproject.toml's pythonpath).
@@ -30,20 +31,27 @@ def gdal_open(path: Path | str) -> Any:
 
 
 class CancelAt:
-    """A feedback that presses Cancel once progress passes ``percent`` and records when."""
+    """A feedback that presses Cancel once progress passes ``percent``, noting how many bytes
+    the process had read and written by then: what it reads and writes after is the work
+    done after the cancel (counted, not timed, so a busy machine does not change it)."""
 
     def __init__(self, percent: float) -> None:
         from qgis.core import QgsProcessingFeedback
 
         self.feedback = QgsProcessingFeedback()
         self.percent = percent
-        self.cancelled_at: float | None = None
+        self.io_at_cancel: int | None = None
         self.feedback.progressChanged.connect(self._on_progress)
 
     def _on_progress(self, progress: float) -> None:
-        if progress >= self.percent and self.cancelled_at is None:
-            self.cancelled_at = time.monotonic()
+        if progress >= self.percent and self.io_at_cancel is None:
+            self.io_at_cancel = bytes_read_and_written()
             self.feedback.cancel()
+
+    def io_since_cancel(self) -> int:
+        """Bytes read and written since the cancel (which must have happened)."""
+        assert self.io_at_cancel is not None, "progress never reached the cancel point"
+        return bytes_read_and_written() - self.io_at_cancel
 
 
 def warnings_feedback() -> tuple[Any, list[str]]:

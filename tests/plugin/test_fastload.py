@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +159,7 @@ def test_cancel_stops_quickly_and_leaves_no_file(provider, corpus_big_grid, tmp_
     canceller = cancel_at(5.0)
     with pytest.raises(QgsProcessingException, match="Cancel"):
         run(ALG, {"INPUT": str(corpus_big_grid), "OUTPUT": str(out)}, canceller.feedback)
-    assert canceller.cancelled_at is not None
-    assert time.monotonic() - canceller.cancelled_at < 0.5
+    # Each engine thread finishes at most the 1 MiB window it is in; a run that went on would
+    # read the rest of the grid (twice) and write the GeoTIFF.
+    assert canceller.io_since_cancel() < corpus_big_grid.stat().st_size / 4
     assert leftovers(tmp_path) == []

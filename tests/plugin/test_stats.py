@@ -4,7 +4,6 @@ native:rasterlayerstatistics (run in-process on the same data), tables, cancel."
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import numpy as np
@@ -152,8 +151,9 @@ def test_cancel(provider, corpus_big_grid: Path, tmp_path: Path, cancel_at) -> N
     table = tmp_path / "t.csv"
     with pytest.raises(QgsProcessingException, match="Cancel"):
         run(ALG, {"INPUT": [str(corpus_big_grid)], "OUTPUT_TABLE": str(table)}, canceller.feedback)
-    assert canceller.cancelled_at is not None
-    assert time.monotonic() - canceller.cancelled_at < 0.5
+    # Each engine thread finishes at most the 1 MiB window it is in; a run that went on would
+    # read the rest of the grid (twice).
+    assert canceller.io_since_cancel() < corpus_big_grid.stat().st_size / 4
     assert leftovers(tmp_path) == []
 
 
