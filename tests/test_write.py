@@ -161,6 +161,9 @@ def test_round_trip_any_geotransform(
     tmp_path: Path, data: np.ndarray, x0: float, y0: float, dx: float, dy: float
 ) -> None:
     """Arbitrary origins and cell sizes come back within rounding, and GDAL agrees exactly."""
+    # A grid of NaN only, without a nodata, is refused by design (test_all_nan_grid), as in
+    # grids(): left in, hypothesis finds it now and then and the test fails at random.
+    assume(not np.isnan(data).all())
     assert_round_trip(fresh_dir(tmp_path), data, (x0, dx, 0.0, y0, 0.0, -dy), None, exact_gt=False)
 
 
