@@ -845,69 +845,114 @@ mod tests {
         assert_eq!(h.body_offset, 51);
     }
 
-    #[test]
-    fn nodata_type_rules() {
-        let with = |nd: &str| {
-            ok(&format!(
-                "ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\nnodata_value {nd}\n1\n"
-            ))
-        };
-        assert_eq!(with("-99999.").nodata_data_type(), Some(DataType::Float32));
-        assert_eq!(with("-99999").nodata_data_type(), None);
-        assert_eq!(with("nan").nodata_data_type(), Some(DataType::Float32));
-        assert_eq!(with("0.0").nodata_data_type(), Some(DataType::Float64));
-        assert_eq!(
-            with("2.2250738585072014e-308").nodata_data_type(),
-            Some(DataType::Float64)
-        );
-        assert_eq!(with("1e40").nodata_data_type(), Some(DataType::Float64));
-        assert_eq!(with("-inf").nodata_data_type(), Some(DataType::Float32));
-        let null = with("null");
-        assert_eq!(null.nodata_data_type(), Some(DataType::Float32));
-        assert_eq!(
-            null.nodata_for(DataType::Float32),
-            Some(-f64::from(f32::MAX))
-        );
-        assert_eq!(null.nodata_for(DataType::Float64), Some(-f64::MAX));
-        let precise = with("-1.234567890123");
-        assert_eq!(precise.nodata_for(DataType::Float64), Some(-1.234567890123));
-        assert_eq!(
-            precise.nodata_for(DataType::Float32),
-            Some(f64::from(-1.234567890123f64 as f32))
-        );
+    fn with_nodata(nd: &str) -> Header {
+        ok(&format!(
+            "ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\nnodata_value {nd}\n1\n"
+        ))
     }
 
-    #[test]
-    fn stricter_than_gdal() {
-        let base = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
-        let e = err("ncols 5.7\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n");
-        assert_eq!(e.offset, 6);
-        assert!(e.message.contains("whole number"));
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\ncellsize 1\n1 2\n");
-        assert!(e.message.contains("yllcorner"), "{}", e.message);
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcenter 0\ncellsize 1\n1 2\n");
-        assert!(e.message.contains("mixes"), "{}", e.message);
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 0\n1 2\n");
-        assert_eq!(e.offset, 49);
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize -1\n1 2\n");
-        assert!(e.message.contains("positive"));
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize inf\n1 2\n");
-        assert!(e.message.contains("finite"));
-        let e = err(&format!("{base}ncols 2\n1 2\n"));
-        assert!(e.message.contains("twice"));
-        let e = err(&format!("{base}bogus 2\n1 2\n"));
-        assert!(e.message.contains("unknown"));
-        assert_eq!(e.offset, base.len() as u64);
-        let e = err(&format!("{base}nodata_value\n1 2\n"));
-        assert!(e.message.contains("no value"));
-        let e = err(&format!("{base}nodata_value -9999 x\n1 2\n"));
-        assert!(e.message.contains("after the value"));
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\n1 2\n");
-        assert!(e.message.contains("cellsize"));
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\ndx 1\n1 2\n");
-        assert!(e.message.contains("not both"));
-        assert!(err("").message.contains("empty"));
-        assert!(err("\u{feff}ncols 1").message.contains("byte order mark"));
+    /// The data type a nodata spelling alone decides (GDAL's rule; FORMAT.md), one test per
+    /// spelling: `name: nodata => the type it decides (None: the body decides);`.
+    macro_rules! nodata_decides {
+        ($($name:ident: $nodata:expr => $want:expr;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    assert_eq!(with_nodata($nodata).nodata_data_type(), $want);
+                }
+            )+
+        };
+    }
+
+    mod nodata_type_rules {
+        use super::with_nodata;
+        use crate::value::DataType;
+
+        nodata_decides! {
+            trailing_dot_is_float32: "-99999." => Some(DataType::Float32);
+            integer_leaves_it_to_the_body: "-99999" => None;
+            nan_is_float32: "nan" => Some(DataType::Float32);
+            zero_point_zero_is_float64: "0.0" => Some(DataType::Float64);
+            below_float32_is_float64: "2.2250738585072014e-308" => Some(DataType::Float64);
+            beyond_float32_is_float64: "1e40" => Some(DataType::Float64);
+            infinity_is_float32: "-inf" => Some(DataType::Float32);
+            null_is_float32: "null" => Some(DataType::Float32);
+        }
+
+        #[test]
+        fn null_is_the_lowest_value_of_the_type() {
+            let null = with_nodata("null");
+            assert_eq!(
+                null.nodata_for(DataType::Float32),
+                Some(-f64::from(f32::MAX))
+            );
+            assert_eq!(null.nodata_for(DataType::Float64), Some(-f64::MAX));
+        }
+
+        #[test]
+        fn a_precise_nodata_is_rounded_to_the_type() {
+            let precise = with_nodata("-1.234567890123");
+            assert_eq!(precise.nodata_for(DataType::Float64), Some(-1.234567890123));
+            assert_eq!(
+                precise.nodata_for(DataType::Float32),
+                Some(f64::from(-1.234567890123f64 as f32))
+            );
+        }
+    }
+
+    /// Every header GDAL takes and this reader refuses (FORMAT.md, "stricter than GDAL"), one
+    /// test each so that one broken rule never hides another: `name: text, where the error
+    /// must point (if pinned), a fragment its message must hold (if pinned);`.
+    macro_rules! refused {
+        ($($name:ident: $text:expr, $offset:expr, $fragment:expr;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    let e = err(&$text);
+                    let offset: Option<u64> = $offset;
+                    let fragment: Option<&str> = $fragment;
+                    if let Some(offset) = offset {
+                        assert_eq!(e.offset, offset, "{}", e.message);
+                    }
+                    if let Some(fragment) = fragment {
+                        assert!(e.message.contains(fragment), "{}", e.message);
+                    }
+                }
+            )+
+        };
+    }
+
+    mod stricter_than_gdal {
+        use super::err;
+
+        const BASE: &str = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+
+        refused! {
+            ncols_not_whole: "ncols 5.7\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n",
+                Some(6), Some("whole number");
+            half_origin: "ncols 2\nnrows 1\nxllcorner 0\ncellsize 1\n1 2\n",
+                None, Some("yllcorner");
+            mixed_origin: "ncols 2\nnrows 1\nxllcorner 0\nyllcenter 0\ncellsize 1\n1 2\n",
+                None, Some("mixes");
+            cellsize_zero: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 0\n1 2\n",
+                Some(49), None;
+            cellsize_negative: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize -1\n1 2\n",
+                None, Some("positive");
+            cellsize_infinite: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize inf\n1 2\n",
+                None, Some("finite");
+            keyword_twice: format!("{BASE}ncols 2\n1 2\n"), None, Some("twice");
+            unknown_keyword: format!("{BASE}bogus 2\n1 2\n"),
+                Some(BASE.len() as u64), Some("unknown");
+            nodata_without_value: format!("{BASE}nodata_value\n1 2\n"), None, Some("no value");
+            text_after_nodata: format!("{BASE}nodata_value -9999 x\n1 2\n"),
+                None, Some("after the value");
+            no_cellsize: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\n1 2\n",
+                None, Some("cellsize");
+            cellsize_and_dx: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\ndx 1\n1 2\n",
+                None, Some("not both");
+            empty: "", None, Some("empty");
+            byte_order_mark: "\u{feff}ncols 1", None, Some("byte order mark");
+        }
     }
 
     #[test]
