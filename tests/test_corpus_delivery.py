@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import zipfile
 from pathlib import Path
 
+import corpus
 import numpy as np
 import pytest
 from osgeo import gdal, osr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-import corpus  # noqa: E402
 
 TILES = 6
 OUTER_NAME = re.compile(r"data/([a-z]{2})/(\1[0-9]{2})_OST50GRID_([0-9]{8})\.zip")
 
 
 @pytest.fixture(scope="module")
-def delivery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def terr50_delivery(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("delivery") / "terr50_gagg_gb.zip"
     return corpus.write_delivery(out, tiles=TILES, level=1)
 
@@ -41,8 +37,8 @@ def tile_of(member: str) -> str:
     return match.group(2).upper()
 
 
-def test_outer_zip_holds_one_zip_per_tile_under_its_square(delivery: Path) -> None:
-    with zipfile.ZipFile(delivery) as outer:
+def test_outer_zip_holds_one_zip_per_tile_under_its_square(terr50_delivery: Path) -> None:
+    with zipfile.ZipFile(terr50_delivery) as outer:
         names = outer.namelist()
     assert len(names) == TILES
     assert names == sorted(names)
@@ -52,16 +48,18 @@ def test_outer_zip_holds_one_zip_per_tile_under_its_square(delivery: Path) -> No
         assert match.group(3) == corpus.DELIVERY_DATE
 
 
-def test_inner_zip_holds_the_grid_its_prj_and_members_to_skip(delivery: Path) -> None:
-    for member, inner in inner_zips(delivery).items():
+def test_inner_zip_holds_the_grid_its_prj_and_members_to_skip(terr50_delivery: Path) -> None:
+    for member, inner in inner_zips(terr50_delivery).items():
         tile = tile_of(member)
         assert sorted(inner.namelist()) == sorted(
             f"{tile}.{ext}" for ext in ("asc", "prj", "gml", "xml")
         )
 
 
-def test_grid_has_five_header_lines_no_nodata_and_one_decimal_heights(delivery: Path) -> None:
-    for member, inner in inner_zips(delivery).items():
+def test_grid_has_five_header_lines_no_nodata_and_one_decimal_heights(
+    terr50_delivery: Path,
+) -> None:
+    for member, inner in inner_zips(terr50_delivery).items():
         tile = tile_of(member)
         lines = inner.read(f"{tile}.asc").decode("ascii").splitlines()
         keys = [line.split()[0] for line in lines[:5]]
@@ -84,14 +82,14 @@ def test_grid_has_five_header_lines_no_nodata_and_one_decimal_heights(delivery: 
         "/vsizip//vsizip/{outer}/{member}/{tile}.asc",  # plain chaining (GDAL 3.6 too)
     ],
 )
-def test_gdal_reads_a_tile_through_nested_vsizip(delivery: Path, spelling: str) -> None:
-    member, inner = next(iter(inner_zips(delivery).items()))
+def test_gdal_reads_a_tile_through_nested_vsizip(terr50_delivery: Path, spelling: str) -> None:
+    member, inner = next(iter(inner_zips(terr50_delivery).items()))
     tile = tile_of(member)
     text = inner.read(f"{tile}.asc").decode("ascii")
     expected = np.loadtxt(io.StringIO(text), skiprows=5, dtype=np.float32)  # GDAL's type
     xll, yll = (float(line.split()[1]) for line in text.splitlines()[2:4])
 
-    ds = gdal.Open(spelling.format(outer=delivery, member=member, tile=tile))
+    ds = gdal.Open(spelling.format(outer=terr50_delivery, member=member, tile=tile))
     assert ds is not None, gdal.GetLastErrorMsg()
     band = ds.GetRasterBand(1)
     assert band.GetNoDataValue() is None

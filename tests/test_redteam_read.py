@@ -19,23 +19,11 @@ from typing import Any, Callable
 
 import asciigrid
 import pytest
+from measure_work import MB, bytes_read, needs_proc_io
 
-MB = 1 << 20
 HEADER_2x2 = b"ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n"
 # Reads of 4 MiB and more go window by window (WINDOWED_MIN in native/core/src/window.rs).
 WINDOWED = 4 * MB
-
-needs_proc_io = pytest.mark.skipif(
-    not Path("/proc/self/io").exists(), reason="counts bytes read with Linux's /proc/self/io"
-)
-
-
-def bytes_read() -> int:
-    """Bytes this process has read so far (read and pread calls, page cache included)."""
-    for line in Path("/proc/self/io").read_text().splitlines():
-        if line.startswith("rchar:"):
-            return int(line.split()[1])
-    raise AssertionError("no rchar in /proc/self/io")
 
 
 def error_and_bytes_read(call: Callable[[], Any]) -> tuple[Exception, int]:

@@ -8,6 +8,9 @@ or a located :class:`asciigrid.ParseError`, in bounded time and memory, through 
 - Truncation at every byte of a small grid, plain and gzipped.
 - Many threads reading at once get what one thread gets.
 
+"Bounded" is counted, never timed: the memory a call holds and the bytes it reads
+(tests/measure_work.py).
+
 (test_errors.py checks the message and position of each rule in depth; here each file goes
 through every reader: path, bytes, gzip, read_header, stats, mosaic.)
 """
@@ -18,7 +21,6 @@ import gzip
 import io
 import re
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ from typing import Any, NamedTuple
 import asciigrid
 import numpy as np
 import pytest
+from measure_work import MB, CountingReader, assert_bounded, counted
 
 BAD_DIR = Path(__file__).resolve().parent / "data" / "bad"
 K = asciigrid.ErrorKind
@@ -113,8 +116,9 @@ FINE_AS_FLOAT = {"int32_overflow.asc", "int32_underflow.asc", "null_in_int32_gri
 # streaming readers find the end of the text (or a bad value) instead.
 TOO_SHORT_FOR_HEADER = {"dimensions_too_big_for_file.asc", "header_only.asc"}
 
-# How long one small bad file may take through one reader (it takes microseconds).
-QUICK = 2.0
+# The memory one small bad file may take through one reader: next to nothing, whatever its
+# header promises (a reader that allocated for the promise first would take gigabytes).
+SMALL_FILE_MEGABYTES = 16
 
 
 def test_the_corpus_is_what_the_table_says() -> None:
@@ -133,11 +137,12 @@ def expect(err: asciigrid.ParseError, path: str, bad: Bad) -> None:
 
 
 @contextmanager
-def quick(what: str, limit: float = QUICK) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    took = time.perf_counter() - start
-    assert took < limit, f"{what} took {took:.2f} s"
+def small(what: str) -> Iterator[None]:
+    """The block (one small bad file through one reader) holds next to no memory."""
+    with counted() as work:
+        yield
+    extra = work[0].extra_bytes
+    assert extra is None or extra < SMALL_FILE_MEGABYTES * MB, f"{what} used {extra / MB:.0f} MB"
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
@@ -145,7 +150,7 @@ def test_bad_file_by_path(name: str) -> None:
     # Strict: extra_values.asc and cr_hides_a_row.asc (complete rows, then values left over)
     # are otherwise read with a warning, as GDAL reads them (docs/FORMAT.md).
     path = str(BAD_DIR / name)
-    with quick("read"), pytest.raises(asciigrid.ParseError) as info:
+    with small("read"), pytest.raises(asciigrid.ParseError) as info:
         asciigrid.read(path, strict=True)
     expect(info.value, path, BAD[name])
     if name in FINE_AS_FLOAT:
@@ -161,7 +166,7 @@ def test_bad_file_by_path(name: str) -> None:
 def test_bad_file_every_way_in(name: str) -> None:
     bad = BAD[name]
     raw = (BAD_DIR / name).read_bytes()
-    with quick("bytes"), pytest.raises(asciigrid.ParseError) as info:
+    with small("bytes"), pytest.raises(asciigrid.ParseError) as info:
         asciigrid.read(raw, strict=True)
     expect(info.value, "<bytes>", bad)
     with pytest.raises(asciigrid.ParseError) as info:
@@ -169,18 +174,18 @@ def test_bad_file_every_way_in(name: str) -> None:
     expect(info.value, "tiles.zip/" + name, bad)
     if not name.endswith(".gz"):
         # Gzipped, the same error at the same place of the decompressed text.
-        with quick("gzip"), pytest.raises(asciigrid.ParseError) as info:
+        with small("gzip"), pytest.raises(asciigrid.ParseError) as info:
             asciigrid.read(asciigrid.NamedBytes(name + ".gz", gzip.compress(raw)), strict=True)
         expect(info.value, name + ".gz", bad)
     if bad.in_header:
-        with quick("read_header"), pytest.raises(asciigrid.ParseError) as info:
+        with small("read_header"), pytest.raises(asciigrid.ParseError) as info:
             asciigrid.read_header(raw)
         expect(info.value, "<bytes>", bad)
     elif not name.startswith("gzip_"):
         asciigrid.read_header(raw)
     # The streaming readers refuse it too (a body too short for its header is found where
     # the text ends, or at a bad value before that, instead of before parsing).
-    with quick("stats"), pytest.raises(asciigrid.ParseError) as info:
+    with small("stats"), pytest.raises(asciigrid.ParseError) as info:
         asciigrid.stats(raw, strict=True)
     if name not in TOO_SHORT_FOR_HEADER:
         expect(info.value, "<bytes>", bad)
@@ -317,41 +322,6 @@ def test_truncation_at_every_byte(gzipped: bool) -> None:
 
 HEADER_4x3 = b"ncols 4\nnrows 3\nxllcorner 0\nyllcorner 0\ncellsize 1\n"
 ROWS_4x3 = b"1 2 3 4\n5 6 7 8\n9 10 11 12\n"
-MB = 1 << 20
-
-
-class Peak(NamedTuple):
-    seconds: float
-    extra_bytes: int | None
-    """How far the process's resident memory rose above where it started (Linux only)."""
-
-
-def _status(field: str) -> int:
-    text = Path("/proc/self/status").read_text()
-    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
-    assert match is not None
-    return int(match.group(1)) * 1024
-
-
-@contextmanager
-def measured() -> Iterator[list[Peak]]:
-    """Time and peak memory of the block (``clear_refs`` resets the peak, Linux ≥ 4.0)."""
-    out: list[Peak] = []
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        base: int | None = _status("VmRSS")
-    except OSError:
-        base = None
-    start = time.perf_counter()
-    yield out
-    took = time.perf_counter() - start
-    out.append(Peak(took, None if base is None else _status("VmHWM") - base))
-
-
-def assert_bounded(peak: Peak, seconds: float, megabytes: int) -> None:
-    assert peak.seconds < seconds, f"took {peak.seconds:.1f} s"
-    if peak.extra_bytes is not None:
-        assert peak.extra_bytes < megabytes * MB, f"used {peak.extra_bytes / MB:.0f} MB"
 
 
 def parse_error_of(call: Any, *args: Any, **kwargs: Any) -> asciigrid.ParseError:
@@ -370,7 +340,8 @@ def big_file(tmp_path: Path) -> Iterator[Path]:
 
 def test_a_large_read_needs_memory_for_its_cells_not_its_text(big_file: Path) -> None:
     """Files of 4 MiB and more are read window by window: a read's memory is its cells (plus
-    a window per thread), statistics need next to nothing, whatever the size of the text."""
+    a window per thread), statistics need next to nothing, whatever the size of the text; each
+    reads the text twice at most (the survey, then the parse)."""
     rows, cols = 3000, 3000
     row = b" ".join(b"%d.%02d" % (100 + (c * 7) % 900, c % 100) for c in range(cols)) + b"\n"
     header = b"ncols %d\nnrows %d\nxllcorner 0\nyllcorner 0\ncellsize 1\n" % (cols, rows)
@@ -378,53 +349,58 @@ def test_a_large_read_needs_memory_for_its_cells_not_its_text(big_file: Path) ->
     text_bytes = big_file.stat().st_size
     cells_bytes = rows * cols * 4
     assert text_bytes > 60 * MB
-    with measured() as m:
+    with counted() as m:
         grid = asciigrid.read(big_file)
     assert grid.shape == (rows, cols) and grid.data.dtype == np.float32
     assert grid.data[-1, -1] == np.float32(float(row.split()[-1]))
-    assert_bounded(m[0], 30, (cells_bytes >> 20) + 16)
+    assert_bounded(m[0], (cells_bytes >> 20) + 16, read_megabytes=2 * text_bytes / MB + 4)
     del grid
-    with measured() as m2:
+    with counted() as m2:
         stats = asciigrid.stats(big_file)
     assert stats.count == rows * cols
-    assert_bounded(m2[0], 30, 16)
+    assert_bounded(m2[0], 16, read_megabytes=2 * text_bytes / MB + 4)
+
+
+# The part of a 100 MB file a reader may read before it reports a problem found at its start:
+# a reader that went through the rest first (to find line ends, say) reads it all.
+EARLY = 25
 
 
 def test_a_100mb_line_without_a_newline(big_file: Path) -> None:
     path = big_file
     path.write_bytes(HEADER_4x3 + b"1 " * (50 * MB))
-    with measured() as m:
+    with counted() as m:
         err = parse_error_of(asciigrid.read, str(path))
     assert (err.line, err.column) == (6, 25) and err.kind is K.TOO_MANY_VALUES
-    assert_bounded(m[0], 10, 400)
-    with measured() as m:
+    assert_bounded(m[0], 400, read_megabytes=EARLY)
+    with counted() as m:
         err = parse_error_of(asciigrid.stats, str(path))
     assert (err.line, err.column) == (6, 25)
-    assert_bounded(m[0], 10, 100)
+    assert_bounded(m[0], 100, read_megabytes=EARLY)
     assert asciigrid.read_header(str(path)).ncols == 4
 
 
 def test_a_100mb_token(big_file: Path) -> None:
     path = big_file
     path.write_bytes(HEADER_4x3 + b"1 2 3 4 5 6 7 8 9 10 11 " + b"7" * (100 * MB))
-    with measured() as m:
+    with counted() as m:
         err = parse_error_of(asciigrid.read, str(path))
     assert (err.line, err.column) == (6, 25) and err.kind is K.DTYPE_TOO_NARROW
     assert len(err.message) < 300
-    assert_bounded(m[0], 10, 400)
+    assert_bounded(m[0], 400, read_megabytes=EARLY)
 
 
 def test_a_100mb_header_line(big_file: Path) -> None:
     path = big_file
     path.write_bytes(b"ncols 4 " + b"x" * (100 * MB))
-    with measured() as m:
+    with counted() as m:
         err = parse_error_of(asciigrid.read, str(path))
     assert (err.line, err.column) == (1, 9)
-    assert_bounded(m[0], 10, 400)
-    with measured() as m:
+    assert_bounded(m[0], 400, read_megabytes=EARLY)
+    with counted() as m:
         err = parse_error_of(asciigrid.read_header, str(path))
     assert err.line == 1
-    assert_bounded(m[0], 10, 100)
+    assert_bounded(m[0], 100, read_megabytes=EARLY)
 
 
 def gzip_bomb(head: bytes, block: bytes, copies: int) -> bytes:
@@ -471,8 +447,9 @@ def test_gzip_bomb_is_refused_after_reading_what_the_header_needs(
     bombs: dict[str, Path], bomb: str, where: tuple[int, int], kind: asciigrid.ErrorKind
 ) -> None:
     path = str(bombs[bomb])
+    half = bombs[bomb].stat().st_size / 2 / MB
     for call in (asciigrid.read, asciigrid.stats, lambda p: asciigrid.mosaic([p])):
-        with measured() as m:
+        with counted() as m:
             err = parse_error_of(call, path)
         assert err.path == path
         assert err.kind is kind, str(err)
@@ -481,19 +458,21 @@ def test_gzip_bomb_is_refused_after_reading_what_the_header_needs(
         else:
             # (stats and mosaics read the header with read_header: see R4 in ROBUSTNESS.md)
             assert "header" in err.message, str(err)
-        assert_bounded(m[0], 10, 200)
+        # What read and mosaic inflate they hold (the memory bounds it); stats streams the
+        # text, and stopping where the budget ends, it reads part of the compressed file.
+        assert_bounded(m[0], 200, read_megabytes=half if call is asciigrid.stats else None)
 
 
 def test_gzip_bomb_as_bytes_and_file_object(bombs: dict[str, Path]) -> None:
     data = bombs["blanks"].read_bytes()
-    with measured() as m:
+    with counted() as m:
         err = parse_error_of(asciigrid.read, data)
     assert err.kind is K.BUDGET_EXCEEDED and "decompression bomb" in err.message
-    with open(bombs["blanks"], "rb") as f, measured() as m2:
+    with open(bombs["blanks"], "rb") as f, counted() as m2:
         err = parse_error_of(asciigrid.read, f)
     assert err.path == str(bombs["blanks"])
-    assert_bounded(m[0], 10, 200)
-    assert_bounded(m2[0], 10, 200)
+    assert_bounded(m[0], 200)
+    assert_bounded(m2[0], 200, read_megabytes=bombs["blanks"].stat().st_size / 2 / MB)
 
 
 CHILD_READS_A_FILE_OBJECT = """
@@ -537,10 +516,13 @@ def test_a_zip_member_bomb_is_refused_within_the_budget(tmp_path: Path) -> None:
             for _ in range(256):
                 member.write(blanks)
     assert path.stat().st_size < 8 * MB
-    with zipfile.ZipFile(path) as archive, archive.open("tile.asc") as member, measured() as m:
-        err = parse_error_of(asciigrid.read, member)
+    with zipfile.ZipFile(path) as archive, archive.open("tile.asc") as member, counted() as m:
+        inflated = CountingReader(member)
+        err = parse_error_of(asciigrid.read, inflated)
     assert err.kind is K.BUDGET_EXCEEDED
-    assert_bounded(m[0], 20, 200)
+    assert_bounded(m[0], 200)
+    # Pulled in pieces up to the budget, never the whole GiB.
+    assert inflated.handed_over < 64 * MB, inflated.handed_over
 
 
 class _Chunky:
@@ -586,10 +568,10 @@ def test_an_exception_from_a_file_object_is_raised_as_it_is() -> None:
 
 
 def test_read_header_of_a_bomb_reads_only_the_header(bombs: dict[str, Path]) -> None:
-    with measured() as m:
+    with counted() as m:
         header = asciigrid.read_header(str(bombs["blanks"]))
     assert header.shape == (3, 4)
-    assert_bounded(m[0], 2, 50)
+    assert_bounded(m[0], 50, read_megabytes=1)
 
 
 # --- many threads ---------------------------------------------------------------------------

@@ -161,6 +161,9 @@ def test_round_trip_any_geotransform(
     tmp_path: Path, data: np.ndarray, x0: float, y0: float, dx: float, dy: float
 ) -> None:
     """Arbitrary origins and cell sizes come back within rounding, and GDAL agrees exactly."""
+    # A grid of NaN only, without a nodata, is refused by design (test_all_nan_grid), as in
+    # grids(): left in, hypothesis finds it now and then and the test fails at random.
+    assume(not np.isnan(data).all())
     assert_round_trip(fresh_dir(tmp_path), data, (x0, dx, 0.0, y0, 0.0, -dy), None, exact_gt=False)
 
 
@@ -218,23 +221,32 @@ def test_large_grid_round_trip(tmp_path: Path) -> None:
     assert_round_trip(tmp_path, data, (0.0, 5.0, 0.0, 7500.0, 0.0, -5.0), -9999.0)
 
 
-def test_input_array_kinds(tmp_path: Path) -> None:
+_KINDS_BASE = np.arange(24, dtype=np.int16).reshape(4, 6)
+# What is written, then what must be read back.
+INPUT_ARRAY_KINDS: dict[str, tuple[Any, Any]] = {
+    "int16": (_KINDS_BASE, _KINDS_BASE.astype(np.int32)),
+    "uint8": (_KINDS_BASE.astype(np.uint8), _KINDS_BASE.astype(np.int32)),
+    "transposed": (_KINDS_BASE.astype(np.int32).T, _KINDS_BASE.astype(np.int32).T.copy()),
+    "strided": (
+        _KINDS_BASE.astype(np.int32)[::2, ::3],
+        _KINDS_BASE.astype(np.int32)[::2, ::3].copy(),
+    ),
+    "list": (_KINDS_BASE.tolist(), _KINDS_BASE.astype(np.int32)),
+    "float16": (
+        _KINDS_BASE.astype(np.float16) / 4,
+        (_KINDS_BASE.astype(np.float16) / 4).astype(np.float64),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPUT_ARRAY_KINDS))
+def test_input_array_kinds(tmp_path: Path, name: str) -> None:
     """Other numeric dtypes become int32/float64; views and slices are written as seen."""
-    gt = (0.0, 1.0, 0.0, 3.0, 0.0, -1.0)
-    base = np.arange(24, dtype=np.int16).reshape(4, 6)
-    cases: dict[str, tuple[Any, Any]] = {
-        "int16": (base, base.astype(np.int32)),
-        "uint8": (base.astype(np.uint8), base.astype(np.int32)),
-        "transposed": (base.astype(np.int32).T, base.astype(np.int32).T.copy()),
-        "strided": (base.astype(np.int32)[::2, ::3], base.astype(np.int32)[::2, ::3].copy()),
-        "list": (base.tolist(), base.astype(np.int32)),
-        "float16": (base.astype(np.float16) / 4, (base.astype(np.float16) / 4).astype(np.float64)),
-    }
-    for name, (given_data, expected) in cases.items():
-        path = tmp_path / f"{name}.asc"
-        asciigrid.write(path, given_data, geotransform=gt)
-        back = asciigrid.read(path, dtype=read_dtype(expected.dtype))
-        assert_same_values(back.data, expected, name)
+    given_data, expected = INPUT_ARRAY_KINDS[name]
+    path = tmp_path / f"{name}.asc"
+    asciigrid.write(path, given_data, geotransform=(0.0, 1.0, 0.0, 3.0, 0.0, -1.0))
+    back = asciigrid.read(path, dtype=read_dtype(expected.dtype))
+    assert_same_values(back.data, expected, name)
 
 
 @pytest.mark.parametrize("precision", [1, 2, 5])

@@ -1,19 +1,22 @@
 """Fixtures of the QGIS plugin tests: real QGIS (pytest-qgis), real GDAL, real engine.
 
-The plugin is imported the way QGIS imports it: as the package ``asciigrid_qgis`` (a link to
-``qgis_plugin/`` in a temporary plugins folder), and registered through its own
-``classFactory(None).initProcessing()``, exactly what ``qgis_process`` does.
+The plugin is imported the way QGIS imports it: as the package ``asciigrid_qgis`` from a
+plugins folder (``tests/plugin/plugins``, on the tests' path through ``pythonpath`` in
+pyproject.toml, whose ``asciigrid_qgis`` is a link to ``qgis_plugin/``), and registered
+through its own ``classFactory(None).initProcessing()``, exactly what ``qgis_process`` does.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from plugin_helpers import PROVIDER, REPO_ROOT, CancelAt
+from plugin_helpers import PROVIDER, CancelAt
+
+# The plugins folder is the plugin itself (a link), not tests.
+collect_ignore = ["plugins"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,14 +24,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def plugin_package(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Import ``qgis_plugin/`` under its installed name ``asciigrid_qgis``."""
-    plugins = tmp_path_factory.mktemp("plugins")
-    (plugins / "asciigrid_qgis").symlink_to(REPO_ROOT / "qgis_plugin", target_is_directory=True)
-    sys.path.insert(0, str(plugins))
-    import asciigrid_qgis  # noqa: F401
+def plugin_package() -> str:
+    """The plugin's package name, ``asciigrid_qgis``, imported."""
+    import asciigrid_qgis
 
-    return "asciigrid_qgis"
+    return asciigrid_qgis.__name__
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +58,9 @@ def tiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def big_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 3000 x 3000 float grid (~80 MB): long enough to cancel in the middle."""
+def corpus_big_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3000 x 3000 float grid (~80 MB) from scripts/corpus.py, with nodata cells and a
+    ``.prj``: long enough to cancel in the middle. (Not the engine suite's ``big_grid``.)"""
     from corpus import write_big_grid
 
     return write_big_grid(tmp_path_factory.mktemp("big") / "big.asc", nrows=3000, ncols=3000)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from measure_work import bytes_read_and_written
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT / "scripts") not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT / "scripts"))  # corpus.py, qgis_tools.py
+# The plugins folder the tests import ``asciigrid_qgis`` from (see pyproject.toml's pythonpath).
+PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 PROVIDER = "asciigrid"
 ALGORITHMS = ("fastload", "batchimport", "stats")
@@ -30,20 +31,27 @@ def gdal_open(path: Path | str) -> Any:
 
 
 class CancelAt:
-    """A feedback that presses Cancel once progress passes ``percent`` and records when."""
+    """A feedback that presses Cancel once progress passes ``percent``, noting how many bytes
+    the process had read and written by then: what it reads and writes after is the work
+    done after the cancel (counted, not timed, so a busy machine does not change it)."""
 
     def __init__(self, percent: float) -> None:
         from qgis.core import QgsProcessingFeedback
 
         self.feedback = QgsProcessingFeedback()
         self.percent = percent
-        self.cancelled_at: float | None = None
+        self.io_at_cancel: int | None = None
         self.feedback.progressChanged.connect(self._on_progress)
 
     def _on_progress(self, progress: float) -> None:
-        if progress >= self.percent and self.cancelled_at is None:
-            self.cancelled_at = time.monotonic()
+        if progress >= self.percent and self.io_at_cancel is None:
+            self.io_at_cancel = bytes_read_and_written()
             self.feedback.cancel()
+
+    def io_since_cancel(self) -> int:
+        """Bytes read and written since the cancel (which must have happened)."""
+        assert self.io_at_cancel is not None, "progress never reached the cancel point"
+        return bytes_read_and_written() - self.io_at_cancel
 
 
 def warnings_feedback() -> tuple[Any, list[str]]:
@@ -102,18 +110,27 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+def child_python_path(*first: Path | str) -> str:
+    """``PYTHONPATH`` for a child Python that starts QGIS and imports the plugin as these tests
+    do: ``first`` (ahead of site-packages, so it can shadow an installed package), the plugins
+    folder, QGIS's own Python plugins (``processing``), then any ``PYTHONPATH`` inherited."""
+    from qgis.core import QgsApplication
+
+    qgis_plugins = os.path.join(QgsApplication.pkgDataPath(), "python", "plugins")
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([*map(str, first), str(PLUGINS), qgis_plugins, *inherited])
+
+
 _CHILD = r"""
-import json, os, resource, sys
+import json, resource, sys
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
 
 app = QgsApplication([], False)
 app.initQgis()
-sys.path.append(os.path.join(QgsApplication.pkgDataPath(), "python", "plugins"))
 from processing.core.Processing import Processing
 
 Processing.initialize()
-plugins, package, algorithm, parameters, headroom = json.loads(sys.argv[1])
-sys.path.insert(0, plugins)
+package, algorithm, parameters, headroom = json.loads(sys.argv[1])
 plugin = __import__(package).classFactory(None)  # kept: it owns the provider
 plugin.initProcessing()
 import processing, asciigrid._native  # everything loaded before the limit
@@ -136,13 +153,16 @@ def run_in_child(
     ``headroom`` bytes once QGIS, the plugin and the engine are loaded: a run that needs
     more fails (``MemoryError`` or a crash) instead of swapping the machine. Returns
     ``{"results": ...}`` or ``{"error": message}``; a crash fails the calling test."""
-    import importlib
     import json
     import subprocess
 
-    plugins = str(Path(importlib.import_module(plugin_package).__path__[0]).parent)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MALLOC_ARENA_MAX": "2"}
-    args = json.dumps([plugins, plugin_package, algorithm_id, parameters, headroom])
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "MALLOC_ARENA_MAX": "2",
+        "PYTHONPATH": child_python_path(),
+    }
+    args = json.dumps([plugin_package, algorithm_id, parameters, headroom])
     child = subprocess.run(
         [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, env=env, timeout=120
     )

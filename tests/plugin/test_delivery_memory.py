@@ -17,10 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from plugin_helpers import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-import qgis_tools  # noqa: E402
+import qgis_tools
+from plugin_helpers import child_python_path
 
 pytestmark = pytest.mark.e2e
 
@@ -39,21 +37,19 @@ ROWS = (108, 324)
 GROWTH = 0.20
 
 _RUN = """
-import json, os, sys
+import json, sys
 from qgis.core import QgsApplication
 app = QgsApplication([], False)
 app.initQgis()
-sys.path.append("/usr/share/qgis/python/plugins")
 from processing.core.Processing import Processing
 Processing.initialize()
-sys.path.insert(0, sys.argv[1])
 import asciigrid_qgis
 plugin = asciigrid_qgis.classFactory(None)
 plugin.initProcessing()
 import processing
 result = processing.run(
     "asciigrid:batchimport",
-    {"INPUT": [sys.argv[2]], "BUILD_OVERVIEWS": False, "OUTPUT": sys.argv[3]},
+    {"INPUT": [sys.argv[1]], "BUILD_OVERVIEWS": False, "OUTPUT": sys.argv[2]},
 )
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
@@ -90,12 +86,12 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int
     return [(folder / f"rows_{n}.zip", _delivery(folder / f"rows_{n}.zip", n)) for n in ROWS]
 
 
-def _peak_kb(delivery: Path, plugins: Path, out: Path) -> tuple[int, int]:
+def _peak_kb(delivery: Path, out: Path) -> tuple[int, int]:
     result = subprocess.run(
-        [sys.executable, "-c", _RUN, str(plugins), str(delivery), str(out)],
+        [sys.executable, "-c", _RUN, str(delivery), str(out)],
         capture_output=True,
         text=True,
-        env=qgis_tools.environment(None),
+        env={**qgis_tools.environment(None), "PYTHONPATH": child_python_path()},
         timeout=300,
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
@@ -114,10 +110,9 @@ def _peak_kb(delivery: Path, plugins: Path, out: Path) -> tuple[int, int]:
     "may stay in its thread's malloc arena rather than go back to the system",
 )
 def test_peak_memory_does_not_grow_with_the_tile_count(
-    deliveries: list[tuple[Path, int]], plugin_package: str, tmp_path: Path
+    deliveries: list[tuple[Path, int]], tmp_path: Path
 ) -> None:
-    plugins = Path(sys.modules[plugin_package].__file__ or "").parent.parent  # the link
-    runs = [(*_peak_kb(d, plugins, tmp_path / "mosaic.tif"), tiles) for d, tiles in deliveries]
+    runs = [(*_peak_kb(d, tmp_path / "mosaic.tif"), tiles) for d, tiles in deliveries]
     assert [tiles for tiles, _, _ in runs] == [n for _, n in deliveries]
     (_, first_kb, _), (_, last_kb, _) = runs
     peaks = ", ".join(f"{tiles} tiles: {kb / 1024:.0f} MB" for tiles, kb, _ in runs)

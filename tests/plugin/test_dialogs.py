@@ -18,7 +18,7 @@ PRJ = 'PROJCS["ETRS89 / UTM zone 32N",GEOGCS["ETRS89",DATUM["D_ETRS_1989"]]]\n'
 
 
 @pytest.fixture
-def delivery(tmp_path: Path) -> Path:
+def user_folder(tmp_path: Path) -> Path:
     """A folder as users get it: tiles with their sidecars, a zip, a readme, hidden files."""
     folder = tmp_path / "delivery"
     (folder / "sub").mkdir(parents=True)
@@ -105,36 +105,36 @@ def _on_modal(action: Callable[[Any], Any]) -> list[Any]:
 
 @pytest.mark.parametrize("algorithm", MANY)
 def test_choosing_files_writes_nothing_beside_them(
-    provider, delivery: Path, algorithm: str
+    provider, user_folder: Path, algorithm: str
 ) -> None:
     """QGIS's own widget opened every chosen file through GDAL, which wrote ``.aux.xml``
     beside the user's grids even when the dialog was closed without running."""
-    before = _files(delivery)
+    before = _files(user_folder)
     dialog = _dialog(algorithm, {"INPUT": [str(p) for p in before]})
     dialog.close()
     dialog.deleteLater()
     from qgis.core import QgsApplication
 
     QgsApplication.processEvents()
-    assert _files(delivery) == before
+    assert _files(user_folder) == before
 
 
 @pytest.mark.parametrize("algorithm", MANY)
 def test_choosing_files_opens_none_of_them(
-    provider, delivery: Path, algorithm: str, log_messages: list[str]
+    provider, user_folder: Path, algorithm: str, log_messages: list[str]
 ) -> None:
     """No ``[OGR] Cannot open ...``: no provider is asked to open the files."""
-    _dialog(algorithm, {"INPUT": [str(p) for p in _files(delivery)]}).close()
-    assert [m for m in log_messages if str(delivery) in m] == []
+    _dialog(algorithm, {"INPUT": [str(p) for p in _files(user_folder)]}).close()
+    assert [m for m in log_messages if str(user_folder) in m] == []
 
 
 @pytest.mark.parametrize("algorithm", MANY)
 def test_chosen_files_reach_the_algorithm_unchanged(
-    provider, delivery: Path, algorithm: str
+    provider, user_folder: Path, algorithm: str
 ) -> None:
     """QGIS's own widget turned a zip into ``/vsizip/...`` and dropped files no provider
     opens; the algorithm decides what it reads."""
-    chosen = [str(p) for p in _files(delivery)]
+    chosen = [str(p) for p in _files(user_folder)]
     dialog = _dialog(algorithm, {"INPUT": chosen})
     assert dialog.createProcessingParameters()["INPUT"] == chosen
 
@@ -154,7 +154,7 @@ def test_add_files_offers_esri_ascii_grids(provider) -> None:
     assert shown[0][0] == "ESRI ASCII grids (*.asc *.asc.gz *.txt *.zip)", shown
 
 
-def test_add_directory_adds_only_what_would_be_read(provider, delivery: Path) -> None:
+def test_add_directory_adds_only_what_would_be_read(provider, user_folder: Path) -> None:
     """Tiles matching the file name pattern and zips; no sidecar, hidden file or readme."""
     from qgis.core import QgsSettings
     from qgis.PyQt.QtWidgets import QDialogButtonBox
@@ -163,7 +163,7 @@ def test_add_directory_adds_only_what_would_be_read(provider, delivery: Path) ->
     dialog = type_of_files_dialog(panel)
 
     def choose(modal: Any) -> list[str]:
-        modal.selectFile(str(delivery))
+        modal.selectFile(str(user_folder))
         chosen = modal.selectedFiles()
         # QFileDialog.accept() is protected: press its Choose button, as a user does.
         modal.findChild(QDialogButtonBox).button(QDialogButtonBox.Open).click()
@@ -172,14 +172,14 @@ def test_add_directory_adds_only_what_would_be_read(provider, delivery: Path) ->
         return chosen
 
     # The picker opens where the last one was left (a test folder of an earlier run).
-    QgsSettings().setValue("/Processing/LastInputPath", str(delivery.parent))
+    QgsSettings().setValue("/Processing/LastInputPath", str(user_folder.parent))
     chosen = _on_modal(choose)
     dialog.add_folder_button.click()
-    assert chosen == [[str(delivery)]]
+    assert chosen == [[str(user_folder)]]
     assert dialog.paths() == [
-        str(delivery / "more.zip"),
-        str(delivery / "sub" / "tile_b.asc"),
-        str(delivery / "tile_a.asc"),
+        str(user_folder / "more.zip"),
+        str(user_folder / "sub" / "tile_b.asc"),
+        str(user_folder / "tile_a.asc"),
     ]
 
 
@@ -191,7 +191,7 @@ def type_of_files_dialog(panel: Any) -> Any:
     return widgets.GridFilesDialog(panel.paths(), panel.file_filter, panel.pattern, panel)
 
 
-def test_batch_mode_uses_the_same_input_widget(provider, delivery: Path) -> None:
+def test_batch_mode_uses_the_same_input_widget(provider, user_folder: Path) -> None:
     from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
     from qgis.core import QgsApplication
 
@@ -333,25 +333,25 @@ def _loaded_layer_names(algorithm: str, parameters: dict[str, Any]) -> list[str]
     return names
 
 
-def test_fastload_layer_is_named_after_the_grid(provider, delivery: Path) -> None:
-    names = _loaded_layer_names("asciigrid:fastload", {"INPUT": str(delivery / "tile_a.asc")})
+def test_fastload_layer_is_named_after_the_grid(provider, user_folder: Path) -> None:
+    names = _loaded_layer_names("asciigrid:fastload", {"INPUT": str(user_folder / "tile_a.asc")})
     assert names == ["tile_a"]
 
 
-def test_mosaic_layer_is_named_after_the_folder(provider, delivery: Path) -> None:
-    names = _loaded_layer_names("asciigrid:batchimport", {"FOLDER": str(delivery)})
+def test_mosaic_layer_is_named_after_the_folder(provider, user_folder: Path) -> None:
+    names = _loaded_layer_names("asciigrid:batchimport", {"FOLDER": str(user_folder)})
     assert names == ["delivery"]
 
 
-def test_mosaic_layer_is_named_after_the_archive(provider, delivery: Path) -> None:
-    names = _loaded_layer_names("asciigrid:batchimport", {"INPUT": [str(delivery / "more.zip")]})
+def test_mosaic_layer_is_named_after_the_archive(provider, user_folder: Path) -> None:
+    names = _loaded_layer_names("asciigrid:batchimport", {"INPUT": [str(user_folder / "more.zip")]})
     assert names == ["more"]
 
 
-def test_dialog_leaves_the_folder_as_it_was_after_a_run(provider, delivery: Path) -> None:
+def test_dialog_leaves_the_folder_as_it_was_after_a_run(provider, user_folder: Path) -> None:
     """Running (not only choosing) reads the files without GDAL sidecars either."""
     import processing
 
-    before = leftovers(delivery)
-    processing.run("asciigrid:stats", {"INPUT": [str(p) for p in _files(delivery)]})
-    assert leftovers(delivery) == before
+    before = leftovers(user_folder)
+    processing.run("asciigrid:stats", {"INPUT": [str(p) for p in _files(user_folder)]})
+    assert leftovers(user_folder) == before

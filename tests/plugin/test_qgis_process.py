@@ -11,10 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import qgis_tools
 from plugin_helpers import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-import qgis_tools  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 MODEL = REPO_ROOT / "tests" / "data" / "batch_then_stats.model3"

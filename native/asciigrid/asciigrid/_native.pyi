@@ -102,6 +102,16 @@ def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
     """The next overview level of cells whose rows and columns both halve: each cell the
     mean of its 2 x 2 source cells that are not nodata (GDAL's ``AVERAGE``)."""
 
+def cells_from_sums(
+    sums: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    dtype: str,
+    nodata: float | None = None,
+) -> _Cells:
+    """An overview level's cells from the weighted sums and weights of its valid source
+    cells, converted as :func:`average_2x2` converts its means; ``nodata`` (else NaN for
+    floats, 0 for integers) where the weight is 0."""
+
 def nodata_to_nan(cells: npt.NDArray[np.float32] | npt.NDArray[np.float64], nodata: float) -> int:
     """Replace, in place and in parallel, every cell equal to ``nodata`` (compared in the
     cells' type) with NaN; returns how many were replaced."""

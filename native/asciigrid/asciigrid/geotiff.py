@@ -350,19 +350,14 @@ class _Level:
         self.first += keep
         return total, weight
 
-    def _cast(
-        self, total: npt.NDArray[np.float64], weight: npt.NDArray[np.float64]
-    ) -> npt.NDArray[Any]:
-        empty = weight == 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / np.where(empty, 1.0, weight)
-        if self.dtype.kind != "f":
-            # GDAL averages integer bands in float32 (its overview work type), then rounds
-            # half away from zero: 472.499992 becomes 472.5, then 473.
-            mean = mean.astype(np.float32).astype(np.float64)
-            mean = np.trunc(mean + np.copysign(0.5, mean))
-        fill = self.nodata if self.nodata is not None else (np.nan if self.dtype.kind == "f" else 0)
-        return np.where(empty, fill, mean).astype(self.dtype)
+    def _cast(self, total: npt.NDArray[np.float64], weight: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        # The engine's rule for every level: GDAL's conversion of a mean to a cell.
+        return _native.cells_from_sums(
+            np.ascontiguousarray(total, np.float64),
+            np.ascontiguousarray(weight, np.float64),
+            self.dtype.name,
+            self.nodata,
+        )
 
 
 class _BlockRows:

@@ -2,15 +2,18 @@
 //! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::summarize_block_row`
 //! and `asciigrid_core::average_2x2`).
 
-use asciigrid_core::{average_2x2 as average, summarize_block_row, Averaged, Summary};
+use asciigrid_core::{
+    average_2x2 as average, cells_from_sums as means, summarize_block_row, Averaged, DataType,
+    Summary,
+};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::run_inline;
 use crate::stats::{summary_dict, summary_from_parts};
+use crate::{parse_dtype, run_inline};
 
 /// Call `$go` with `$cells` as the C-contiguous 2-D array of its cell type.
 macro_rules! dispatch {
@@ -143,4 +146,36 @@ pub fn average_2x2<'py>(
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
     dispatch!(cells, |a| go(py, a, nodata))
+}
+
+/// The cells of an overview level the writer reduced itself (axes that do not both halve):
+/// `sums / weights` as `dtype` cells, converted as [`average_2x2`] converts its means.
+#[pyfunction]
+#[pyo3(signature = (sums, weights, dtype, nodata=None))]
+pub fn cells_from_sums<'py>(
+    py: Python<'py>,
+    sums: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray2<'py, f64>,
+    dtype: &str,
+    nodata: Option<f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    fn go<'py, T: Averaged + numpy::Element>(
+        py: Python<'py>,
+        shape: (usize, usize),
+        sums: &[f64],
+        weights: &[f64],
+        nodata: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let out = run_inline(py, false, |_| means::<T>(sums, weights, nodata))?;
+        Array2::from_shape_vec(shape, out)
+            .map(|out| out.into_pyarray(py).into_any())
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+    let shape = (sums.shape()[0], sums.shape()[1]);
+    let (s, w) = (sums.as_slice()?, weights.as_slice()?);
+    match parse_dtype(Some(dtype))? {
+        Some(DataType::Int32) => go::<i32>(py, shape, s, w, nodata),
+        Some(DataType::Float32) => go::<f32>(py, shape, s, w, nodata),
+        _ => go::<f64>(py, shape, s, w, nodata),
+    }
 }

@@ -85,6 +85,9 @@ fn probe(
     // opened once for its size and its text (`open`, `fstat`, two reads).
     let small = match input {
         OwnedInput::Member(_) => return probe_compressed(input, name, forced),
+        // The type is given (a part of a mosaic planned whole, as a dask chunk is): the
+        // header is all there is to read now.
+        OwnedInput::Path(_) if forced.is_some() => None,
         OwnedInput::Path(path) => {
             let opened = crate::pipe::open(path).map_err(|e| crate::source::io_error(name, e))?;
             if !opened.regular || opened.meta.len() <= SMALL_TILE {

@@ -102,13 +102,44 @@ fn halve<T: Averaged>(
                 // Each row's pair first, as GDAL adds them.
                 let sum = (value(a) + value(b)) + (value(c) + value(d));
                 let count = (weight(a) + weight(b)) + (weight(c) + weight(d));
-                *cell = if count > 0.0 {
-                    T::from_mean(sum / count)
-                } else {
-                    fill
-                };
+                *cell = mean_cell(sum, count, fill);
             }
         });
+}
+
+/// The overview cell of valid source cells adding up to `sum` with total weight `weight`:
+/// their mean as [`Averaged::from_mean`] converts it, `fill` where there is none.
+#[inline]
+fn mean_cell<T: Averaged>(sum: f64, weight: f64, fill: T) -> T {
+    if weight > 0.0 {
+        T::from_mean(sum / weight)
+    } else {
+        fill
+    }
+}
+
+/// The cells of an overview level whose axes do not both halve (the last small levels of a
+/// pyramid, which the writer reduces itself with GDAL's weights): each the mean
+/// `sums[i] / weights[i]` converted as [`average_2x2`] converts its means, the nodata value
+/// (else [`Averaged::empty`]) where the weight is 0. One rule for every level of a pyramid.
+pub fn cells_from_sums<T: Averaged>(
+    sums: &[f64],
+    weights: &[f64],
+    nodata: Option<f64>,
+) -> Result<Vec<T>, Error> {
+    if sums.len() != weights.len() {
+        return Err(Error::Invalid(format!(
+            "internal: {} sums but {} weights",
+            sums.len(),
+            weights.len()
+        )));
+    }
+    let fill = nodata.map_or_else(T::empty, T::from_f64);
+    Ok(sums
+        .iter()
+        .zip(weights)
+        .map(|(&sum, &weight)| mean_cell(sum, weight, fill))
+        .collect())
 }
 
 #[cfg(test)]
@@ -149,6 +180,16 @@ mod tests {
     fn empty_cells_without_nodata() {
         let out = average_2x2(&[f32::NAN; 4], 2, Some(f64::NAN)).unwrap();
         assert!(out[0].is_nan());
+    }
+
+    #[test]
+    fn means_of_sums_convert_as_the_halving_levels_do() {
+        let out: Vec<i32> =
+            cells_from_sums(&[4.5, -5.0, 7.0], &[3.0, 2.0, 0.0], Some(-9.0)).unwrap();
+        assert_eq!(out, vec![2, -3, -9]);
+        let out: Vec<f32> = cells_from_sums(&[1.0], &[0.0], None).unwrap();
+        assert!(out[0].is_nan());
+        assert!(cells_from_sums::<f64>(&[1.0], &[], None).is_err());
     }
 
     #[test]

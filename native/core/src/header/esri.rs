@@ -318,108 +318,72 @@ mod tests {
         assert_eq!(h.body_offset, 51);
     }
 
-    /// Each rule GDAL does not check, with its kind and where it points.
-    #[test]
-    fn stricter_than_gdal() {
-        let base = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
-        let cases: [(String, ErrorKind, Option<usize>); 17] = [
-            (
-                "ncols 5.7\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n".into(),
-                ErrorKind::HeaderValueInvalid,
-                Some(6),
-            ),
-            (
-                "ncols 2\nnrows 1\nxllcorner 0\ncellsize 1\n1 2\n".into(),
-                ErrorKind::HeaderKeywordMissing,
-                None,
-            ),
-            (
-                "ncols 2\nnrows 1\nxllcorner 0\nyllcenter 0\ncellsize 1\n1 2\n".into(),
-                ErrorKind::HeaderKeywordConflict,
-                None,
-            ),
-            (
-                base.replace("cellsize 1", "cellsize 0") + "1 2\n",
-                ErrorKind::HeaderValueInvalid,
-                Some(49),
-            ),
-            (
-                base.replace("cellsize 1", "cellsize -1") + "1 2\n",
-                ErrorKind::HeaderValueInvalid,
-                Some(49),
-            ),
-            (
-                base.replace("cellsize 1", "cellsize inf") + "1 2\n",
-                ErrorKind::HeaderValueInvalid,
-                Some(49),
-            ),
-            (
-                base.replace("cellsize 1", "cellsize 1e400") + "1 2\n",
-                ErrorKind::HeaderValueNotANumber,
-                Some(49),
-            ),
-            (
-                base.replace("cellsize 1", "cellsize abc") + "1 2\n",
-                ErrorKind::HeaderValueNotANumber,
-                Some(49),
-            ),
-            (
-                format!("{base}ncols 2\n1 2\n"),
-                ErrorKind::HeaderKeywordDuplicate,
-                Some(base.len()),
-            ),
-            (
-                format!("{base}bogus 2\n1 2\n"),
-                ErrorKind::HeaderKeywordUnknown,
-                Some(base.len()),
-            ),
-            (
-                format!("{base}nodata_value\n1 2\n"),
-                ErrorKind::HeaderValueMissing,
-                Some(base.len() + 12),
-            ),
-            (
-                format!("{base}nodata_value -9999 x\n1 2\n"),
-                ErrorKind::HeaderSyntax,
-                Some(base.len() + 19),
-            ),
-            (
-                "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\n1 2\n".into(),
-                ErrorKind::HeaderKeywordMissing,
-                None,
-            ),
-            (
-                format!("{base}dx 1\n1 2\n"),
-                ErrorKind::HeaderKeywordConflict,
-                Some(base.len() + 3),
-            ),
-            (
-                "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ndx 1\n1 2\n".into(),
-                ErrorKind::HeaderKeywordMissing,
-                None,
-            ),
-            (
-                "ncols 1\nnrows 1\nxllcorner 0\nyllcorner-10\ncellsize 1\n1\n".into(),
-                ErrorKind::HeaderKeywordUnknown,
-                Some(28),
-            ),
-            (
-                "ncols 1\nnrows 1\nxllcorner 1e308\nyllcorner 0\ncellsize 1e308\n1\n".into(),
-                ErrorKind::HeaderValueInvalid,
-                Some(26),
-            ),
-        ];
-        for (text, kind, at) in cases {
-            let e = err(&text);
-            assert_eq!(e.kind, kind, "{text:?}: {}", e.message);
-            if let Some(at) = at {
-                assert_eq!(e.offset, at as u64, "{text:?}: {}", e.message);
-            }
+    /// Every header GDAL takes and this reader refuses (FORMAT.md, "stricter than GDAL"), one
+    /// test each so that one broken rule never hides another: `name: text, its kind, where
+    /// the error must point (if pinned), a fragment its message must hold (if pinned);`.
+    macro_rules! refused {
+        ($($name:ident: $text:expr, $kind:expr, $offset:expr, $fragment:expr;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    let e = err(&$text);
+                    let offset: Option<usize> = $offset;
+                    let fragment: Option<&str> = $fragment;
+                    assert_eq!(e.kind, $kind, "{}", e.message);
+                    if let Some(offset) = offset {
+                        assert_eq!(e.offset, offset as u64, "{}", e.message);
+                    }
+                    if let Some(fragment) = fragment {
+                        assert!(e.message.contains(fragment), "{}", e.message);
+                    }
+                }
+            )+
+        };
+    }
+
+    mod stricter_than_gdal {
+        use super::{err, ErrorKind};
+
+        const BASE: &str = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+
+        fn cellsize(value: &str) -> String {
+            BASE.replace("cellsize 1", &format!("cellsize {value}")) + "1 2\n"
         }
-        // Messages still say what is wrong, naming the keyword.
-        let e = err("ncols 2\nnrows 1\nxllcorner 0\ncellsize 1\n1 2\n");
-        assert!(e.message.contains("yllcorner"), "{}", e.message);
-        let e = err("ncols 1\nnrows 1\nxllcorner 0\nyllcorner-10\ncellsize 1\n1\n");
-        assert!(e.message.contains("yllcorner-10"), "{}", e.message);
+
+        refused! {
+            ncols_not_whole: "ncols 5.7\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n",
+                ErrorKind::HeaderValueInvalid, Some(6), Some("whole number");
+            half_origin: "ncols 2\nnrows 1\nxllcorner 0\ncellsize 1\n1 2\n",
+                ErrorKind::HeaderKeywordMissing, None, Some("yllcorner");
+            mixed_origin: "ncols 2\nnrows 1\nxllcorner 0\nyllcenter 0\ncellsize 1\n1 2\n",
+                ErrorKind::HeaderKeywordConflict, None, Some("mixes");
+            cellsize_zero: cellsize("0"), ErrorKind::HeaderValueInvalid, Some(49), None;
+            cellsize_negative: cellsize("-1"),
+                ErrorKind::HeaderValueInvalid, Some(49), Some("positive");
+            cellsize_infinite: cellsize("inf"),
+                ErrorKind::HeaderValueInvalid, Some(49), Some("finite");
+            cellsize_beyond_double: cellsize("1e400"),
+                ErrorKind::HeaderValueNotANumber, Some(49), None;
+            cellsize_not_a_number: cellsize("abc"),
+                ErrorKind::HeaderValueNotANumber, Some(49), None;
+            keyword_twice: format!("{BASE}ncols 2\n1 2\n"),
+                ErrorKind::HeaderKeywordDuplicate, Some(BASE.len()), Some("twice");
+            unknown_keyword: format!("{BASE}bogus 2\n1 2\n"),
+                ErrorKind::HeaderKeywordUnknown, Some(BASE.len()), Some("unknown");
+            nodata_without_value: format!("{BASE}nodata_value\n1 2\n"),
+                ErrorKind::HeaderValueMissing, Some(BASE.len() + 12), Some("no value");
+            text_after_nodata: format!("{BASE}nodata_value -9999 x\n1 2\n"),
+                ErrorKind::HeaderSyntax, Some(BASE.len() + 19), Some("after the value");
+            no_cellsize: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\n1 2\n",
+                ErrorKind::HeaderKeywordMissing, None, Some("cellsize");
+            cellsize_and_dx: format!("{BASE}dx 1\n1 2\n"),
+                ErrorKind::HeaderKeywordConflict, Some(BASE.len() + 3), Some("not both");
+            dx_without_dy: "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ndx 1\n1 2\n",
+                ErrorKind::HeaderKeywordMissing, None, None;
+            keyword_glued_to_value: "ncols 1\nnrows 1\nxllcorner 0\nyllcorner-10\ncellsize 1\n1\n",
+                ErrorKind::HeaderKeywordUnknown, Some(28), Some("yllcorner-10");
+            extent_overflows: "ncols 1\nnrows 1\nxllcorner 1e308\nyllcorner 0\ncellsize 1e308\n1\n",
+                ErrorKind::HeaderValueInvalid, Some(26), None;
+        }
     }
 }

@@ -683,32 +683,57 @@ pub(super) mod tests {
         );
     }
 
-    #[test]
-    fn nodata_type_rules() {
-        let with = |nd: &str| ok(&format!("{ESRI}nodata_value {nd}\n1\n"));
-        assert_eq!(with("-99999.").nodata_data_type(), Some(DataType::Float32));
-        assert_eq!(with("-99999").nodata_data_type(), None);
-        assert_eq!(with("nan").nodata_data_type(), Some(DataType::Float32));
-        assert_eq!(with("0.0").nodata_data_type(), Some(DataType::Float64));
-        assert_eq!(
-            with("2.2250738585072014e-308").nodata_data_type(),
-            Some(DataType::Float64)
-        );
-        assert_eq!(with("1e40").nodata_data_type(), Some(DataType::Float64));
-        assert_eq!(with("-inf").nodata_data_type(), Some(DataType::Float32));
-        let null = with("null");
-        assert_eq!(null.nodata_data_type(), Some(DataType::Float32));
-        assert_eq!(
-            null.nodata_for(DataType::Float32),
-            Some(-f64::from(f32::MAX))
-        );
-        assert_eq!(null.nodata_for(DataType::Float64), Some(-f64::MAX));
-        let precise = with("-1.234567890123");
-        assert_eq!(precise.nodata_for(DataType::Float64), Some(-1.234567890123));
-        assert_eq!(
-            precise.nodata_for(DataType::Float32),
-            Some(f64::from(-1.234567890123f64 as f32))
-        );
+    fn with_nodata(nd: &str) -> Header {
+        ok(&format!("{ESRI}nodata_value {nd}\n1\n"))
+    }
+
+    /// The data type a nodata spelling alone decides (GDAL's rule; FORMAT.md), one test per
+    /// spelling: `name: nodata => the type it decides (None: the body decides);`.
+    macro_rules! nodata_decides {
+        ($($name:ident: $nodata:expr => $want:expr;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    assert_eq!(with_nodata($nodata).nodata_data_type(), $want);
+                }
+            )+
+        };
+    }
+
+    mod nodata_type_rules {
+        use super::with_nodata;
+        use crate::value::DataType;
+
+        nodata_decides! {
+            trailing_dot_is_float32: "-99999." => Some(DataType::Float32);
+            integer_leaves_it_to_the_body: "-99999" => None;
+            nan_is_float32: "nan" => Some(DataType::Float32);
+            zero_point_zero_is_float64: "0.0" => Some(DataType::Float64);
+            below_float32_is_float64: "2.2250738585072014e-308" => Some(DataType::Float64);
+            beyond_float32_is_float64: "1e40" => Some(DataType::Float64);
+            infinity_is_float32: "-inf" => Some(DataType::Float32);
+            null_is_float32: "null" => Some(DataType::Float32);
+        }
+
+        #[test]
+        fn null_is_the_lowest_value_of_the_type() {
+            let null = with_nodata("null");
+            assert_eq!(
+                null.nodata_for(DataType::Float32),
+                Some(-f64::from(f32::MAX))
+            );
+            assert_eq!(null.nodata_for(DataType::Float64), Some(-f64::MAX));
+        }
+
+        #[test]
+        fn a_precise_nodata_is_rounded_to_the_type() {
+            let precise = with_nodata("-1.234567890123");
+            assert_eq!(precise.nodata_for(DataType::Float64), Some(-1.234567890123));
+            assert_eq!(
+                precise.nodata_for(DataType::Float32),
+                Some(f64::from(-1.234567890123f64 as f32))
+            );
+        }
     }
 
     /// What `read_header` reports: the type only when the header decides it, the nodata as
