@@ -167,7 +167,7 @@ def test_float64_override_keeps_full_precision(tmp_path: Path) -> None:
 
 
 def nodata_forces_float(text: bytes) -> bool:
-    """FORMAT.md's data type rule 1: the header alone makes the grid a float grid."""
+    """docs/FORMAT.md's data type rule 1: the header alone makes the grid a float grid."""
     match = re.search(rb"(?im)^nodata_value[ \t]+(\S+)", text)
     if match is None:
         return False

@@ -1,4 +1,4 @@
-"""Where asciigrid is stricter than GDAL (FORMAT.md), and how it says so.
+"""Where asciigrid is stricter than GDAL (docs/FORMAT.md), and how it says so.
 
 Every case is an ``asciigrid.ParseError`` (a ``ValueError``) naming the path it was given, the
 1-based line and the 1-based byte column of the offending token's first byte, with a message

@@ -4,7 +4,7 @@ Each case is written to a temporary file and read twice: by ``asciigrid.read`` a
 ``osgeo.gdal`` (AAIGrid driver, exceptions on). Data type, shape, geotransform (exact), nodata
 and every cell value (NaN-aware, sign of zero included) must be identical.
 
-The generated files stay inside what FORMAT.md says both readers accept: no case here is in
+The generated files stay inside what docs/FORMAT.md says both readers accept: no case here is in
 its 'stricter than GDAL' list, and none uses what GDAL 3.6 (the reference here) reads
 differently from current GDAL (a first data line starting with ``nan``, a NaN nodata).
 """
@@ -103,7 +103,7 @@ FLOAT_FORMS = (
 
 
 def spell_float(x: float, form: str, precision: int) -> str:
-    """A token GDAL's CPLAtofM and FORMAT.md both read as a number (value need not be ``x``).
+    """A token GDAL's CPLAtofM and docs/FORMAT.md both read as a number (value need not be ``x``).
 
     Rounding to ``precision`` digits can push a value near DBL_MAX past it (``2e+308``):
     a literal that overflows double is refused by asciigrid (tests/test_errors.py), so such
@@ -621,7 +621,7 @@ def assert_refused_or_like_gdal(path: Path) -> None:
     except RuntimeError:
         return  # GDAL 3.6 refuses it (or reads past its end): nothing to compare with
     if grid.nodata is not None and math.isnan(grid.nodata):
-        return  # GDAL 3.6 predates the NaN-nodata rule (FORMAT.md)
+        return  # GDAL 3.6 predates the NaN-nodata rule (docs/FORMAT.md)
     text = path.read_bytes()[:400]
     assert grid.data.dtype == ref.dtype, f"dtype {grid.data.dtype} != GDAL {ref.dtype}\n{text!r}"
     assert tuple(grid.geotransform) == ref.geotransform, (

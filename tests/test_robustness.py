@@ -2,7 +2,7 @@
 or a located :class:`asciigrid.ParseError`, in bounded time and memory, through every way in.
 
 - ``tests/data/bad/``: one small file per way a grid can be wrong (every "stricter than GDAL"
-  rule of FORMAT.md, encodings, bytes, numbers, broken gzip). :data:`BAD` says where each
+  rule of docs/FORMAT.md, encodings, bytes, numbers, broken gzip). :data:`BAD` says where each
   error must point; docs/ROBUSTNESS.md says what GDAL makes of each.
 - Generated at test time (too big to commit): a 100 MB line, a 100 MB token, gzip bombs.
 - Truncation at every byte of a small grid, plain and gzipped.
@@ -49,7 +49,7 @@ class Bad(NamedTuple):
 
 
 BAD: dict[str, Bad] = {
-    # --- every "stricter than GDAL" rule of FORMAT.md ---
+    # --- every "stricter than GDAL" rule of docs/FORMAT.md ---
     "garbage_token.asc": Bad(7, 3, K.BAD_VALUE),
     "too_few_values.asc": Bad(9, 1, K.TOO_FEW_VALUES, words="ends after 11 values"),
     "extra_values.asc": Bad(9, 1, K.TRAILING_CONTENT),

@@ -165,9 +165,9 @@ class Header:
     nodata: float | int | None
     """``nodata_value`` as GDAL reports it (``null`` becomes -FLT_MAX or -DBL_MAX). GRASS
     ASCII grids always have one: the ``null:`` value, else -2147483648, which their ``*`` null
-    cells read as (GDAL reads them as 0 and reports none; see FORMAT.md)."""
+    cells read as (GDAL reads them as 0 and reports none; see docs/FORMAT.md)."""
     dtype: np.dtype | None
-    """The data type GDAL chooses (int32, float32 or float64; see FORMAT.md). ``None`` from
+    """The data type GDAL chooses (int32, float32 or float64; see docs/FORMAT.md). ``None`` from
     :func:`read_header` when only the body can decide it (no nodata value forcing a float)."""
     geotransform: tuple[float, float, float, float, float, float]
     """GDAL's geotransform: (x of west edge, dx, 0, y of north edge, 0, -dy)."""
@@ -245,7 +245,7 @@ class Grid:
 
     @property
     def geotransform(self) -> tuple[float, float, float, float, float, float]:
-        """GDAL's 6-tuple (see FORMAT.md for the exact formula)."""
+        """GDAL's 6-tuple (see docs/FORMAT.md for the exact formula)."""
         return self.header.geotransform
 
     @property
@@ -540,7 +540,7 @@ def read(
 ) -> Grid:
     """Read a whole grid.
 
-    ``dtype=None`` picks GDAL's type (int32 unless the file has decimals; see FORMAT.md);
+    ``dtype=None`` picks GDAL's type (int32 unless the file has decimals; see docs/FORMAT.md);
     int32, float32 or float64 forces one. Raises :class:`ParseError` (with path, line and
     column) on any input GDAL would read wrongly or not at all.
 

@@ -4,7 +4,7 @@
 
 use crate::scan::is_space;
 
-/// The data type of a grid's cells, chosen the way GDAL chooses it (see FORMAT.md).
+/// The data type of a grid's cells, chosen the way GDAL chooses it (see docs/FORMAT.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DataType {
     /// 32-bit signed integers: no `.`, `,`, `e` or `E` anywhere in the body.

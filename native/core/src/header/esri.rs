@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(h.body_offset, 51);
     }
 
-    /// Every header GDAL takes and this reader refuses (FORMAT.md, "stricter than GDAL"), one
+    /// Every header GDAL takes and this reader refuses (docs/FORMAT.md, "stricter than GDAL"), one
     /// test each so that one broken rule never hides another: `name: text, its kind, where
     /// the error must point (if pinned), a fragment its message must hold (if pinned);`.
     macro_rules! refused {

@@ -1,5 +1,5 @@
 //! The header: `keyword value` lines, resolved the way GDAL resolves them (geotransform,
-//! nodata, data type) and checked the way GDAL does not (see FORMAT.md).
+//! nodata, data type) and checked the way GDAL does not (see docs/FORMAT.md).
 //!
 //! Two formats, one parser each: [`esri`] (`ncols 4`, parsed with nom) and [`grass`]
 //! (`north: 250`). Both take their lines from one splitter ([`Lines`]: blank lines, LF, CRLF
@@ -687,7 +687,7 @@ pub(super) mod tests {
         ok(&format!("{ESRI}nodata_value {nd}\n1\n"))
     }
 
-    /// The data type a nodata spelling alone decides (GDAL's rule; FORMAT.md), one test per
+    /// The data type a nodata spelling alone decides (GDAL's rule; docs/FORMAT.md), one test per
     /// spelling: `name: nodata => the type it decides (None: the body decides);`.
     macro_rules! nodata_decides {
         ($($name:ident: $nodata:expr => $want:expr;)+) => {
