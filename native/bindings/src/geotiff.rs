@@ -12,8 +12,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::stats::{summary_dict, summary_from_parts};
-use crate::{parse_dtype, run_inline};
+use crate::stats::summary_dict;
+use crate::{parse_dtype, run_inline, to_py_err};
 
 /// Call `$go` with `$cells` as the C-contiguous 2-D array of its cell type.
 macro_rules! dispatch {
@@ -81,6 +81,7 @@ impl BandStatistics {
     #[allow(clippy::too_many_arguments)]
     fn add_summary(
         &mut self,
+        py: Python<'_>,
         count: u64,
         nodata_count: u64,
         min: Option<f64>,
@@ -90,26 +91,22 @@ impl BandStatistics {
         sum_of_squared_deviations: f64,
         histogram: Option<Vec<u64>>,
     ) -> PyResult<()> {
-        if let (Some(mine), Some(theirs)) = (&self.summary.histogram, &histogram) {
-            if mine.len() != theirs.len() {
-                return Err(PyValueError::new_err(format!(
-                    "a histogram of {} bins cannot be merged with one of {} bins",
-                    theirs.len(),
-                    mine.len()
-                )));
-            }
-        }
-        let other = summary_from_parts(
+        let other = Summary {
             count,
             nodata_count,
+            sum,
             min,
             max,
-            sum,
-            mean,
+            mean: mean.unwrap_or(f64::NAN),
             sum_of_squared_deviations,
             histogram,
-        )?;
-        self.summary = std::mem::take(&mut self.summary).merge(&other);
+            data_type: None,
+        }
+        .checked()
+        .map_err(|e| to_py_err(py, e))?;
+        self.summary = std::mem::take(&mut self.summary)
+            .merge_checked(&other)
+            .map_err(|e| to_py_err(py, e))?;
         Ok(())
     }
 

@@ -1,7 +1,6 @@
 //! `_native.stats`: argument conversion for `asciigrid_core::summarize_all`.
 
 use asciigrid_core::{summarize_all, StatsOptions, Summary};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -32,52 +31,6 @@ pub(crate) fn summary_dict<'py>(
         _ => d.set_item("histogram", py.None())?,
     }
     Ok(d)
-}
-
-/// A summary computed elsewhere (another run of the engine, or QGIS), checked so that
-/// merging it cannot give statistics no set of cells has: what lets the engine's merge be
-/// the only one.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn summary_from_parts(
-    count: u64,
-    nodata_count: u64,
-    min: Option<f64>,
-    max: Option<f64>,
-    sum: f64,
-    mean: Option<f64>,
-    sum_of_squared_deviations: f64,
-    histogram: Option<Vec<u64>>,
-) -> PyResult<Summary> {
-    let mean = match (count, min, max, mean) {
-        (0, _, _, _) => 0.0,
-        (_, Some(low), Some(high), Some(mean)) if low <= high => mean,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "a summary of {count} valid cells needs min <= max and a mean, got min {min:?}, \
-                 max {max:?}, mean {mean:?}"
-            )))
-        }
-    };
-    if sum_of_squared_deviations.is_nan() || sum_of_squared_deviations < 0.0 {
-        return Err(PyValueError::new_err(format!(
-            "sum_of_squared_deviations must be at least 0, got {sum_of_squared_deviations}"
-        )));
-    }
-    Ok(Summary {
-        count,
-        nodata_count,
-        sum: if count == 0 { 0.0 } else { sum },
-        min: min.filter(|_| count > 0),
-        max: max.filter(|_| count > 0),
-        mean,
-        sum_of_squared_deviations: if count == 0 {
-            0.0
-        } else {
-            sum_of_squared_deviations
-        },
-        histogram,
-        data_type: None,
-    })
 }
 
 /// Per-source statistics and the combined statistics.

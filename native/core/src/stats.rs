@@ -104,6 +104,53 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// A summary computed elsewhere (per-file statistics kept from another run, QGIS's
+    /// statistics of another raster), checked so that merging it cannot give statistics no
+    /// set of cells has: what lets [`Summary::merge`] be the only merge. With no valid cells
+    /// it describes none (zero sum and deviations, no extremes), whatever it said.
+    pub fn checked(self) -> Result<Summary, Error> {
+        if self.count == 0 {
+            return Ok(Summary {
+                nodata_count: self.nodata_count,
+                histogram: self.histogram,
+                data_type: self.data_type,
+                ..Summary::default()
+            });
+        }
+        match (self.min, self.max) {
+            (Some(low), Some(high)) if low <= high && !self.mean.is_nan() => {}
+            (min, max) => {
+                return Err(Error::Invalid(format!(
+                    "a summary of {} valid cells needs min <= max and a mean, got min {min:?}, \
+                     max {max:?}, mean {}",
+                    self.count, self.mean
+                )))
+            }
+        }
+        let deviations = self.sum_of_squared_deviations;
+        if deviations.is_nan() || deviations < 0.0 {
+            return Err(Error::Invalid(format!(
+                "sum_of_squared_deviations must be at least 0, got {deviations}"
+            )));
+        }
+        Ok(self)
+    }
+
+    /// [`Summary::merge`] of a summary whose histogram, if both have one, has as many bins
+    /// as this one's (bins of other edges cannot be added up).
+    pub fn merge_checked(self, other: &Summary) -> Result<Summary, Error> {
+        if let (Some(mine), Some(theirs)) = (&self.histogram, &other.histogram) {
+            if mine.len() != theirs.len() {
+                return Err(Error::Invalid(format!(
+                    "a histogram of {} bins cannot be merged with one of {} bins",
+                    theirs.len(),
+                    mine.len()
+                )));
+            }
+        }
+        Ok(self.merge(other))
+    }
+
     /// Population standard deviation.
     pub fn std(&self) -> Option<f64> {
         (self.count > 0).then(|| (self.sum_of_squared_deviations / self.count as f64).sqrt())
@@ -763,6 +810,56 @@ fn all_lanes<T: Copy>(row: &[T], test: impl Fn(T) -> bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_summary_from_elsewhere_is_checked() {
+        let good = Summary {
+            count: 2,
+            sum: 3.0,
+            min: Some(1.0),
+            max: Some(2.0),
+            mean: 1.5,
+            sum_of_squared_deviations: 0.5,
+            ..Summary::default()
+        };
+        assert_eq!(good.clone().checked().unwrap(), good);
+        let reversed = Summary {
+            min: Some(3.0),
+            ..good.clone()
+        };
+        assert!(reversed.checked().is_err());
+        let no_mean = Summary {
+            mean: f64::NAN,
+            ..good.clone()
+        };
+        assert!(no_mean.checked().is_err());
+        let negative = Summary {
+            sum_of_squared_deviations: -1.0,
+            ..good.clone()
+        };
+        assert!(negative.checked().is_err());
+        let empty = Summary {
+            count: 0,
+            nodata_count: 4,
+            ..good
+        };
+        let empty = empty.checked().unwrap();
+        assert_eq!((empty.min, empty.sum, empty.nodata_count), (None, 0.0, 4));
+    }
+
+    #[test]
+    fn histograms_of_other_bins_are_not_merged() {
+        let a = Summary {
+            histogram: Some(vec![1, 2]),
+            ..Summary::default()
+        };
+        let b = Summary {
+            histogram: Some(vec![1, 2, 3]),
+            ..Summary::default()
+        };
+        assert!(a.clone().merge_checked(&b).is_err());
+        assert!(a.clone().merge_checked(&a).is_ok());
+    }
+
     use super::*;
 
     #[test]

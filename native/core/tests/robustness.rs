@@ -39,11 +39,14 @@ fn parse_error(r: Result<impl std::fmt::Debug, Error>) -> ParseError {
     }
 }
 
+/// Run `f` under a guard against runaway work: a bomb that were inflated whole would take
+/// minutes. Not a speed test (a busy machine cannot fail it): what each test checks is the
+/// error's position, which proves where reading stopped.
 fn quick<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();
-    assert!(took < Duration::from_secs(5), "{what} took {took:?}");
+    assert!(took < Duration::from_secs(60), "{what} ran away: {took:?}");
     out
 }
 
