@@ -118,22 +118,25 @@ fn resolve(seen: &Seen<'_>, body_offset: usize, lines: usize) -> Result<Header, 
     let ncols = dim(Key::Ncols)?;
     let nrows = dim(Key::Nrows)?;
 
-    let positive = |k: Key| -> Result<f64, Located> {
+    // A number the keyword requires to be `what`: `ok` says whether it is.
+    let checked = |k: Key, ok: fn(f64) -> bool, what: &str| -> Result<f64, Located> {
         let (v, at, raw) = get(k).ok_or_else(|| missing(format!("missing '{}'", k.name())))?;
-        if v.is_finite() && v > 0.0 {
+        if ok(v) {
             Ok(v)
         } else {
             Err(bad(
                 at,
                 ErrorKind::HeaderValueInvalid,
                 format!(
-                    "'{}' must be a positive, finite number, found '{}'",
+                    "'{}' must be {what}, found '{}'",
                     k.name(),
                     crate::error::show_token(raw)
                 ),
             ))
         }
     };
+    let positive = |k: Key| checked(k, |v| v.is_finite() && v > 0.0, "a positive, finite number");
+    let finite = |k: Key| checked(k, f64::is_finite, "a finite number");
     let conflict = |at: usize, message: &str| bad(at, ErrorKind::HeaderKeywordConflict, message);
     let half = |at: usize, message: &str| bad(at, ErrorKind::HeaderKeywordMissing, message);
     let (mut dx, mut dy) = match (get(Key::Cellsize), get(Key::Dx), get(Key::Dy)) {
@@ -161,22 +164,6 @@ fn resolve(seen: &Seen<'_>, body_offset: usize, lines: usize) -> Result<Header, 
         }
     };
 
-    let finite = |k: Key| -> Result<f64, Located> {
-        let (v, at, raw) = get(k).ok_or_else(|| missing(format!("missing '{}'", k.name())))?;
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(bad(
-                at,
-                ErrorKind::HeaderValueInvalid,
-                format!(
-                    "'{}' must be a finite number, found '{}'",
-                    k.name(),
-                    crate::error::show_token(raw)
-                ),
-            ))
-        }
-    };
     let corner = (get(Key::XllCorner), get(Key::YllCorner));
     let center = (get(Key::XllCenter), get(Key::YllCenter));
     let first_at = |pair: (Option<Value<'_>>, Option<Value<'_>>)| {
