@@ -91,6 +91,11 @@ fn probe(
         OwnedInput::Path(path) => {
             let opened = crate::pipe::open(path).map_err(|e| crate::source::io_error(name, e))?;
             if !opened.regular || opened.meta.len() <= SMALL_TILE {
+                if opened.regular && forced.is_none() {
+                    if let Some(found) = probe_prefix(&opened, name) {
+                        return Ok(found);
+                    }
+                }
                 Some(std::borrow::Cow::Owned(crate::source::load_opened(
                     opened, name,
                 )?))
@@ -120,6 +125,38 @@ fn probe(
     check_geometry(&header, name)?;
     let data_type = crate::stats::data_type_of(input.as_input(), name, forced, &header)?;
     Ok((header, data_type))
+}
+
+/// How much of a loose tile [`probe_prefix`] reads: a header and the first rows.
+const PREFIX: u64 = 8192;
+
+/// A float tile's header and data type from its first [`PREFIX`] bytes alone: a float marker
+/// there is one in the whole text (markers are single bytes), and one-decimal heights show
+/// one in their first value, so most float tiles need no more reading to be planned. `None`
+/// for anything else (no marker yet, gzip, a header longer than the prefix, any error): the
+/// whole text decides then, and gives every error as it always did.
+fn probe_prefix(opened: &crate::pipe::OpenedFile, name: &str) -> Option<(Header, DataType)> {
+    let size = opened.meta.len();
+    let mut text = vec![0u8; usize::try_from(size.min(PREFIX)).ok()?];
+    // A positioned read: the file's offset stays at 0 for the whole read that may follow.
+    crate::source::read_exact_at(&opened.file, &mut text, 0).ok()?;
+    if crate::source::is_gzip(&text) {
+        return None;
+    }
+    let complete = text.len() as u64 == size;
+    let crate::header::HeaderParse::Complete(header) =
+        crate::header::parse_header(&text, complete).ok()?
+    else {
+        return None;
+    };
+    if !crate::scan::count_tokens(text.get(header.body_offset..)?, false).float_marker {
+        return None;
+    }
+    let body_len = size.checked_sub(header.body_offset as u64)?;
+    crate::limits::check_room(&header, body_len, name, &text).ok()?;
+    check_geometry(&header, name).ok()?;
+    let data_type = grid::resolve_data_type(None, &header, true);
+    Some((header, data_type))
 }
 
 /// How much text a compressed tile's probe decompresses first: a header and the first rows.
@@ -857,6 +894,26 @@ fn bands_of(tiles: &[Tile], nrows: usize, ncols: usize) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A loose tile's type is the whole text's whether the prefix decides it or not.
+    #[test]
+    fn a_tile_is_typed_alike_from_its_prefix_or_its_whole_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let ints = "7 ".repeat(6000); // 12 000 bytes: past the prefix
+        let cases = [
+            ("first.asc", format!("1.5 {ints}"), DataType::Float32),
+            ("late.asc", format!("{ints}1.5"), DataType::Float32),
+            ("ints.asc", format!("{ints}7"), DataType::Int32),
+        ];
+        for (name, body, want) in cases {
+            let path = dir.path().join(name);
+            let text =
+                format!("ncols 6001\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n{body}\n");
+            std::fs::write(&path, text).unwrap();
+            let (header, got) = probe(&OwnedInput::Path(path), name, None).unwrap();
+            assert_eq!((header.ncols, got), (6001, want), "{name}");
+        }
+    }
 
     fn tile(x: f64, y: f64, values: &str) -> (OwnedInput, String) {
         let text = format!("ncols 2\nnrows 2\nxllcorner {x}\nyllcorner {y}\ncellsize 1\nNODATA_value -1\n{values}\n");
