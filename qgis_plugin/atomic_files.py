@@ -16,10 +16,6 @@ from .exceptions import OutputError
 
 __all__ = ["OutputError", "atomic_output", "make_folder_for", "write_text"]
 
-# Sidecars GDAL may write beside any file it writes (statistics, overviews, masks): taken
-# along, and an older target's removed so that they never describe the new file wrongly.
-GDAL_SIDECARS = (".aux.xml", ".ovr", ".msk")
-
 
 def make_folder_for(target: str) -> None:
     """Create the folder an output goes to, as Processing users expect of every output."""
@@ -42,7 +38,7 @@ def atomic_output(
     they are deleted, ``target`` is untouched, and :class:`OutputError` names ``target``.
     """
     load_engine()  # puts the engine (bundled or installed) on the path
-    from asciigrid._atomic import AtomicFiles
+    from asciigrid._atomic import GDAL_SIDECARS, AtomicFiles
 
     target = os.path.abspath(target)
     make_folder_for(target)

@@ -30,7 +30,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["AtomicFiles", "atomic_files"]
+__all__ = ["GDAL_SIDECARS", "AtomicFiles", "atomic_files"]
+
+GDAL_SIDECARS = (".aux.xml", ".ovr", ".msk")
+"""Sidecars GDAL may write beside any file it writes, and an older target may have (stale
+statistics, external overviews, masks that would shadow what the new file holds): the new
+file's go with it, an older target's are removed, in the same commit."""
 
 _KEEP = 100
 """How many bytes of the target's name a temporary name keeps (as the engine's writer):
@@ -59,6 +64,17 @@ def _temp_name(target: str, keep_extension: bool = False) -> str:
     while len(os.fsencode(stem)) > _KEEP:
         stem = stem[:-1]
     return os.path.join(folder, f".{stem}.{secrets.token_hex(6)}.tmp{ext}")
+
+
+def _create_temp(target: str, keep_extension: bool = False) -> tuple[int, str]:
+    """Create a new temporary file beside ``target`` (see :func:`_temp_name`): ``(fd, path)``."""
+    for _ in range(100):
+        temp = _temp_name(target, keep_extension)
+        try:
+            return os.open(temp, _CREATE, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(17, "no free temporary name", target)
 
 
 @dataclass(frozen=True)
@@ -172,15 +188,7 @@ class AtomicFiles:
         target = os.fspath(target)
         try:
             replaced = _replaced(target)
-            for _ in range(100):
-                temp = _temp_name(target)
-                try:
-                    fd = os.open(temp, _CREATE, 0o666)
-                    break
-                except FileExistsError:
-                    continue
-            else:
-                raise FileExistsError(17, "no free temporary name", target)
+            fd, temp = _create_temp(target)
         except OSError as e:
             raise _naming(e, target) from e
         self._add(temp, target, sidecars, extension_sidecars)
@@ -212,17 +220,10 @@ class AtomicFiles:
         target = os.fspath(target)
         try:
             _replaced(target)
-            for _ in range(100):
-                temp = _temp_name(target, keep_extension)
-                try:
-                    # Created and removed: the folder's own answer to whether it can be
-                    # written (a missing folder, a read-only one), as open() would give it.
-                    os.close(os.open(temp, _CREATE, 0o666))
-                    break
-                except FileExistsError:
-                    continue
-            else:
-                raise FileExistsError(17, "no free temporary name", target)
+            # Created and removed: the folder's own answer to whether it can be written (a
+            # missing folder, a read-only one), as open() would give it.
+            fd, temp = _create_temp(target, keep_extension)
+            os.close(fd)
             os.remove(temp)
         except OSError as e:
             raise _naming(e, target) from e

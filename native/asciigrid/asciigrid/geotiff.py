@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from asciigrid import _native
-from asciigrid._atomic import AtomicFiles
+from asciigrid._atomic import GDAL_SIDECARS, AtomicFiles
 from asciigrid.errors import Cancelled, GeoTiffError
 
 if TYPE_CHECKING:
@@ -114,10 +114,6 @@ is seen within this (plus one block row being compressed), far below half a seco
 _STREAM_SHARE_COG = 0.5
 """Share of the bar for the streamed file when ``cog=True`` (the COG copy takes the rest:
 it recompresses every block, about what the streamed write costs)."""
-_SIDECARS = (".aux.xml", ".ovr", ".msk")
-"""Sidecars GDAL may write beside the file, and an older target may have (stale statistics,
-external overviews, masks that would shadow what the new file holds): the new file's go
-with it, an older target's are removed, in the same commit."""
 
 
 @dataclass(frozen=True)
@@ -501,7 +497,7 @@ class GeoTiffWriter:
         self._scratch = AtomicFiles()
         try:
             files = self._scratch if cog else self._files
-            fd, self._tmp = files.new_temp(self.path, sidecars=_SIDECARS)
+            fd, self._tmp = files.new_temp(self.path, sidecars=GDAL_SIDECARS)
             os.close(fd)
             self._ds = self._gdal_call("create the GeoTIFF", self._create, gdal)
             self._band = self._ds.GetRasterBand(1)
@@ -748,7 +744,7 @@ class GeoTiffWriter:
         self._band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{valid:.4g}")
 
     def _write_cog(self, gdal: Any) -> None:
-        fd, final = self._files.new_temp(self.path, sidecars=_SIDECARS)
+        fd, final = self._files.new_temp(self.path, sidecars=GDAL_SIDECARS)
         os.close(fd)
         options = [
             f"BLOCKSIZE={BLOCK_SIZE}",
