@@ -97,17 +97,18 @@ def _read_block(
     """The cells ``window = (row0, row1, col0, col1)`` of the mosaic whose origin and cell size
     ``geotransform`` gives, from the tiles ``names`` (in the mosaic's order)."""
     r0, r1, c0, c1 = window
+    shape = (r1 - r0, c1 - c0)
     if not names:
-        return np.full((r1 - r0, c1 - c0), nodata, dtype=dtype)
+        return np.full(shape, nodata, dtype=dtype)
     part = _api._mosaic_part(names, dtype, nodata)
     x0, dx, _, y0, _, ndy = geotransform
     px0, _, _, py0, _, _ = part.geotransform
     # The part is aligned with the whole (the plan checked that): its offset is whole cells.
     pr = int(round((py0 - y0) / ndy))
     pc = int(round((px0 - x0) / dx))
-    if (pr, pc, part.data.shape) == (r0, c0, (r1 - r0, c1 - c0)):
+    if (pr, pc, part.data.shape) == (r0, c0, shape):
         return part.data  # the tiles fill the window exactly: no second chunk-sized array
-    out = np.full((r1 - r0, c1 - c0), nodata, dtype=dtype)
+    out = np.full(shape, nodata, dtype=dtype)
     pr1, pc1 = pr + part.data.shape[0], pc + part.data.shape[1]
     lo_r, hi_r = max(r0, pr), min(r1, pr1)
     lo_c, hi_c = max(c0, pc), min(c1, pc1)
