@@ -216,13 +216,13 @@ def test_cog_is_valid_by_gdal_rules(tmp_path: Path) -> None:
     ("codec", "compression", "predictor"),
     [
         ("ZSTD", "ZSTD", None),
-        ("ZSTD+PREDICTOR", "ZSTD", "3"),
+        ("ZSTD+PREDICTOR", "ZSTD", "2"),
         ("DEFLATE", "DEFLATE", None),
-        ("DEFLATE+PREDICTOR", "DEFLATE", "3"),
+        ("DEFLATE+PREDICTOR", "DEFLATE", "2"),
     ],
 )
 def test_codecs(tmp_path: Path, codec: str, compression: str, predictor: str | None) -> None:
-    data = grid((300, 300), "float32", -9999)
+    data = grid((300, 300), "int32", -9999)
     geotiff.write_geotiff(tmp_path / "z.tif", data, geotransform=GT, nodata=-9999, codec=codec)
     back, _, ds = read_back(tmp_path / "z.tif")
     np.testing.assert_array_equal(back, data)
@@ -230,13 +230,91 @@ def test_codecs(tmp_path: Path, codec: str, compression: str, predictor: str | N
     assert ds.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == predictor
 
 
-@pytest.mark.parametrize(("dtype", "predictor"), [("int32", "2"), ("float32", "3")])
+@pytest.mark.parametrize(("dtype", "predictor"), [("int32", "2"), ("float64", "3")])
 def test_default_codec_is_zstd_with_a_predictor(tmp_path: Path, dtype: str, predictor: str) -> None:
     geotiff.write_geotiff(tmp_path / "d.tif", np.ones((3, 3), dtype), geotransform=GT)
     ds = gdal.Open(str(tmp_path / "d.tif"))
     assert ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "ZSTD"
     assert ds.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == predictor
     assert ds.GetRasterBand(1).GetBlockSize() == [256, 256]
+
+
+def heights(shape: tuple[int, int], decimals: int | None) -> np.ndarray:
+    """Float32 terrain: rounded to ``decimals`` (as elevation products store heights), or
+    noisy at full precision."""
+    rng = np.random.default_rng(1)
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
+    data = 300 + 200 * np.sin(x / 97.0) * np.cos(y / 61.0)
+    if decimals is None:
+        return (data + rng.random(shape) * 10).astype(np.float32)
+    return np.round(data + rng.random(shape) * 3, decimals).astype(np.float32)
+
+
+def size_with_predictor(data: np.ndarray, codec: str, predictor: str) -> int:
+    """Bytes of ``data`` written by GDAL alone with ``codec`` and ``predictor``."""
+    options = [
+        f"PREDICTOR={predictor}" if o.startswith("PREDICTOR=") else o
+        for o in geotiff.creation_options(data.dtype, codec)
+    ]
+    name = "/vsimem/test_predictor.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(
+        name, data.shape[1], data.shape[0], 1, gdal.GDT_Float32, options
+    )
+    ds.GetRasterBand(1).WriteArray(data)
+    ds = None
+    size = gdal.VSIStatL(name).size
+    gdal.Unlink(name)
+    return size
+
+
+@pytest.mark.parametrize("codec", ["ZSTD+PREDICTOR", "DEFLATE+PREDICTOR"])
+@pytest.mark.parametrize(("decimals", "smaller"), [(1, "2"), (None, "3")])
+def test_a_float32_file_gets_the_predictor_that_compresses_it_smaller(
+    tmp_path: Path, codec: str, decimals: int | None, smaller: str
+) -> None:
+    data = heights((512, 1024), decimals)
+    sizes = {p: size_with_predictor(data, codec, p) for p in ("2", "3")}
+    assert min(sizes, key=lambda p: sizes[p]) == smaller  # the data is as intended
+    geotiff.write_geotiff(tmp_path / "p.tif", data, geotransform=GT, codec=codec)
+    back, levels, ds = read_back(tmp_path / "p.tif")
+    np.testing.assert_array_equal(back, data)
+    assert ds.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == smaller
+    for got, want in zip(levels, reference_overviews(tmp_path, data, None)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("nodata", [-9999.0, float("nan")])
+def test_overviews_of_a_float32_grid_that_begins_with_nodata_rows(
+    tmp_path: Path, nodata: float
+) -> None:
+    # The file is created only when the first data arrives (its predictor is chosen from
+    # it); the overviews must still average the rows of nodata before it.
+    data = heights((1100, 700), 1)
+    data[:600] = nodata
+    data[900:950, 100:300] = nodata
+    geotiff.write_geotiff(
+        tmp_path / "n.tif",
+        strips_of(data, [233] * 4 + [168]),
+        shape=data.shape,
+        geotransform=GT,
+        nodata=nodata,
+    )
+    back, levels, _ = read_back(tmp_path / "n.tif")
+    np.testing.assert_array_equal(back, data)
+    expected = reference_overviews(tmp_path, data, nodata)
+    assert [a.shape for a in levels] == [e.shape for e in expected]
+    for got, want in zip(levels, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=0, equal_nan=True)
+
+
+def test_a_float32_grid_of_only_nodata_is_written(tmp_path: Path) -> None:
+    data = np.full((600, 300), -9999.0, np.float32)
+    stats = geotiff.write_geotiff(tmp_path / "e.tif", data, geotransform=GT, nodata=-9999)
+    assert stats is None
+    back, levels, ds = read_back(tmp_path / "e.tif")
+    np.testing.assert_array_equal(back, data)
+    assert [np.unique(level).tolist() for level in levels] == [[-9999.0]] * len(levels)
+    assert ds.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") is not None
 
 
 class CancelAt:
