@@ -799,7 +799,7 @@ fn for_lanes<T: Copy>(row: &[T], mut f: impl FnMut(usize, T)) {
 /// Whether `test` holds for every cell of `row`, looking at whole groups of cells without
 /// stopping inside one (which is what lets the compiler vectorize the test).
 #[inline(always)]
-fn all_lanes<T: Copy>(row: &[T], test: impl Fn(T) -> bool) -> bool {
+pub(crate) fn all_lanes<T: Copy>(row: &[T], test: impl Fn(T) -> bool) -> bool {
     let groups = row.chunks_exact(LANES);
     let rest = groups.remainder();
     groups
