@@ -501,6 +501,65 @@ def test_iter_mosaic_strips_reassembles(tmp_path: Path) -> None:
     assert_same_values(asciigrid.mosaic(tiles).data, data)
 
 
+def three_strip_tiles(tmp_path: Path) -> tuple[list[str], np.ndarray]:
+    """Three 300-row tiles stacked, and a far tile that widens the mosaic to 20000 columns,
+    so that no two of them share a strip (a strip holds at most 8 Mi cells): three strips."""
+    data = np.full((900, 20000), -9999, np.int32)
+    tiles = []
+    for k in range(3):
+        cells = original_grid(nrows=300, ncols=7, seed=10 + k)
+        data[300 * k : 300 * (k + 1), :7] = cells
+        tiles.append(
+            write_grid(tmp_path / f"s{k}.asc", cells, X0, Y0 - 300 * k * DX, DX, nodata=-9999)
+        )
+    far = original_grid(nrows=1, ncols=3, seed=20)
+    data[:1, 19997:] = far
+    tiles.append(write_grid(tmp_path / "far.asc", far, X0 + 19997 * DX, Y0, DX, nodata=-9999))
+    return [str(t) for t in tiles], data
+
+
+def test_strips_read_into_reused_buffers_equal_new_ones(tmp_path: Path) -> None:
+    tiles, data = three_strip_tiles(tmp_path)
+    fresh = [(r, s.copy()) for r, s, _ in asciigrid.iter_mosaic_strips(tiles)]
+    assert len(fresh) == 3
+    reused = []
+    for (row, strip, failed), (row_fresh, want) in zip(
+        asciigrid.iter_mosaic_strips(tiles, buffers=2), fresh
+    ):
+        assert (row, failed) == (row_fresh, [])
+        assert_same_values(strip, want)  # checked before the buffer is used again
+        reused.append(strip)
+    assert np.shares_memory(reused[0], reused[2])
+    assert not np.shares_memory(reused[0], reused[1])
+    assert_same_values(np.concatenate([s for _, s in fresh]), data)
+
+
+def test_rows_read_into_a_buffer_overwrite_every_cell(tmp_path: Path) -> None:
+    data = original_grid()
+    tiles = cut(tmp_path, data, ROW_CUTS, COL_CUTS)
+    missing = next(t for t in tiles if t[1:3] == (25, 20))  # a gap inside the extent
+    plan = asciigrid.mosaic_layout([str(t[0]) for t in tiles if t != missing])._native_plan
+    out = np.full((12, 53), 12345, np.int32)  # not a value of the mosaic
+    got, failed = plan.read_rows(20, 12, out=out)
+    assert got is out and failed == []
+    expected = data[20:32].copy()
+    expected[5:, 20:41] = -9999
+    assert_same_values(out, expected)
+
+
+@pytest.mark.parametrize(
+    "out",
+    [np.empty((12, 53), np.float32), np.empty((12, 52), np.int32), np.empty((53, 12), np.int32)],
+)
+def test_a_buffer_of_the_wrong_type_or_shape_is_refused(tmp_path: Path, out: np.ndarray) -> None:
+    tiles = [str(t[0]) for t in cut(tmp_path, original_grid(), ROW_CUTS, COL_CUTS)]
+    plan = asciigrid.mosaic_layout(tiles)._native_plan
+    with pytest.raises(ValueError, match="12 rows of 53"):
+        plan.read_rows(20, 12, out=out)
+    with pytest.raises(ValueError, match="buffers"):
+        next(asciigrid.iter_mosaic_strips(tiles, buffers=-1))
+
+
 @settings(SETTINGS, max_examples=30)
 @given(
     shape=st.tuples(st.integers(1, 30), st.integers(1, 30)),

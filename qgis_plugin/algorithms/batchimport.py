@@ -210,6 +210,8 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
             make_folder_for(output)
             # Strips are written (overviews and statistics included) by the writer's thread
             # while the engine parses the next one; the file is complete when the block ends.
+            # The writer is done with a strip once it takes the next, so two arrays, used in
+            # turn, hold every strip.
             with geotiff.GeoTiffWriter(
                 output,
                 shape=(header.nrows, header.ncols),
@@ -220,7 +222,9 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 overviews=overviews,
                 progress=reading.written,
             ) as tif:
-                strips = engine.iter_mosaic_strips(layout, skip_errors=skip, progress=reading)
+                strips = engine.iter_mosaic_strips(
+                    layout, skip_errors=skip, progress=reading, buffers=2
+                )
                 for row_start, strip, failed in strips:
                     reading.strip_done(strip.shape[0])
                     reading.check()

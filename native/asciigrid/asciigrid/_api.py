@@ -727,6 +727,7 @@ def iter_mosaic_strips(
     progress: Progress | None = None,
     pattern: Pattern = DEFAULT_PATTERN,
     strict: bool = False,
+    buffers: int = 0,
 ) -> Iterator[tuple[int, npt.NDArray[Any], list[tuple[str, Exception]]]]:
     """Yield ``(row_start, strip, failed)`` strip by strip, north to south.
 
@@ -736,13 +737,27 @@ def iter_mosaic_strips(
     ``nodata`` and ``strict`` were fixed when it was made). Progress covers one strip at a time. Zip
     archives and ``pattern`` are as in :func:`mosaic_layout`; a strip's members are
     decompressed, in parallel, only when it is read.
+
+    By default every strip is a new array. With ``buffers=n`` the strips are read into ``n``
+    arrays taken in turn, so a strip is overwritten ``n`` strips later: for a consumer done
+    with each strip by the time it asks for the next-but-``n - 1`` (a
+    :class:`asciigrid.geotiff.GeoTiffWriter` needs ``buffers=2``), this spares the system
+    handing out, and clearing, fresh memory for every strip.
     """
+    if buffers < 0:
+        raise ValueError(f"buffers must be 0 (a new array per strip) or more, got {buffers}")
     if isinstance(sources, MosaicLayout):
         plan = _Plan(sources._native_plan, sources)
     else:
         plan = _plan(sources, dtype, nodata, skip_errors, pattern, strict)
-    for row_start, row_count in plan.layout.bands:
-        data, failed = plan.native.read_rows(row_start, row_count, skip_errors, progress)
+    bands = plan.layout.bands
+    ring: list[npt.NDArray[Any]] = []
+    if buffers and bands:
+        shape = (max(rows for _, rows in bands), plan.layout.header.ncols)
+        ring = [np.empty(shape, plan.layout.header.dtype) for _ in range(buffers)]
+    for k, (row_start, row_count) in enumerate(bands):
+        out = ring[k % len(ring)][:row_count] if ring else None
+        data, failed = plan.native.read_rows(row_start, row_count, skip_errors, progress, out)
         yield row_start, data, [(plan.layout.tiles[i][0], err) for i, err in failed]
 
 

@@ -176,6 +176,13 @@ class MosaicPlan:
         """{header, tiles: [(name, row_off, col_off, nrows, ncols)], skipped: [(name, exc)],
         bands: [(row_start, row_count)], crs: the placed tiles' CRS key or None}"""
     def read_rows(
-        self, row_start: int, row_count: int, skip_errors: bool = False, progress: _Progress = None
+        self,
+        row_start: int,
+        row_count: int,
+        skip_errors: bool = False,
+        progress: _Progress = None,
+        out: npt.NDArray[Any] | None = None,
     ) -> tuple[npt.NDArray[Any], list[tuple[int, Exception]]]:
-        """Rows [row_start, row_start+row_count) of the mosaic, and failed tile indices."""
+        """Rows [row_start, row_start+row_count) of the mosaic, and failed tile indices; with
+        ``out`` (writable, C-contiguous, exactly those cells in the mosaic's type) the rows
+        are read into it and it is returned."""

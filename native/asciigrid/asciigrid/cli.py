@@ -370,7 +370,8 @@ def _mosaic(args: argparse.Namespace) -> int:
         )
         header = layout.header
         with _Bar("mosaic") as bar:
-            strips = asciigrid.iter_mosaic_strips(layout, skip_errors=args.skip_errors)
+            # The writer is done with a strip once it takes the next: two arrays in turn.
+            strips = asciigrid.iter_mosaic_strips(layout, skip_errors=args.skip_errors, buffers=2)
 
             def tracked() -> Iterator[tuple[int, np.ndarray]]:
                 for row_start, strip, bad in strips:

@@ -484,12 +484,13 @@ class GeoTiffWriter:
 
         with GeoTiffWriter("mosaic.tif", shape=(nrows, ncols), dtype="float32",
                            geotransform=gt, nodata=-9999.0) as tif:
-            for row_start, strip, _ in asciigrid.iter_mosaic_strips(layout):
+            for row_start, strip, _ in asciigrid.iter_mosaic_strips(layout, buffers=2):
                 tif.write(row_start, strip)
         # complete and in place here; an exception in the block leaves nothing behind
 
     :meth:`write` hands a strip to the writer thread and returns at once unless the thread
-    is still busy with the previous strip (so at most two strips are held). :meth:`close`
+    is still busy with the previous strip (so at most two strips are held, and a strip's
+    array may be reused once the next strip has been written: ``buffers=2`` above). :meth:`close`
     finishes the file and renames it over ``path``; :meth:`abort` (or an exception in a
     ``with`` block) removes it.
     """

@@ -1,6 +1,8 @@
 //! `_native.MosaicPlan`: a core mosaic plan held for Python, read strip by strip.
 
-use asciigrid_core::Plan;
+use asciigrid_core::{CellsMut, DataType, Error, Plan};
+use numpy::{PyReadwriteArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -72,8 +74,10 @@ impl MosaicPlan {
         Ok(d)
     }
 
-    /// Rows [row_start, row_start + row_count) and the failed tiles `[(index, exception)]`.
-    #[pyo3(signature = (row_start, row_count, skip_errors=false, progress=None))]
+    /// Rows [row_start, row_start + row_count) and the failed tiles `[(index, exception)]`;
+    /// with `out` (a writable C-contiguous array of exactly those cells in the mosaic's
+    /// type), the rows are read into it and it is returned.
+    #[pyo3(signature = (row_start, row_count, skip_errors=false, progress=None, out=None))]
     fn read_rows<'py>(
         &self,
         py: Python<'py>,
@@ -81,18 +85,73 @@ impl MosaicPlan {
         row_count: usize,
         skip_errors: bool,
         progress: Option<Py<PyAny>>,
+        out: Option<Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
         let plan = &self.plan;
-        let (data, failed) = run(py, progress, self.strict, |control| {
-            plan.read_rows(row_start, row_count, skip_errors, control)
-        })?;
+        let (array, failed) = match out {
+            None => {
+                let (data, failed) = run(py, progress, self.strict, |control| {
+                    plan.read_rows(row_start, row_count, skip_errors, control)
+                })?;
+                (grid_array(py, data, row_count, plan.header.ncols)?, failed)
+            }
+            Some(out) => {
+                let failed =
+                    self.read_into(py, row_start, row_count, skip_errors, progress, &out)?;
+                (out, failed)
+            }
+        };
         let failures = PyList::empty(py);
         for (i, e) in failed {
             failures.append((i, to_py_err(py, e).into_value(py)))?;
         }
-        Ok((
-            grid_array(py, data, row_count, plan.header.ncols)?,
-            failures,
-        ))
+        Ok((array, failures))
+    }
+}
+
+impl MosaicPlan {
+    /// `read_rows` into the caller's array.
+    fn read_into(
+        &self,
+        py: Python<'_>,
+        row_start: usize,
+        row_count: usize,
+        skip_errors: bool,
+        progress: Option<Py<PyAny>>,
+        out: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<(usize, Error)>> {
+        let plan = &self.plan;
+        let wrong = || {
+            PyValueError::new_err(format!(
+                "out must be a writable C-contiguous {} array of {row_count} rows of {} cells",
+                plan.data_type.name(),
+                plan.header.ncols
+            ))
+        };
+        macro_rules! read_as {
+            ($t:ty, $variant:ident) => {{
+                let mut array = out
+                    .extract::<PyReadwriteArray2<'_, $t>>()
+                    .map_err(|_| wrong())?;
+                if array.shape() != [row_count, plan.header.ncols] {
+                    return Err(wrong());
+                }
+                let cells = array.as_slice_mut().map_err(|_| wrong())?;
+                run(py, progress, self.strict, |control| {
+                    plan.read_rows_into(
+                        row_start,
+                        row_count,
+                        skip_errors,
+                        control,
+                        CellsMut::$variant(cells),
+                    )
+                })
+            }};
+        }
+        match plan.data_type {
+            DataType::Int32 => read_as!(i32, Int32),
+            DataType::Float32 => read_as!(f32, Float32),
+            DataType::Float64 => read_as!(f64, Float64),
+        }
     }
 }

@@ -50,6 +50,43 @@ impl GridData {
     }
 }
 
+/// A caller's buffer for cells of one type, row-major: what [`crate::Plan::read_rows_into`]
+/// fills, so that a reader of strip after strip can reuse its buffers.
+#[derive(Debug)]
+pub enum CellsMut<'a> {
+    /// Int32 cells.
+    Int32(&'a mut [i32]),
+    /// Float32 cells.
+    Float32(&'a mut [f32]),
+    /// Float64 cells.
+    Float64(&'a mut [f64]),
+}
+
+impl CellsMut<'_> {
+    /// The cells' data type.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            CellsMut::Int32(_) => DataType::Int32,
+            CellsMut::Float32(_) => DataType::Float32,
+            CellsMut::Float64(_) => DataType::Float64,
+        }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        match self {
+            CellsMut::Int32(v) => v.len(),
+            CellsMut::Float32(v) => v.len(),
+            CellsMut::Float64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Moving cells of one type in and out of [`GridData`] without matching by hand.
 pub(crate) trait GridCells: Value {
     /// The vector, if `data` holds this type.

@@ -52,7 +52,7 @@ mod writer;
 pub use archive::{find_tiles, member_prj, resolve_member, FoundTile, Member, MemberSource};
 pub use control::{Control, TrailingKind, Warning};
 pub use error::{os_message, Error, ErrorKind, ParseError};
-pub use grid::{parse_grid, read, read_header, read_member, Grid, GridData};
+pub use grid::{parse_grid, read, read_header, read_member, CellsMut, Grid, GridData};
 pub use header::{Header, Nodata, NodataValue, Origin, GRASS_NULL};
 pub use input::{archive_members, Input, OwnedInput};
 pub use mask::{nodata_to_nan, Maskable};

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::Error;
-use crate::grid::{self, GridCells, GridData};
+use crate::grid::{self, CellsMut, GridCells, GridData};
 use crate::header::{Header, Origin};
 use crate::input::OwnedInput;
 use crate::value::DataType;
@@ -673,6 +673,46 @@ impl Plan {
         skip_errors: bool,
         control: &Control,
     ) -> Result<(GridData, Vec<(usize, Error)>), Error> {
+        self.check_rows(start, count)?;
+        match self.data_type {
+            DataType::Int32 => self.read_new_rows::<i32>(start, count, skip_errors, control),
+            DataType::Float32 => self.read_new_rows::<f32>(start, count, skip_errors, control),
+            DataType::Float64 => self.read_new_rows::<f64>(start, count, skip_errors, control),
+        }
+    }
+
+    /// [`Plan::read_rows`] into `out`, which must hold exactly `count` rows of the mosaic's
+    /// cells in its data type. Every cell of `out` is written (nodata where no tile is), so a
+    /// buffer can be reused from one strip to the next without being cleared.
+    pub fn read_rows_into(
+        &self,
+        start: usize,
+        count: usize,
+        skip_errors: bool,
+        control: &Control,
+        out: CellsMut<'_>,
+    ) -> Result<Vec<(usize, Error)>, Error> {
+        self.check_rows(start, count)?;
+        let cells = count.saturating_mul(self.header.ncols);
+        if out.data_type() != self.data_type || out.len() != cells {
+            return Err(Error::Invalid(format!(
+                "a buffer for rows {start}..{} of this mosaic holds {cells} {} cells \
+                 ({count} rows of {}); got {} {} cells",
+                start + count,
+                self.data_type.name(),
+                self.header.ncols,
+                out.len(),
+                out.data_type().name()
+            )));
+        }
+        match out {
+            CellsMut::Int32(v) => self.fill_rows(start, count, skip_errors, control, v),
+            CellsMut::Float32(v) => self.fill_rows(start, count, skip_errors, control, v),
+            CellsMut::Float64(v) => self.fill_rows(start, count, skip_errors, control, v),
+        }
+    }
+
+    fn check_rows(&self, start: usize, count: usize) -> Result<(), Error> {
         if start
             .checked_add(count)
             .is_none_or(|end| end > self.header.nrows)
@@ -683,20 +723,34 @@ impl Plan {
                 self.header.nrows
             )));
         }
-        match self.data_type {
-            DataType::Int32 => self.read_rows_as::<i32>(start, count, skip_errors, control),
-            DataType::Float32 => self.read_rows_as::<f32>(start, count, skip_errors, control),
-            DataType::Float64 => self.read_rows_as::<f64>(start, count, skip_errors, control),
-        }
+        Ok(())
     }
 
-    fn read_rows_as<T: GridCells>(
+    fn read_new_rows<T: GridCells>(
         &self,
         start: usize,
         count: usize,
         skip_errors: bool,
         control: &Control,
     ) -> Result<(GridData, Vec<(usize, Error)>), Error> {
+        let cells = count.saturating_mul(self.header.ncols);
+        // Zeroed memory comes lazily from the system; `fill_rows` gives every row its nodata
+        // and tile cells, in parallel, in one pass.
+        let mut out = crate::limits::alloc_cells(cells, T::default(), "mosaic")
+            .map_err(|e| self.too_big(e, count))?;
+        let failed = self.fill_rows(start, count, skip_errors, control, &mut out)?;
+        Ok((T::into_grid_data(out), failed))
+    }
+
+    /// Rows `start..start + count` into `out` (exactly their cells), every cell written.
+    fn fill_rows<T: GridCells>(
+        &self,
+        start: usize,
+        count: usize,
+        skip_errors: bool,
+        control: &Control,
+        out: &mut [T],
+    ) -> Result<Vec<(usize, Error)>, Error> {
         let ncols = self.header.ncols;
         let end = start + count;
         let wanted = self
@@ -709,11 +763,6 @@ impl Plan {
                 .sum(),
         );
         let fill = T::from_f64(self.nodata);
-        let cells = count.saturating_mul(ncols);
-        // Zeroed memory comes lazily from the system; each band's rows get their nodata and
-        // tile cells below, in parallel, in one pass.
-        let mut out = crate::limits::alloc_cells(cells, T::default(), "mosaic")
-            .map_err(|e| self.too_big(e, count))?;
         let mut failed = Vec::new();
         // One band at a time bounds the tiles held in memory at once.
         for &(band_start, band_rows) in &self.bands {
@@ -774,7 +823,7 @@ impl Plan {
                 }
             }
         }
-        Ok((T::into_grid_data(out), failed))
+        Ok(failed)
     }
 }
 
