@@ -217,6 +217,18 @@ def test_open_mosaic_on_a_cluster_equals_the_mosaic(
     )
 
 
+def test_default_chunks_are_whole_strips_grouped_up_to_dasks_chunk_size() -> None:
+    from asciigrid.dask_mosaic import _chunk_edges
+
+    strips = [(0, 300), (300, 300), (600, 300), (900, 50)]  # 6 M cells each at 20000 wide
+    whole = [0, 20000]
+    assert _chunk_edges(None, strips, 950, 20000, 13_000_000) == ([0, 600, 950], whole)
+    assert _chunk_edges(None, strips, 950, 20000, 12_000_000) == ([0, 600, 950], whole)
+    assert _chunk_edges(None, strips, 950, 20000, 11_999_999) == ([0, 300, 600, 950], whole)
+    assert _chunk_edges(None, strips, 950, 20000, 1) == ([0, 300, 600, 900, 950], whole)
+    assert _chunk_edges(None, strips, 950, 20000, 10**9) == ([0, 950], whole)
+
+
 def test_open_mosaic_carries_the_crs(tmp_path: Path) -> None:
     pytest.importorskip("dask")
     rioxarray = pytest.importorskip("rioxarray")

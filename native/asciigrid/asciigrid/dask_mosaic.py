@@ -37,10 +37,12 @@ def open_mosaic(
     nodata cells holding the mosaic's nodata (``.attrs["_FillValue"]``, which rioxarray
     reads as ``.rio.nodata``), and the CRS in a ``spatial_ref`` coordinate.
 
-    ``chunks``: ``None`` for the engine's own row strips (every tile lies wholly in one, so
-    no tile is read twice) at full width; an int for square chunks; ``(rows, cols)`` or
-    ``{"y": rows, "x": cols}`` otherwise (a tile crossing chunk edges is read once per chunk
-    it touches). Nothing is read until the array is computed.
+    ``chunks``: ``None`` for whole rows: the engine's own row strips (every tile lies wholly
+    in one, so no tile is read twice), consecutive ones grouped up to dask's
+    ``array.chunk-size`` (128 MiB unless configured), as dask advises chunks of about that
+    size so that each task's work outweighs the scheduler's; an int for square chunks;
+    ``(rows, cols)`` or ``{"y": rows, "x": cols}`` otherwise (a tile crossing chunk edges is
+    read once per chunk it touches). Nothing is read until the array is computed.
     """
     import dask
     import dask.array as da
@@ -53,7 +55,10 @@ def open_mosaic(
     if header.dtype is None:  # pragma: no cover - a plan always decides the type
         raise ValueError("the mosaic's data type could not be decided")
     nrows, ncols = header.nrows, header.ncols
-    row_edges, col_edges = _chunk_edges(chunks, layout.bands, nrows, ncols)
+    chunk_bytes = dask.utils.parse_bytes(dask.config.get("array.chunk-size"))
+    row_edges, col_edges = _chunk_edges(
+        chunks, layout.bands, nrows, ncols, chunk_bytes // header.dtype.itemsize
+    )
     tiles = layout.tiles
     # The tiles overlapping each row range and each column range, found once here.
     rows_of = [_overlapping(tiles, 1, 3, r0, r1) for r0, r1 in _pairs(row_edges)]
@@ -120,11 +125,19 @@ def _read_block(
 
 
 def _chunk_edges(
-    chunks: Chunks, bands: list[tuple[int, int]], nrows: int, ncols: int
+    chunks: Chunks, bands: list[tuple[int, int]], nrows: int, ncols: int, chunk_cells: int
 ) -> tuple[list[int], list[int]]:
+    """Row and column edges of the chunks; ``chunk_cells`` bounds a chunk of whole strips
+    (``chunks=None``), though a strip larger than it is still one chunk."""
     if chunks is None:
-        rows = [start for start, _ in bands] + [nrows]
-        return rows, [0, ncols]
+        rows = [0]
+        held = 0  # cells in the chunk being grouped
+        for start, count in bands:
+            if held and held + count * ncols > chunk_cells:
+                rows.append(start)
+                held = 0
+            held += count * ncols
+        return rows + [nrows], [0, ncols]
     if isinstance(chunks, int):
         size_r = size_c = chunks
     elif isinstance(chunks, dict):
