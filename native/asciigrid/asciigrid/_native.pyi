@@ -98,6 +98,10 @@ class BandStatistics:
         """The statistics so far, as :func:`stats` gives them (the histogram only when its
         ``histogram_edges`` are given)."""
 
+def blocks_with_data(cells: _Cells, block: int, nodata: float | None = None) -> list[bool]:
+    """Per block of ``block`` columns, whether it holds a cell that is not nodata (as
+    :meth:`BandStatistics.add_block_row` says, without adding statistics)."""
+
 def average_2x2(cells: _Cells, nodata: float | None = None) -> _Cells:
     """The next overview level of cells whose rows and columns both halve: each cell the
     mean of its 2 x 2 source cells that are not nodata (GDAL's ``AVERAGE``)."""

@@ -585,7 +585,11 @@ class GeoTiffWriter:
                 f"{self._next_row}, got {row_start} ({len(rows)} rows, of {self.nrows})"
             )
         self._next_row += len(rows)
-        self._hand_over((row_start, rows.astype(self.dtype, copy=False)))
+        rows = np.ascontiguousarray(rows, self.dtype)
+        # The statistics are added up here, in the caller's thread, which would otherwise wait
+        # for the writer's: the writer is the slower of the two, and order does not matter.
+        self._band_statistics.add_block_row(rows, BLOCK_SIZE, self.nodata)
+        self._hand_over((row_start, rows))
 
     def close(self) -> Statistics | None:
         """Finish the file (last rows, overviews, statistics; the COG copy) and rename it
@@ -808,11 +812,9 @@ class GeoTiffWriter:
                 break
 
     def _write_base(self, row: int, cells: npt.NDArray[Any]) -> None:
-        """One block row of the full-resolution band, and its share of the statistics; the
-        first that holds data creates the file when the predictor is chosen from it."""
-        has_data = self._band_statistics.add_block_row(
-            np.ascontiguousarray(cells), BLOCK_SIZE, self.nodata
-        )
+        """One block row of the full-resolution band (its blocks that hold data); the first
+        that holds data creates the file when the predictor is chosen from it."""
+        has_data = _native.blocks_with_data(np.ascontiguousarray(cells), BLOCK_SIZE, self.nodata)
         if self._ds is None:
             if not any(has_data):
                 self._empty_rows += len(cells)

@@ -1,10 +1,10 @@
-//! `_native.BandStatistics` and `_native.average_2x2`: argument conversion for the kernels
-//! `asciigrid.geotiff` runs on every block row it writes (`asciigrid_core::summarize_block_row`
-//! and `asciigrid_core::average_2x2`).
+//! `_native.BandStatistics`, `_native.blocks_with_data` and `_native.average_2x2`: argument
+//! conversion for the kernels `asciigrid.geotiff` runs on every strip and block row it writes
+//! (`asciigrid_core::summarize_block_row`, `blocks_with_data` and `average_2x2`).
 
 use asciigrid_core::{
-    average_2x2 as average, cells_from_sums as means, summarize_block_row, Averaged, DataType,
-    Summary,
+    average_2x2 as average, blocks_with_data as with_data, cells_from_sums as means,
+    summarize_block_row, Averaged, DataType, Summary,
 };
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -120,6 +120,30 @@ impl BandStatistics {
     ) -> PyResult<Bound<'py, PyDict>> {
         summary_dict(py, &self.summary, histogram_edges.as_deref())
     }
+}
+
+/// For each block of `block` columns of a block row, whether it holds a cell that is not
+/// nodata (the blocks a writer must write), without adding up statistics.
+#[pyfunction]
+#[pyo3(signature = (cells, block, nodata=None))]
+pub fn blocks_with_data<'py>(
+    py: Python<'py>,
+    cells: &Bound<'py, PyAny>,
+    block: usize,
+    nodata: Option<f64>,
+) -> PyResult<Bound<'py, PyList>> {
+    fn go<T: Averaged + numpy::Element>(
+        py: Python<'_>,
+        a: PyReadonlyArray2<'_, T>,
+        block: usize,
+        nodata: Option<f64>,
+    ) -> PyResult<Vec<bool>> {
+        let ncols = a.shape()[1];
+        let cells = a.as_slice()?;
+        run_inline(py, false, |_| Ok(with_data(cells, ncols, block, nodata)))
+    }
+    let flags = dispatch!(cells, |a| go(py, a, block, nodata))?;
+    PyList::new(py, flags)
 }
 
 /// The next overview level of a block row whose rows and columns both halve.

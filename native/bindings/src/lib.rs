@@ -429,6 +429,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
     m.add_class::<geotiff::BandStatistics>()?;
     m.add_function(wrap_pyfunction!(geotiff::average_2x2, m)?)?;
+    m.add_function(wrap_pyfunction!(geotiff::blocks_with_data, m)?)?;
     m.add_function(wrap_pyfunction!(geotiff::cells_from_sums, m)?)?;
     m.add_function(wrap_pyfunction!(mask::nodata_to_nan, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;

@@ -60,7 +60,8 @@ pub use mosaic::{Plan, Tile};
 pub use overview::{average_2x2, cells_from_sums, Averaged};
 pub use source::{is_gzip, load_reader, max_inflated, BODY_SLACK, MAX_BYTES_PER_VALUE};
 pub use stats::{
-    summarize, summarize_all, summarize_block_row, HistogramSpec, StatsOptions, Summary,
+    blocks_with_data, summarize, summarize_all, summarize_block_row, HistogramSpec, StatsOptions,
+    Summary,
 };
 pub use value::{DataType, Value};
 pub use window::WINDOWED_MIN;

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::stats::all_lanes;
+use crate::stats::only_nodata;
 use crate::value::Value;
 
 /// A cell type as an overview stores an average.
@@ -82,7 +82,7 @@ pub fn average_2x2<T: Averaged>(
             &mut out,
             fill,
             |x| !x.is_nan(),
-            |run| all_lanes(run, |x: T| x.is_nan()),
+            |run| only_nodata(std::iter::once(run), v),
         ),
         Some(v) => halve(
             cells,
@@ -90,7 +90,7 @@ pub fn average_2x2<T: Averaged>(
             &mut out,
             fill,
             |x| x != v,
-            |run| all_lanes(run, |x: T| x.to_f64() == v),
+            |run| only_nodata(std::iter::once(run), v),
         ),
     }
     Ok(out)

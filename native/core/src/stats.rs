@@ -702,6 +702,44 @@ pub fn summarize_block_row<T: Value>(
     (summary, flags)
 }
 
+/// For each block of `block` columns of `cells` (row-major, `ncols` wide), whether it holds a
+/// cell that is not nodata: the flags of [`summarize_block_row`] without the statistics, for
+/// a writer whose statistics are added up elsewhere. Without a nodata value every block holds
+/// data.
+pub fn blocks_with_data<T: Value>(
+    cells: &[T],
+    ncols: usize,
+    block: usize,
+    nodata: Option<f64>,
+) -> Vec<bool> {
+    let block = block.max(1);
+    let Some(v) = nodata.map(|v| T::from_f64(v).to_f64()) else {
+        return vec![true; ncols.div_ceil(block)];
+    };
+    let nrows = cells.len().checked_div(ncols).unwrap_or(0);
+    (0..ncols.div_ceil(block))
+        .into_par_iter()
+        .map(|b| {
+            let columns = b * block..((b + 1) * block).min(ncols);
+            !only_nodata(
+                (0..nrows).map(|row| &cells[row * ncols..][columns.clone()]),
+                v,
+            )
+        })
+        .collect()
+}
+
+/// Whether every cell of `rows` is the nodata value `v` (already in the cells' type; NaN:
+/// every cell is NaN). A NaN cell is not a non-NaN nodata value: it is data.
+pub(crate) fn only_nodata<'a, T: Value>(mut rows: impl Iterator<Item = &'a [T]>, v: f64) -> bool {
+    if v.is_nan() {
+        rows.all(|row| all_lanes(row, |c| c.is_nan()))
+    } else {
+        let fill = T::from_f64(v);
+        rows.all(|row| all_lanes(row, |c| c == fill))
+    }
+}
+
 /// Lanes of independent sums: the adds of one lane do not wait for the others', so the loop
 /// runs at the speed of memory rather than of one add's latency.
 const LANES: usize = 8;
@@ -720,13 +758,7 @@ fn summarize_rows<'a, T: Value>(
     };
     // Most blocks of a mosaic lie in the gaps between tiles: one cheap look settles them.
     if let Some(v) = nodata {
-        let empty = if v.is_nan() {
-            rows.clone().all(|row| all_lanes(row, |c| c.is_nan()))
-        } else {
-            let fill = T::from_f64(v);
-            rows.clone().all(|row| all_lanes(row, |c| c == fill))
-        };
-        if empty {
+        if only_nodata(rows.clone(), v) {
             return (summary, if v.is_nan() { total } else { 0 });
         }
     }
@@ -799,7 +831,7 @@ fn for_lanes<T: Copy>(row: &[T], mut f: impl FnMut(usize, T)) {
 /// Whether `test` holds for every cell of `row`, looking at whole groups of cells without
 /// stopping inside one (which is what lets the compiler vectorize the test).
 #[inline(always)]
-pub(crate) fn all_lanes<T: Copy>(row: &[T], test: impl Fn(T) -> bool) -> bool {
+fn all_lanes<T: Copy>(row: &[T], test: impl Fn(T) -> bool) -> bool {
     let groups = row.chunks_exact(LANES);
     let rest = groups.remainder();
     groups
@@ -939,5 +971,19 @@ mod tests {
         // No nodata value: every block holds data.
         let (_, flags) = summarize_block_row(&[0i32; 4], 4, 2, None);
         assert_eq!(flags, vec![true, true]);
+    }
+
+    #[test]
+    fn blocks_with_data_are_the_block_rows_flags() {
+        let nd = -9.0f32;
+        let cells = [nd, nd, 1.0, nd, f32::NAN, nd, nd, 4.0, 3.0, nd];
+        for nodata in [Some(-9.0), Some(f64::NAN), None] {
+            let (_, flags) = summarize_block_row(&cells, 5, 2, nodata);
+            assert_eq!(blocks_with_data(&cells, 5, 2, nodata), flags, "{nodata:?}");
+        }
+        assert_eq!(
+            blocks_with_data(&[f64::NAN, 2.0], 2, 1, Some(f64::NAN)),
+            vec![false, true]
+        );
     }
 }
