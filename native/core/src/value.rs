@@ -118,6 +118,23 @@ const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
+/// The high bit of every byte of `x` (text XOR [`ASCII_ZEROS`]) that is not a digit: a digit
+/// byte is then below 10, and `(b & 0x7f) + 0x76` cannot carry into the next byte.
+#[inline(always)]
+fn not_digits(x: u64) -> u64 {
+    (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS
+}
+
+/// Eight digits (bytes 0 to 9, the first in the lowest byte and the most significant) as one
+/// integer: pairs, fours, eights, each step multiplying the higher half by 10, 100 or 10^4
+/// and adding the lower.
+#[inline(always)]
+fn eight_digits(v: u64) -> u64 {
+    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
+    ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32
+}
+
 /// Where the last short token's non-digits were and what they were: the next token of the
 /// same layout (nearly every one, in a real grid) is checked against it with two masked
 /// compares instead of being taken apart again.
@@ -137,8 +154,6 @@ pub struct Shape {
     shift: u32,
     /// Digits after the `.`.
     decimals: usize,
-    /// The separator's offset in the word.
-    end: usize,
     /// Whether tokens of this layout are not short: they go to [`Value::parse_at`] without
     /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
     long: bool,
@@ -148,21 +163,19 @@ pub struct Shape {
 /// first eight bytes (seven after a `-`), read as one 64-bit word; the non-digits are found
 /// with bit masks and the digits combined with three multiplications. `shape` is the previous
 /// token's layout: a token laid out the same way (nearly every one, in a real grid) is only
-/// checked against it, any other is taken apart and `shape` updated. Returns what
-/// [`plain_decimal`] returns, or `None` for any other token: the general parsers decide then.
+/// checked against it, any other is taken apart and `shape` updated. Returns the sign, the
+/// digits and the number of decimals, or `None` for any other token: the general parsers
+/// decide then.
 #[inline(always)]
-fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u64, usize, usize)> {
+fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u64, usize)> {
     let bytes: [u8; 8] = text.get(pos..pos + 8)?.try_into().ok()?;
     let word = u64::from_le_bytes(bytes);
     // A sign is shifted out rather than read past (no second load to wait for); the zero
     // byte shifted in is neither digit nor separator, so a token reaching it goes the slow way.
     let negative = word as u8 == b'-';
-    let start = pos + usize::from(negative);
     let word = word >> (8 * u32::from(negative));
-    // Each byte minus '0': a digit byte is then below 10.
     let x = word ^ ASCII_ZEROS;
-    // High bit of every byte that is not a digit ((b & 0x7f) + 0x76 cannot carry).
-    let not_digit = (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS;
+    let not_digit = not_digits(x);
     let same = not_digit & shape.care == shape.not_digit
         && word & shape.marks == shape.mark_bytes
         && shape.care != 0;
@@ -173,15 +186,31 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
         return None;
     }
     // Close the gap the dot leaves (the fraction's digits move down one byte), right-align
-    // the digits (the first is the most significant; what lies beyond them shifts out), then
-    // pairs, fours, eights: each step multiplies the higher half by 10, 100 or 10^4 and adds
-    // the lower.
+    // the digits (the first is the most significant; what lies beyond them shifts out).
     let digits = (x & shape.int_mask) | ((x >> 8) & !shape.int_mask);
-    let v = digits << shape.shift;
-    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
-    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
-    let mantissa = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32;
-    Some((negative, mantissa, shape.decimals, start + shape.end))
+    let mantissa = eight_digits(digits << shape.shift);
+    Some((negative, mantissa, shape.decimals))
+}
+
+/// A short integer: `[-]digits`, one to seven digits and the separator within its first
+/// eight bytes (seven after a `-`). An Int32 grid has no other layout to tell apart, so no
+/// [`Shape`] is kept: the separator is the first non-digit, found with one `tzcnt`, and
+/// tokens of varying length (`16 8 128 1`, issue #12) never mispredict a layout check.
+#[inline(always)]
+fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
+    let bytes: [u8; 8] = text.get(pos..pos + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(bytes);
+    // The zero byte a sign leaves is neither digit nor separator: seven digits at most.
+    let negative = word as u8 == b'-';
+    let word = word >> (8 * u32::from(negative));
+    let x = word ^ ASCII_ZEROS;
+    let end = not_digits(x).trailing_zeros() / 8;
+    if end == 0 || end == 8 || !is_space((word >> (8 * end)) as u8) {
+        return None;
+    }
+    // Below 10^7: the cast never wraps.
+    let magnitude = eight_digits(x << (64 - 8 * end)) as i32;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// The layout of the short token in `word` (its sign already shifted out); if it is not
@@ -229,7 +258,6 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
         int_mask,
         shift: (64 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
-        end,
         long: false,
     })
 }
@@ -513,7 +541,7 @@ impl Value for f64 {
 
     #[inline(always)]
     fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
-        short_decimal(text, pos, shape).map(|(neg, m, d, _)| decimal_value(neg, m, d))
+        short_decimal(text, pos, shape).map(|(neg, m, d)| decimal_value(neg, m, d))
     }
 
     #[inline(always)]
@@ -564,7 +592,7 @@ impl Value for f32 {
         // the 25-bit midpoint M / 2^e; and `m × 10^-k` in f64 (two roundings) is within 2^-52
         // of it: so this product rounds to that same f32, and a multiplication is cheaper
         // than a division. `f32_product_equals_double_rounding` checks every case.
-        short_decimal(text, pos, shape).map(|(negative, digits, decimals, _)| {
+        short_decimal(text, pos, shape).map(|(negative, digits, decimals)| {
             let magnitude = (digits as i64 as f64 * INV_POW10[decimals]) as f32;
             if negative {
                 -magnitude
@@ -608,15 +636,8 @@ impl Value for i32 {
     const DATA_TYPE: DataType = DataType::Int32;
 
     #[inline(always)]
-    fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
-        // At most seven digits always fit; `5.` is not an integer (see `parse_at`).
-        match short_decimal(text, pos, shape) {
-            Some((neg, m, 0, end)) if text[end - 1] != b'.' => {
-                let v = m as i32;
-                Some(if neg { -v } else { v })
-            }
-            _ => None,
-        }
+    fn parse_short(text: &[u8], pos: usize, _shape: &mut Shape) -> Option<Self> {
+        short_integer(text, pos)
     }
 
     #[inline(always)]
@@ -792,6 +813,36 @@ mod tests {
             let text = format!("{}{body}{sep}{pad}", if negative { "-" } else { "" });
             let mut shape = Shape::default();
             proptest::prop_assert!(f32::parse_short(text.as_bytes(), 0, &mut shape).is_some(), "{}", text);
+            if decimals == 0 {
+                proptest::prop_assert!(i32::parse_short(text.as_bytes(), 0, &mut shape).is_some(), "{}", text);
+            }
+        }
+
+        /// Int32 cells of every length from one to eleven characters, signs and leading
+        /// zeros included, one after another as in `16 8 128 1`: the short path (no layout
+        /// cache) gives what the general parser gives, or leaves the token to it.
+        #[test]
+        fn integers_of_varying_length_equal_the_general_parser(
+            tokens in proptest::collection::vec(("[-+]?[0-9]{1,11}", "[ \t\n\r]{1,2}"), 1..40),
+        ) {
+            let text: String = tokens.iter().map(|(t, sep)| format!("{t}{sep}")).collect::<String>()
+                + "        ";
+            let text = text.as_bytes();
+            let mut shape = Shape::default();
+            let mut pos = 0;
+            while pos < text.len() {
+                if is_space(text[pos]) {
+                    pos += 1;
+                    continue;
+                }
+                let want = general::<i32>(&text[pos..]);
+                if let Some(v) = i32::parse_short(text, pos, &mut shape) {
+                    proptest::prop_assert_eq!(Some(f64::from(v)), want, "at {}", pos);
+                }
+                let got = i32::parse_at(text, pos).ok().map(|(v, _)| f64::from(v));
+                proptest::prop_assert_eq!(got, want, "at {}", pos);
+                pos = token_end(text, pos);
+            }
         }
     }
 
