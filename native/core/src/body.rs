@@ -226,6 +226,21 @@ fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Re
     }
 }
 
+/// [`parse_long`] for a grid in numpy's `%.18e` (see [`Shape::numpy`]): its layout first,
+/// then anything else as `parse_long` reads it. Apart, so that no other grid's path carries
+/// it.
+#[cold]
+#[inline(never)]
+fn parse_numpy<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Result<T, Stop> {
+    match T::parse_numpy(text, pos) {
+        Some(value) if nulls.reserved_as::<T>() == Some(value) => {
+            Err(reserved_error(text, pos, base))
+        }
+        Some(value) => Ok(value),
+        None => parse_long(text, pos, base, nulls),
+    }
+}
+
 /// Parse the value starting at `text[pos]` into `sink`; `shape` is the layout of the
 /// previous short token (see [`Value::parse_short`]).
 #[inline(always)]
@@ -241,6 +256,7 @@ fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool>(
     let value = match T::parse_short(text, pos, shape) {
         Some(v) if RESERVED && v == reserved => return Err(reserved_error(text, pos, base)),
         Some(v) => v,
+        None if shape.numpy() => parse_numpy(text, pos, base, nulls)?,
         None => parse_long(text, pos, base, nulls)?,
     };
     if sink.push(value) {
@@ -380,6 +396,41 @@ mod tests {
                 Err(Stop::Bad(e)) => assert_eq!(e.kind, ErrorKind::NotText, "{chunk}: {e:?}"),
                 other => panic!("chunk {chunk}: {other:?}"),
             }
+        }
+    }
+
+    /// A grid in numpy's `%.18e` with other tokens among its values (the layout check
+    /// refuses them, the general parsers read them), `*` and a bad token: every value equals
+    /// the general parser's, the bad token is found where it is.
+    #[test]
+    fn numpy_grids_read_like_the_general_parser() {
+        let tokens = [
+            "2.000000000000000000e+00",
+            "-9.999000000000000000e+03",
+            "2.509840395351448876e+02",
+            "1.280000000000000000E+02",
+            "7.195774",
+            "-1.35350000e-01",
+            "2.000000000000000000e+100",
+            "0.000000000000000000e+00",
+            "3.5",
+            "-4.940656458412465442e-324",
+        ];
+        let text = tokens.join(" \n");
+        let want: Vec<f32> = tokens
+            .iter()
+            .map(|t| {
+                crate::value::f64_to_f32_clamped(crate::value::parse_f64(t.as_bytes()).unwrap())
+            })
+            .collect();
+        for chunk in [1, 30, 1000] {
+            let got = parse_all::<f32>(&text, tokens.len(), chunk).unwrap();
+            assert_eq!(got, want);
+        }
+        let bad = format!("{} 2.00000000000000000xe+00", tokens[0]);
+        match parse_all::<f64>(&bad, 2, 1000) {
+            Err(Stop::Bad(e)) => assert_eq!((e.offset, e.kind), (25, ErrorKind::BadValue)),
+            other => panic!("{other:?}"),
         }
     }
 

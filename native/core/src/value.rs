@@ -71,6 +71,14 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     /// `Shape::default()`), which makes a token laid out the same way cheaper to read.
     fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self>;
 
+    /// The value of a token in numpy's `%.18e` (`np.savetxt`'s default) starting at
+    /// `text[pos]`, read by its fixed layout, or `None` for any other token: then
+    /// [`Value::parse_at`] decides. Equal to `parse_at` wherever it answers. Worth trying
+    /// only where [`Shape::numpy`] says the grid is written that way. Integers never are.
+    fn parse_numpy(_text: &[u8], _pos: usize) -> Option<Self> {
+        None
+    }
+
     /// The value as f64 (exact for all three types).
     fn to_f64(self) -> f64;
 
@@ -157,6 +165,18 @@ pub struct Shape {
     /// Whether tokens of this layout are not short: they go to [`Value::parse_at`] without
     /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
     long: bool,
+    /// Whether the token this `long` layout was taken from is in numpy's `%.18e`: tokens of
+    /// this layout are then tried as that first (see [`numpy_value`]).
+    numpy: bool,
+}
+
+impl Shape {
+    /// Whether the last token that was taken apart is in numpy's `%.18e`, and was not short:
+    /// the tokens that fail the short path are then worth [`Value::parse_numpy`].
+    #[inline(always)]
+    pub fn numpy(&self) -> bool {
+        self.numpy
+    }
 }
 
 /// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
@@ -180,7 +200,7 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
         && word & shape.marks == shape.mark_bytes
         && shape.care != 0;
     if !same {
-        *shape = take_apart(word, not_digit);
+        *shape = take_apart(word, not_digit, text, pos);
     }
     if shape.long {
         return None;
@@ -216,13 +236,15 @@ fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
 /// The layout of the short token in `word` (its sign already shifted out); if it is not
 /// one, a `long` layout that matches every word whose non-digits lie where this one's do.
 /// That such a word may be short after all (`12x4567` then `12.4567`) costs only time:
-/// `parse_at` reads any token.
+/// `parse_at` reads any token. A `long` layout notes whether the token at `text[pos]` is in
+/// numpy's `%.18e`, so that only grids written that way try it.
 #[inline(never)]
-fn take_apart(word: u64, not_digit: u64) -> Shape {
-    short_layout(word, not_digit).unwrap_or(Shape {
+fn take_apart(word: u64, not_digit: u64, text: &[u8], pos: usize) -> Shape {
+    short_layout(word, not_digit).unwrap_or_else(|| Shape {
         care: u64::MAX,
         not_digit,
         long: true,
+        numpy: numpy_form(text, pos).is_some(),
         ..Shape::default()
     })
 }
@@ -259,6 +281,7 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
         shift: (64 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
         long: false,
+        numpy: false,
     })
 }
 
@@ -379,6 +402,99 @@ const POW10_U64: [u64; 20] = {
     table
 };
 
+/// `digits × 10^power`, negated if asked, by Clinger's fast path: one IEEE division or
+/// multiplication of two exact doubles, so rounded once, correctly. `None` unless `digits`
+/// is below 2^53 and `power` within ±22 (then the two are not both exact).
+#[inline(always)]
+fn clinger(negative: bool, digits: u64, power: i64) -> Option<f64> {
+    if digits >> 53 != 0 || !(-22..=22).contains(&power) {
+        return None;
+    }
+    let magnitude = if power < 0 {
+        digits as f64 / POW10[power.unsigned_abs() as usize]
+    } else {
+        digits as f64 * POW10[power as usize]
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// 5^-k modulo 2^64: dividing a multiple of 5^k by 5^k is one multiplication.
+const INV_POW5: [u64; 19] = {
+    // Newton's iteration doubles the correct low bits of an inverse; 5 · 5 ≡ 1 (mod 8).
+    let mut inverse = 5u64;
+    let mut step = 0;
+    while step < 6 {
+        inverse = inverse.wrapping_mul(2u64.wrapping_sub(5u64.wrapping_mul(inverse)));
+        step += 1;
+    }
+    let mut table = [1u64; 19];
+    let mut k = 1;
+    while k < 19 {
+        table[k] = table[k - 1].wrapping_mul(inverse);
+        k += 1;
+    }
+    table
+};
+
+/// numpy's `%.18e` (`np.savetxt`'s default): `[-]d.ddddddddddddddddddE±dd`, always 24 bytes
+/// after the sign, read by its fixed layout as three words. Its trailing zeros are dropped
+/// exactly (`2.000000000000000000e+00` is 2 × 10^0), so most such grids end in Clinger's
+/// fast path: `(negative, digits, power of ten, end)`, or `None` for any other token.
+#[inline(always)]
+fn numpy_form(text: &[u8], pos: usize) -> Option<(bool, u64, i64, usize)> {
+    let negative = text.get(pos) == Some(&b'-');
+    let start = pos + usize::from(negative);
+    let t: &[u8; 25] = text.get(start..start + 25)?.try_into().ok()?;
+    let word = |k: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&t[8 * k..8 * k + 8]);
+        u64::from_le_bytes(w) ^ ASCII_ZEROS
+    };
+    let (x0, x1, x2) = (word(0), word(1), word(2));
+    // The marks first (any other token fails there, cheaply), then non-digits exactly at
+    // the dot (byte 1) and at the exponent's letter and sign.
+    if t[1] != b'.'
+        || t[20] | 0x20 != b'e'
+        || !matches!(t[21], b'+' | b'-')
+        || !is_space(t[24])
+        || not_digits(x0) != 0x80 << 8
+        || not_digits(x1) != 0
+        || not_digits(x2) != (0x80 << 32 | 0x80 << 40)
+    {
+        return None;
+    }
+    // 1 + 6, 8 and 4 digits: the first digit moves next to the fraction's first six.
+    let head = eight_digits((x0 & !0xffff) | ((x0 & 0xff) << 8));
+    let digits = head * 1_000_000_000_000 + eight_digits(x1) * 10_000 + eight_digits(x2 << 32);
+    let exponent = i64::from(t[22] - b'0') * 10 + i64::from(t[23] - b'0');
+    let exponent = if t[21] == b'-' { -exponent } else { exponent };
+    // The fraction's trailing zeros, last digit first: four in the last word, eight, six.
+    let tail = x2 << 32;
+    let zeros = if tail != 0 {
+        tail.leading_zeros() / 8
+    } else if x1 != 0 {
+        4 + x1.leading_zeros() / 8
+    } else {
+        12 + ((x0 & !0xffff).leading_zeros() / 8).min(6)
+    } as usize;
+    // `digits` is a multiple of 10^zeros: shift out the 2s, multiply out the 5s.
+    let digits = (digits >> zeros).wrapping_mul(INV_POW5[zeros]);
+    Some((negative, digits, exponent - 18 + zeros as i64, start + 24))
+}
+
+/// The correctly rounded value of a token in numpy's `%.18e` at `text[pos]`, or `None` for
+/// any other token; a value Clinger's fast path cannot take (seventeen significant digits)
+/// goes to Eisel–Lemire.
+#[inline(always)]
+fn numpy_value(text: &[u8], pos: usize) -> Option<f64> {
+    let (negative, digits, power, end) = numpy_form(text, pos)?;
+    clinger(negative, digits, power).or_else(|| {
+        fast_float2::parse::<f64, _>(&text[pos..end])
+            .ok()
+            .filter(|v| v.is_finite())
+    })
+}
+
 /// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
 /// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
 /// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass.
@@ -429,13 +545,8 @@ fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
             mantissa /= POW10_U64[zeros];
             power += zeros as i64;
         }
-        if mantissa >> 53 == 0 && (-22..=22).contains(&power) {
-            let magnitude = if power < 0 {
-                mantissa as f64 / POW10[power.unsigned_abs() as usize]
-            } else {
-                mantissa as f64 * POW10[power as usize]
-            };
-            return Some((if negative { -magnitude } else { magnitude }, i));
+        if let Some(v) = clinger(negative, mantissa, power) {
+            return Some((v, i));
         }
     }
     // Many digits or a large power of ten: well formed, so the general parser reads it as
@@ -544,6 +655,10 @@ impl Value for f64 {
         short_decimal(text, pos, shape).map(|(neg, m, d)| decimal_value(neg, m, d))
     }
 
+    fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
+        numpy_value(text, pos)
+    }
+
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
         if let Some(hit) = scan_number(text, pos) {
@@ -600,6 +715,11 @@ impl Value for f32 {
                 magnitude
             }
         })
+    }
+
+    fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
+        // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
+        numpy_value(text, pos).map(f64_to_f32_clamped)
     }
 
     #[inline(always)]
@@ -946,6 +1066,75 @@ mod tests {
                 let want = reference(&token).map(|v| f64_to_f32_clamped(v).to_bits());
                 let got = f32::parse_at(token.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
                 proptest::prop_assert_eq!(got, want, "{}", token);
+            }
+        }
+    }
+
+    #[test]
+    fn inverse_powers_of_five() {
+        let mut power = 1u64;
+        for inverse in INV_POW5 {
+            assert_eq!(power.wrapping_mul(inverse), 1);
+            power = power.wrapping_mul(5);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// numpy's `%.18e` of any double, of integers (trailing zeros dropped) and of
+        /// prefixes with zeros after them, read by its layout: the correctly rounded double,
+        /// and that rounded to f32, with a `Shape` that says so; with a byte changed anywhere
+        /// in the layout, `parse_numpy` answers only what the general parsers say.
+        #[test]
+        fn numpy_form_rounds_like_strtod(
+            bits: u64, int in -100_000i64..100_000, keep in 1usize..20, pick in 0u8..3,
+            upper: bool, sep in "[ \t\r\n]", spoil in 0usize..26, with in 0u8..128,
+        ) {
+            let v = f64::from_bits(bits);
+            proptest::prop_assume!(v.is_finite());
+            let token = match pick {
+                0 => format!("{v:.18e}"),
+                1 => format!("{:.18e}", int as f64),
+                _ => {
+                    // Only the first `keep` digits kept, zeros after them.
+                    let full = format!("{v:.18e}");
+                    let (mantissa, exponent) = full.split_once('e').unwrap_or((&full, "0"));
+                    let sign = usize::from(mantissa.starts_with('-'));
+                    let kept: String = mantissa.chars().enumerate()
+                        .map(|(i, c)| if i > sign + keep && c.is_ascii_digit() { '0' } else { c })
+                        .collect();
+                    format!("{kept}e{exponent}")
+                }
+            };
+            // Rust writes `e5` and `e-5`; numpy writes `e+05` and `e-05`.
+            let (mantissa, exponent) = token.split_once('e').unwrap_or((&token, "0"));
+            let e: i32 = exponent.parse().unwrap_or(0);
+            let letter = if upper { 'E' } else { 'e' };
+            let token = format!("{mantissa}{letter}{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+            let mut text = format!("{token}{sep}1 ").into_bytes();
+            // The short path leaves the token and its shape says numpy (two-digit exponents:
+            // numpy writes three beyond ±99, which the general parsers read).
+            let mut shape = Shape::default();
+            proptest::prop_assert!(f64::parse_short(&text, 0, &mut shape).is_none());
+            proptest::prop_assert_eq!(shape.numpy(), e.abs() < 100, "{}", token);
+            for case in 0..2 {
+                if case == 1 {
+                    let at = spoil.min(text.len() - 1);
+                    text[at] = with;
+                }
+                let end = token_end(&text, 0);
+                let shown = String::from_utf8_lossy(&text[..end]).into_owned();
+                let want = general::<f64>(&text);
+                if case == 0 {
+                    proptest::prop_assert_eq!(want.map(f64::to_bits), reference(&shown).map(f64::to_bits));
+                }
+                if let Some(got) = f64::parse_numpy(&text, 0) {
+                    proptest::prop_assert_eq!(Some(got.to_bits()), want.map(f64::to_bits), "{}", shown);
+                    let got = f32::parse_numpy(&text, 0).map(f32::to_bits);
+                    proptest::prop_assert_eq!(got, want.map(|v| f64_to_f32_clamped(v).to_bits()), "{}", shown);
+                } else {
+                    proptest::prop_assert!(case == 1 || e.abs() >= 100, "{}", shown);
+                }
             }
         }
     }
