@@ -79,6 +79,15 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
         None
     }
 
+    /// The value of a plain token of eight to fifteen digits starting at `text[pos]` (see
+    /// [`wide_decimal`]), or `None`: then [`Value::parse_at`] decides. Equal to `parse_at`
+    /// wherever it answers. `wide` carries the layout of the previous such token, as
+    /// `parse_short`'s `shape` does. Worth trying only where [`Shape::wide`] says the grid's
+    /// tokens are laid out that way. Integers never are.
+    fn parse_wide(_text: &[u8], _pos: usize, _wide: &mut WideShape) -> Option<Self> {
+        None
+    }
+
     /// The value as f64 (exact for all three types).
     fn to_f64(self) -> f64;
 
@@ -168,6 +177,9 @@ pub struct Shape {
     /// Whether the token this `long` layout was taken from is in numpy's `%.18e`: tokens of
     /// this layout are then tried as that first (see [`numpy_value`]).
     numpy: bool,
+    /// Whether the token this `long` layout was taken from is a plain decimal of up to
+    /// fifteen digits (see [`wide_decimal`]).
+    wide: bool,
 }
 
 impl Shape {
@@ -177,6 +189,36 @@ impl Shape {
     pub fn numpy(&self) -> bool {
         self.numpy
     }
+
+    /// Whether the last token that was taken apart is a plain decimal too long for the short
+    /// path but within sixteen bytes: the tokens that fail the short path are then worth
+    /// [`Value::parse_wide`].
+    #[inline(always)]
+    pub fn wide(&self) -> bool {
+        self.wide
+    }
+}
+
+/// [`Shape`] for the plain tokens of eight to fifteen digits: where the last one's non-digits
+/// were in its sixteen bytes and what they were, and what that layout means.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WideShape {
+    /// The bytes that decide: the token and the separator after it (0: no shape yet).
+    care: u128,
+    /// The high bit of each non-digit byte among them.
+    not_digit: u128,
+    /// 0xff at the `.` (if any) and at the separator.
+    marks: u128,
+    /// The bytes found there.
+    mark_bytes: u128,
+    /// The bytes before the `.` (all when there is none).
+    int_mask: u128,
+    /// 128 − 8 × the number of digits.
+    shift: u32,
+    /// Digits after the `.`.
+    decimals: usize,
+    /// Whether there are at most seven digits (below 2^24, exact in f32).
+    small: bool,
 }
 
 /// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
@@ -240,13 +282,22 @@ fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
 /// numpy's `%.18e`, so that only grids written that way try it.
 #[inline(never)]
 fn take_apart(word: u64, not_digit: u64, text: &[u8], pos: usize) -> Shape {
-    short_layout(word, not_digit).unwrap_or_else(|| Shape {
+    short_layout(word, not_digit).unwrap_or_else(|| long_layout(not_digit, text, pos))
+}
+
+/// The `long` layout of [`take_apart`], apart so that taking a short token apart (often, in
+/// a grid of varying short layouts) does not carry it.
+#[inline(never)]
+fn long_layout(not_digit: u64, text: &[u8], pos: usize) -> Shape {
+    let wide = looks_wide(text, pos);
+    Shape {
         care: u64::MAX,
         not_digit,
         long: true,
-        numpy: numpy_form(text, pos).is_some(),
+        numpy: !wide && numpy_form(text, pos).is_some(),
+        wide,
         ..Shape::default()
-    })
+    }
 }
 
 /// The layout of the short token in `word`, or `None` if it is not one.
@@ -282,6 +333,95 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
         decimals: if dot { end - first - 1 } else { 0 },
         long: false,
         numpy: false,
+        wide: false,
+    })
+}
+
+/// A plain token too long for the short path: `[-]digits[.digits]` with one to fifteen
+/// digits and its separator within its first sixteen bytes (fifteen after a `-`), read as
+/// the short path reads eight bytes, from a 16-byte window and against the previous such
+/// token's layout (`wide`): `7.195774`, `-9999.000`, `0.01165227867`. Returns the sign,
+/// the digits (below 10^15, so below 2^53), the number of decimals and whether there are at
+/// most seven digits; `None` for any other token.
+#[inline(always)]
+fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<(bool, u64, usize, bool)> {
+    let bytes: [u8; 16] = text.get(pos..pos + 16)?.try_into().ok()?;
+    let window = u128::from_le_bytes(bytes);
+    // As in `short_decimal`: the zero byte a sign shifts in is neither digit nor separator.
+    let negative = window as u8 == b'-';
+    let window = window >> (8 * u32::from(negative));
+    let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
+    let not_digit =
+        u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
+    let same = not_digit & wide.care == wide.not_digit
+        && window & wide.marks == wide.mark_bytes
+        && wide.care != 0;
+    if !same {
+        *wide = wide_layout(window, not_digit)?;
+    }
+    // As in `short_decimal`, then eight digits at a time: the first eight (zero for a token
+    // of up to eight digits) × 10^8 plus the last eight.
+    let digits = ((x & wide.int_mask) | ((x >> 8) & !wide.int_mask)) << wide.shift;
+    let mantissa = eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64);
+    Some((negative, mantissa, wide.decimals, wide.small))
+}
+
+/// Whether the token at `text[pos]` is one [`wide_decimal`] reads: the checks of
+/// [`wide_layout`] without the layout.
+#[inline(always)]
+fn looks_wide(text: &[u8], pos: usize) -> bool {
+    let Some(bytes) = text.get(pos..pos + 16) else {
+        return false;
+    };
+    let mut window = [0u8; 16];
+    window.copy_from_slice(bytes);
+    let window = u128::from_le_bytes(window);
+    let window = window >> (8 * u32::from(window as u8 == b'-'));
+    let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
+    let not_digit =
+        u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
+    let first = not_digit.trailing_zeros() / 8;
+    let byte_at = |k: u32| (window >> (8 * (k & 15))) as u8;
+    let end = if byte_at(first) == b'.' {
+        (not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8
+    } else {
+        first
+    };
+    first > 0 && end < 16 && is_space(byte_at(end))
+}
+
+/// The layout of the plain token in the 16-byte `window` (its sign already shifted out), or
+/// `None` if it is not one: [`short_layout`] on two words.
+#[inline(never)]
+fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
+    let first = (not_digit.trailing_zeros() / 8) as usize;
+    let second = ((not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8) as usize;
+    if first == 0 || first >= 16 {
+        return None;
+    }
+    let byte_at = |k: usize| (window >> (8 * (k & 15))) as u8;
+    let dot = byte_at(first) == b'.';
+    let (end, int_mask) = if dot {
+        (second, u128::MAX >> (128 - 8 * first))
+    } else {
+        (first, u128::MAX)
+    };
+    if end >= 16 || !is_space(byte_at(end)) {
+        return None;
+    }
+    let care = u128::MAX >> (120 - 8 * end);
+    let dot_mark = if dot { 0xff << (8 * first) } else { 0 };
+    let marks = (0xff << (8 * end)) | dot_mark;
+    let count = end - usize::from(dot);
+    Some(WideShape {
+        care,
+        not_digit: not_digit & care,
+        marks,
+        mark_bytes: window & marks,
+        int_mask,
+        shift: (128 - 8 * count) as u32,
+        decimals: if dot { end - first - 1 } else { 0 },
+        small: count <= 7,
     })
 }
 
@@ -659,6 +799,10 @@ impl Value for f64 {
         numpy_value(text, pos)
     }
 
+    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
+        wide_decimal(text, pos, wide).map(|(neg, m, d, _)| decimal_value(neg, m, d))
+    }
+
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
         if let Some(hit) = scan_number(text, pos) {
@@ -720,6 +864,19 @@ impl Value for f32 {
     fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
         // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
         numpy_value(text, pos).map(f64_to_f32_clamped)
+    }
+
+    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
+        // Up to seven digits (so at most seven decimals): `parse_short`'s product, which
+        // `f32_product_equals_double_rounding` proves equal to GDAL's two roundings. More:
+        // GDAL's own steps, the quotient (Clinger: exact digits, exact power) then f32.
+        let (negative, digits, decimals, small) = wide_decimal(text, pos, wide)?;
+        let magnitude = if small {
+            (digits as i64 as f64 * INV_POW10[decimals & 7]) as f32
+        } else {
+            decimal_value(false, digits, decimals) as f32
+        };
+        Some(if negative { -magnitude } else { magnitude })
     }
 
     #[inline(always)]
@@ -1067,6 +1224,64 @@ mod tests {
                 let got = f32::parse_at(token.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
                 proptest::prop_assert_eq!(got, want, "{}", token);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Runs of plain tokens of one to seventeen digits (most of eight to fifteen, the
+        /// wide path's), dots anywhere, signs, and some near misses, read with one shared
+        /// `WideShape`: wherever `parse_wide` answers, it equals the general parsers, and
+        /// a wide token is always taken; the long `Shape` of such a token says `wide`.
+        #[test]
+        fn wide_path_equals_the_general_parser(
+            tokens in proptest::collection::vec(
+                (
+                    "-?[0-9]{1,8}[.][0-9]{1,8}|-?[0-9]{8,15}|-?[0-9]{1,3}[.][0-9]{5,13}\
+                     |[0-9]{2,9}[.,:x][0-9]{5,9}|-?[0-9]{1,2}[.][0-9]{6,8}e-0[0-9]|[0-9]{16,17}",
+                    "[ \t\n\r]{1,2}",
+                ),
+                1..40,
+            ),
+        ) {
+            let text: String = tokens.iter().map(|(t, sep)| format!("{t}{sep}")).collect::<String>()
+                + "                ";
+            let text = text.as_bytes();
+            fn check<T: Value>(text: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+                let mut wide = WideShape::default();
+                let mut pos = 0;
+                while pos < text.len() {
+                    if is_space(text[pos]) {
+                        pos += 1;
+                        continue;
+                    }
+                    let end = token_end(text, pos);
+                    let token = &text[pos..end];
+                    let want = general::<T>(&text[pos..]).map(f64::to_bits);
+                    let got = T::parse_wide(text, pos, &mut wide);
+                    if let Some(v) = got {
+                        proptest::prop_assert_eq!(Some(v.to_f64().to_bits()), want, "at {}", pos);
+                    }
+                    // Plain, one to fifteen digits, the first before any dot, in sixteen bytes.
+                    let body = token.strip_prefix(b"-").unwrap_or(token);
+                    let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
+                    let plain = body.first().is_some_and(u8::is_ascii_digit)
+                        && body.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+                        && body.iter().filter(|&&b| b == b'.').count() <= 1;
+                    if T::DATA_TYPE != DataType::Int32 && plain && digits <= 15 && token.len() < 16 {
+                        proptest::prop_assert!(got.is_some(), "{}", String::from_utf8_lossy(token));
+                        if token.len() > 8 - usize::from(token[0] == b'-') {
+                            let mut shape = Shape::default();
+                            proptest::prop_assert!(T::parse_short(text, pos, &mut shape).is_none());
+                            proptest::prop_assert!(shape.wide(), "{}", String::from_utf8_lossy(token));
+                        }
+                    }
+                    pos = end;
+                }
+                Ok(())
+            }
+            check::<f32>(text)?;
+            check::<f64>(text)?;
+            check::<i32>(text)?;
         }
     }
 
