@@ -278,8 +278,8 @@ fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
 /// The layout of the short token in `word` (its sign already shifted out); if it is not
 /// one, a `long` layout that matches every word whose non-digits lie where this one's do.
 /// That such a word may be short after all (`12x4567` then `12.4567`) costs only time:
-/// `parse_at` reads any token. A `long` layout notes whether the token at `text[pos]` is in
-/// numpy's `%.18e`, so that only grids written that way try it.
+/// `parse_at` reads any token. A `long` layout notes whether the token at `text[pos]` is a
+/// wide plain decimal or in numpy's `%.18e`, so that only grids of those forms try them.
 #[inline(never)]
 fn take_apart(word: u64, not_digit: u64, text: &[u8], pos: usize) -> Shape {
     short_layout(word, not_digit).unwrap_or_else(|| long_layout(not_digit, text, pos))
