@@ -14,7 +14,7 @@ use crate::header::Header;
 use crate::scan::{
     after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, worth_parallel,
 };
-use crate::value::{DataType, Shape, Value};
+use crate::value::{DataType, Shape, Value, WideShape};
 use crate::window::ChunkText;
 
 /// Where parsed values go.
@@ -161,8 +161,9 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
     // Whether the byte before `at` belongs to a token (one that started before the range).
     let mut inside_before = at > 0 && !is_space(text[at - 1]);
     let mut shape = Shape::default();
+    let mut wide = WideShape::default();
     let mut one = |pos: usize, shape: &mut Shape| {
-        parse_one::<T, S, RESERVED>(text, pos, base, sink, shape, nulls, reserved)
+        parse_one::<T, S, RESERVED>(text, pos, base, sink, shape, &mut wide, nulls, reserved)
     };
     while at < end {
         let Some(block) = text.get(at..at + 64) else {
@@ -226,8 +227,40 @@ fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Re
     }
 }
 
+/// [`parse_long`] for a grid whose long tokens have a form of their own: numpy's `%.18e`
+/// (see [`Shape::numpy`]) or plain decimals of up to fifteen digits ([`Shape::wide`],
+/// `wide` their last layout), read by their layout first; anything else as `parse_long`
+/// reads it. Apart, so that no other grid's path carries it.
+#[cold]
+#[inline(never)]
+fn parse_form<T: Value>(
+    text: &[u8],
+    pos: usize,
+    base: u64,
+    nulls: &Nulls,
+    numpy: bool,
+    wide: &mut WideShape,
+) -> Result<T, Stop> {
+    let found = if numpy {
+        T::parse_numpy(text, pos)
+    } else {
+        T::parse_wide(text, pos, wide)
+    };
+    match found {
+        Some(value) if nulls.reserved_as::<T>() == Some(value) => {
+            Err(reserved_error(text, pos, base))
+        }
+        Some(value) => Ok(value),
+        None => parse_long(text, pos, base, nulls),
+    }
+}
+
 /// Parse the value starting at `text[pos]` into `sink`; `shape` is the layout of the
-/// previous short token (see [`Value::parse_short`]).
+/// previous short token (see [`Value::parse_short`]), `wide` that of the previous wide one
+/// ([`Value::parse_wide`]).
+// Inlined into the hot loop, whose registers these arguments are: grouping the two layouts
+// in one struct changed the loop's code and made the big grid 20% slower.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool>(
     text: &[u8],
@@ -235,12 +268,16 @@ fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool>(
     base: u64,
     sink: &mut S,
     shape: &mut Shape,
+    wide: &mut WideShape,
     nulls: &Nulls,
     reserved: T,
 ) -> Result<(), Stop> {
     let value = match T::parse_short(text, pos, shape) {
         Some(v) if RESERVED && v == reserved => return Err(reserved_error(text, pos, base)),
         Some(v) => v,
+        None if shape.numpy() || shape.wide() => {
+            parse_form(text, pos, base, nulls, shape.numpy(), wide)?
+        }
         None => parse_long(text, pos, base, nulls)?,
     };
     if sink.push(value) {
@@ -380,6 +417,82 @@ mod tests {
                 Err(Stop::Bad(e)) => assert_eq!(e.kind, ErrorKind::NotText, "{chunk}: {e:?}"),
                 other => panic!("chunk {chunk}: {other:?}"),
             }
+        }
+    }
+
+    /// A grid in numpy's `%.18e` with other tokens among its values (the layout check
+    /// refuses them, the general parsers read them), `*` and a bad token: every value equals
+    /// the general parser's, the bad token is found where it is.
+    #[test]
+    fn numpy_grids_read_like_the_general_parser() {
+        let tokens = [
+            "2.000000000000000000e+00",
+            "-9.999000000000000000e+03",
+            "2.509840395351448876e+02",
+            "1.280000000000000000E+02",
+            "7.195774",
+            "-1.35350000e-01",
+            "2.000000000000000000e+100",
+            "0.000000000000000000e+00",
+            "3.5",
+            "-4.940656458412465442e-324",
+        ];
+        let text = tokens.join(" \n");
+        let want: Vec<f32> = tokens
+            .iter()
+            .map(|t| {
+                crate::value::f64_to_f32_clamped(crate::value::parse_f64(t.as_bytes()).unwrap())
+            })
+            .collect();
+        for chunk in [1, 30, 1000] {
+            let got = parse_all::<f32>(&text, tokens.len(), chunk).unwrap();
+            assert_eq!(got, want);
+        }
+        let bad = format!("{} 2.00000000000000000xe+00", tokens[0]);
+        match parse_all::<f64>(&bad, 2, 1000) {
+            Err(Stop::Bad(e)) => assert_eq!((e.offset, e.kind), (25, ErrorKind::BadValue)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Wide tokens (eight to fifteen digits) among short ones and others, as in bio1.asc and
+    /// Circuitscape's grids: every value equals the general parser's, in f32 and f64.
+    #[test]
+    fn wide_grids_read_like_the_general_parser() {
+        let tokens = [
+            "27.66667",
+            "27.5875",
+            "-9999",
+            "27.52083",
+            "-3.262084961",
+            "0.01983076953",
+            "0.0175950054",
+            "-1.35350000e-01",
+            "999.000000",
+            "-99999.00",
+            "12345678901234",
+            "1234567890123456",
+            "7.195774",
+            "-27.6667",
+            "5.",
+            "1323.890",
+        ];
+        let text = tokens.join(" ");
+        let general = |t: &str| crate::value::parse_f64(t.as_bytes()).unwrap();
+        let want32: Vec<f32> = tokens
+            .iter()
+            .map(|t| crate::value::f64_to_f32_clamped(general(t)))
+            .collect();
+        let want64: Vec<f64> = tokens.iter().map(|t| general(t)).collect();
+        for chunk in [1, 17, 1000] {
+            assert_eq!(
+                parse_all::<f32>(&text, tokens.len(), chunk).unwrap(),
+                want32
+            );
+            assert_eq!(
+                parse_all::<f64>(&text, tokens.len(), chunk).unwrap(),
+                want64
+            );
         }
     }
 

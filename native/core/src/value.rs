@@ -71,6 +71,23 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     /// `Shape::default()`), which makes a token laid out the same way cheaper to read.
     fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self>;
 
+    /// The value of a token in numpy's `%.18e` (`np.savetxt`'s default) starting at
+    /// `text[pos]`, read by its fixed layout, or `None` for any other token: then
+    /// [`Value::parse_at`] decides. Equal to `parse_at` wherever it answers. Worth trying
+    /// only where [`Shape::numpy`] says the grid is written that way. Integers never are.
+    fn parse_numpy(_text: &[u8], _pos: usize) -> Option<Self> {
+        None
+    }
+
+    /// The value of a plain token of eight to fifteen digits starting at `text[pos]` (see
+    /// [`wide_decimal`]), or `None`: then [`Value::parse_at`] decides. Equal to `parse_at`
+    /// wherever it answers. `wide` carries the layout of the previous such token, as
+    /// `parse_short`'s `shape` does. Worth trying only where [`Shape::wide`] says the grid's
+    /// tokens are laid out that way. Integers never are.
+    fn parse_wide(_text: &[u8], _pos: usize, _wide: &mut WideShape) -> Option<Self> {
+        None
+    }
+
     /// The value as f64 (exact for all three types).
     fn to_f64(self) -> f64;
 
@@ -118,6 +135,23 @@ const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
+/// The high bit of every byte of `x` (text XOR [`ASCII_ZEROS`]) that is not a digit: a digit
+/// byte is then below 10, and `(b & 0x7f) + 0x76` cannot carry into the next byte.
+#[inline(always)]
+fn not_digits(x: u64) -> u64 {
+    (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS
+}
+
+/// Eight digits (bytes 0 to 9, the first in the lowest byte and the most significant) as one
+/// integer: pairs, fours, eights, each step multiplying the higher half by 10, 100 or 10^4
+/// and adding the lower.
+#[inline(always)]
+fn eight_digits(v: u64) -> u64 {
+    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
+    ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32
+}
+
 /// Where the last short token's non-digits were and what they were: the next token of the
 /// same layout (nearly every one, in a real grid) is checked against it with two masked
 /// compares instead of being taken apart again.
@@ -137,65 +171,133 @@ pub struct Shape {
     shift: u32,
     /// Digits after the `.`.
     decimals: usize,
-    /// The separator's offset in the word.
-    end: usize,
     /// Whether tokens of this layout are not short: they go to [`Value::parse_at`] without
     /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
     long: bool,
+    /// Whether the token this `long` layout was taken from is in numpy's `%.18e`: tokens of
+    /// this layout are then tried as that first (see [`numpy_value`]).
+    numpy: bool,
+    /// Whether the token this `long` layout was taken from is a plain decimal of up to
+    /// fifteen digits (see [`wide_decimal`]).
+    wide: bool,
+}
+
+impl Shape {
+    /// Whether the last token that was taken apart is in numpy's `%.18e`, and was not short:
+    /// the tokens that fail the short path are then worth [`Value::parse_numpy`].
+    #[inline(always)]
+    pub fn numpy(&self) -> bool {
+        self.numpy
+    }
+
+    /// Whether the last token that was taken apart is a plain decimal too long for the short
+    /// path but within sixteen bytes: the tokens that fail the short path are then worth
+    /// [`Value::parse_wide`].
+    #[inline(always)]
+    pub fn wide(&self) -> bool {
+        self.wide
+    }
+}
+
+/// [`Shape`] for the plain tokens of eight to fifteen digits: where the last one's non-digits
+/// were in its sixteen bytes and what they were, and what that layout means.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WideShape {
+    /// The bytes that decide: the token and the separator after it (0: no shape yet).
+    care: u128,
+    /// The high bit of each non-digit byte among them.
+    not_digit: u128,
+    /// 0xff at the `.` (if any) and at the separator.
+    marks: u128,
+    /// The bytes found there.
+    mark_bytes: u128,
+    /// The bytes before the `.` (all when there is none).
+    int_mask: u128,
+    /// 128 − 8 × the number of digits.
+    shift: u32,
+    /// Digits after the `.`.
+    decimals: usize,
+    /// Whether there are at most seven digits (below 2^24, exact in f32).
+    small: bool,
 }
 
 /// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
 /// first eight bytes (seven after a `-`), read as one 64-bit word; the non-digits are found
 /// with bit masks and the digits combined with three multiplications. `shape` is the previous
 /// token's layout: a token laid out the same way (nearly every one, in a real grid) is only
-/// checked against it, any other is taken apart and `shape` updated. Returns what
-/// [`plain_decimal`] returns, or `None` for any other token: the general parsers decide then.
+/// checked against it, any other is taken apart and `shape` updated. Returns the sign, the
+/// digits and the number of decimals, or `None` for any other token: the general parsers
+/// decide then.
 #[inline(always)]
-fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u64, usize, usize)> {
+fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u64, usize)> {
     let bytes: [u8; 8] = text.get(pos..pos + 8)?.try_into().ok()?;
     let word = u64::from_le_bytes(bytes);
     // A sign is shifted out rather than read past (no second load to wait for); the zero
     // byte shifted in is neither digit nor separator, so a token reaching it goes the slow way.
     let negative = word as u8 == b'-';
-    let start = pos + usize::from(negative);
     let word = word >> (8 * u32::from(negative));
-    // Each byte minus '0': a digit byte is then below 10.
     let x = word ^ ASCII_ZEROS;
-    // High bit of every byte that is not a digit ((b & 0x7f) + 0x76 cannot carry).
-    let not_digit = (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS;
+    let not_digit = not_digits(x);
     let same = not_digit & shape.care == shape.not_digit
         && word & shape.marks == shape.mark_bytes
         && shape.care != 0;
     if !same {
-        *shape = take_apart(word, not_digit);
+        *shape = take_apart(word, not_digit, text, pos);
     }
     if shape.long {
         return None;
     }
     // Close the gap the dot leaves (the fraction's digits move down one byte), right-align
-    // the digits (the first is the most significant; what lies beyond them shifts out), then
-    // pairs, fours, eights: each step multiplies the higher half by 10, 100 or 10^4 and adds
-    // the lower.
+    // the digits (the first is the most significant; what lies beyond them shifts out).
     let digits = (x & shape.int_mask) | ((x >> 8) & !shape.int_mask);
-    let v = digits << shape.shift;
-    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
-    let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
-    let mantissa = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32;
-    Some((negative, mantissa, shape.decimals, start + shape.end))
+    let mantissa = eight_digits(digits << shape.shift);
+    Some((negative, mantissa, shape.decimals))
+}
+
+/// A short integer: `[-]digits`, one to seven digits and the separator within its first
+/// eight bytes (seven after a `-`). An Int32 grid has no other layout to tell apart, so no
+/// [`Shape`] is kept: the separator is the first non-digit, found with one `tzcnt`, and
+/// tokens of varying length (`16 8 128 1`, issue #12) never mispredict a layout check.
+#[inline(always)]
+fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
+    let bytes: [u8; 8] = text.get(pos..pos + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(bytes);
+    // The zero byte a sign leaves is neither digit nor separator: seven digits at most.
+    let negative = word as u8 == b'-';
+    let word = word >> (8 * u32::from(negative));
+    let x = word ^ ASCII_ZEROS;
+    let end = not_digits(x).trailing_zeros() / 8;
+    if end == 0 || end == 8 || !is_space((word >> (8 * end)) as u8) {
+        return None;
+    }
+    // Below 10^7: the cast never wraps.
+    let magnitude = eight_digits(x << (64 - 8 * end)) as i32;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// The layout of the short token in `word` (its sign already shifted out); if it is not
 /// one, a `long` layout that matches every word whose non-digits lie where this one's do.
 /// That such a word may be short after all (`12x4567` then `12.4567`) costs only time:
-/// `parse_at` reads any token.
+/// `parse_at` reads any token. A `long` layout notes whether the token at `text[pos]` is a
+/// wide plain decimal or in numpy's `%.18e`, so that only grids of those forms try them.
 #[inline(never)]
-fn take_apart(word: u64, not_digit: u64) -> Shape {
-    short_layout(word, not_digit).unwrap_or(Shape {
+fn take_apart(word: u64, not_digit: u64, text: &[u8], pos: usize) -> Shape {
+    short_layout(word, not_digit).unwrap_or_else(|| long_layout(not_digit, text, pos))
+}
+
+/// The `long` layout of [`take_apart`], apart so that taking a short token apart (often, in
+/// a grid of varying short layouts) does not carry it.
+#[inline(never)]
+fn long_layout(not_digit: u64, text: &[u8], pos: usize) -> Shape {
+    let wide = looks_wide(text, pos);
+    Shape {
         care: u64::MAX,
         not_digit,
         long: true,
+        numpy: !wide && numpy_form(text, pos).is_some(),
+        wide,
         ..Shape::default()
-    })
+    }
 }
 
 /// The layout of the short token in `word`, or `None` if it is not one.
@@ -229,8 +331,97 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
         int_mask,
         shift: (64 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
-        end,
         long: false,
+        numpy: false,
+        wide: false,
+    })
+}
+
+/// A plain token too long for the short path: `[-]digits[.digits]` with one to fifteen
+/// digits and its separator within its first sixteen bytes (fifteen after a `-`), read as
+/// the short path reads eight bytes, from a 16-byte window and against the previous such
+/// token's layout (`wide`): `7.195774`, `-9999.000`, `0.01165227867`. Returns the sign,
+/// the digits (below 10^15, so below 2^53), the number of decimals and whether there are at
+/// most seven digits; `None` for any other token.
+#[inline(always)]
+fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<(bool, u64, usize, bool)> {
+    let bytes: [u8; 16] = text.get(pos..pos + 16)?.try_into().ok()?;
+    let window = u128::from_le_bytes(bytes);
+    // As in `short_decimal`: the zero byte a sign shifts in is neither digit nor separator.
+    let negative = window as u8 == b'-';
+    let window = window >> (8 * u32::from(negative));
+    let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
+    let not_digit =
+        u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
+    let same = not_digit & wide.care == wide.not_digit
+        && window & wide.marks == wide.mark_bytes
+        && wide.care != 0;
+    if !same {
+        *wide = wide_layout(window, not_digit)?;
+    }
+    // As in `short_decimal`, then eight digits at a time: the first eight (zero for a token
+    // of up to eight digits) × 10^8 plus the last eight.
+    let digits = ((x & wide.int_mask) | ((x >> 8) & !wide.int_mask)) << wide.shift;
+    let mantissa = eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64);
+    Some((negative, mantissa, wide.decimals, wide.small))
+}
+
+/// Whether the token at `text[pos]` is one [`wide_decimal`] reads: the checks of
+/// [`wide_layout`] without the layout.
+#[inline(always)]
+fn looks_wide(text: &[u8], pos: usize) -> bool {
+    let Some(bytes) = text.get(pos..pos + 16) else {
+        return false;
+    };
+    let mut window = [0u8; 16];
+    window.copy_from_slice(bytes);
+    let window = u128::from_le_bytes(window);
+    let window = window >> (8 * u32::from(window as u8 == b'-'));
+    let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
+    let not_digit =
+        u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
+    let first = not_digit.trailing_zeros() / 8;
+    let byte_at = |k: u32| (window >> (8 * (k & 15))) as u8;
+    let end = if byte_at(first) == b'.' {
+        (not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8
+    } else {
+        first
+    };
+    first > 0 && end < 16 && is_space(byte_at(end))
+}
+
+/// The layout of the plain token in the 16-byte `window` (its sign already shifted out), or
+/// `None` if it is not one: [`short_layout`] on two words.
+#[inline(never)]
+fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
+    let first = (not_digit.trailing_zeros() / 8) as usize;
+    let second = ((not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8) as usize;
+    if first == 0 || first >= 16 {
+        return None;
+    }
+    let byte_at = |k: usize| (window >> (8 * (k & 15))) as u8;
+    let dot = byte_at(first) == b'.';
+    let (end, int_mask) = if dot {
+        (second, u128::MAX >> (128 - 8 * first))
+    } else {
+        (first, u128::MAX)
+    };
+    if end >= 16 || !is_space(byte_at(end)) {
+        return None;
+    }
+    let care = u128::MAX >> (120 - 8 * end);
+    let dot_mark = if dot { 0xff << (8 * first) } else { 0 };
+    let marks = (0xff << (8 * end)) | dot_mark;
+    let count = end - usize::from(dot);
+    Some(WideShape {
+        care,
+        not_digit: not_digit & care,
+        marks,
+        mark_bytes: window & marks,
+        int_mask,
+        shift: (128 - 8 * count) as u32,
+        decimals: if dot { end - first - 1 } else { 0 },
+        small: count <= 7,
     })
 }
 
@@ -351,6 +542,99 @@ const POW10_U64: [u64; 20] = {
     table
 };
 
+/// `digits × 10^power`, negated if asked, by Clinger's fast path: one IEEE division or
+/// multiplication of two exact doubles, so rounded once, correctly. `None` unless `digits`
+/// is below 2^53 and `power` within ±22 (then the two are not both exact).
+#[inline(always)]
+fn clinger(negative: bool, digits: u64, power: i64) -> Option<f64> {
+    if digits >> 53 != 0 || !(-22..=22).contains(&power) {
+        return None;
+    }
+    let magnitude = if power < 0 {
+        digits as f64 / POW10[power.unsigned_abs() as usize]
+    } else {
+        digits as f64 * POW10[power as usize]
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// 5^-k modulo 2^64: dividing a multiple of 5^k by 5^k is one multiplication.
+const INV_POW5: [u64; 19] = {
+    // Newton's iteration doubles the correct low bits of an inverse; 5 · 5 ≡ 1 (mod 8).
+    let mut inverse = 5u64;
+    let mut step = 0;
+    while step < 6 {
+        inverse = inverse.wrapping_mul(2u64.wrapping_sub(5u64.wrapping_mul(inverse)));
+        step += 1;
+    }
+    let mut table = [1u64; 19];
+    let mut k = 1;
+    while k < 19 {
+        table[k] = table[k - 1].wrapping_mul(inverse);
+        k += 1;
+    }
+    table
+};
+
+/// numpy's `%.18e` (`np.savetxt`'s default): `[-]d.ddddddddddddddddddE±dd`, always 24 bytes
+/// after the sign, read by its fixed layout as three words. Its trailing zeros are dropped
+/// exactly (`2.000000000000000000e+00` is 2 × 10^0), so most such grids end in Clinger's
+/// fast path: `(negative, digits, power of ten, end)`, or `None` for any other token.
+#[inline(always)]
+fn numpy_form(text: &[u8], pos: usize) -> Option<(bool, u64, i64, usize)> {
+    let negative = text.get(pos) == Some(&b'-');
+    let start = pos + usize::from(negative);
+    let t: &[u8; 25] = text.get(start..start + 25)?.try_into().ok()?;
+    let word = |k: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&t[8 * k..8 * k + 8]);
+        u64::from_le_bytes(w) ^ ASCII_ZEROS
+    };
+    let (x0, x1, x2) = (word(0), word(1), word(2));
+    // The marks first (any other token fails there, cheaply), then non-digits exactly at
+    // the dot (byte 1) and at the exponent's letter and sign.
+    if t[1] != b'.'
+        || t[20] | 0x20 != b'e'
+        || !matches!(t[21], b'+' | b'-')
+        || !is_space(t[24])
+        || not_digits(x0) != 0x80 << 8
+        || not_digits(x1) != 0
+        || not_digits(x2) != (0x80 << 32 | 0x80 << 40)
+    {
+        return None;
+    }
+    // 1 + 6, 8 and 4 digits: the first digit moves next to the fraction's first six.
+    let head = eight_digits((x0 & !0xffff) | ((x0 & 0xff) << 8));
+    let digits = head * 1_000_000_000_000 + eight_digits(x1) * 10_000 + eight_digits(x2 << 32);
+    let exponent = i64::from(t[22] - b'0') * 10 + i64::from(t[23] - b'0');
+    let exponent = if t[21] == b'-' { -exponent } else { exponent };
+    // The fraction's trailing zeros, last digit first: four in the last word, eight, six.
+    let tail = x2 << 32;
+    let zeros = if tail != 0 {
+        tail.leading_zeros() / 8
+    } else if x1 != 0 {
+        4 + x1.leading_zeros() / 8
+    } else {
+        12 + ((x0 & !0xffff).leading_zeros() / 8).min(6)
+    } as usize;
+    // `digits` is a multiple of 10^zeros: shift out the 2s, multiply out the 5s.
+    let digits = (digits >> zeros).wrapping_mul(INV_POW5[zeros]);
+    Some((negative, digits, exponent - 18 + zeros as i64, start + 24))
+}
+
+/// The correctly rounded value of a token in numpy's `%.18e` at `text[pos]`, or `None` for
+/// any other token; a value Clinger's fast path cannot take (seventeen significant digits)
+/// goes to Eisel–Lemire.
+#[inline(always)]
+fn numpy_value(text: &[u8], pos: usize) -> Option<f64> {
+    let (negative, digits, power, end) = numpy_form(text, pos)?;
+    clinger(negative, digits, power).or_else(|| {
+        fast_float2::parse::<f64, _>(&text[pos..end])
+            .ok()
+            .filter(|v| v.is_finite())
+    })
+}
+
 /// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
 /// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
 /// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass.
@@ -401,13 +685,8 @@ fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
             mantissa /= POW10_U64[zeros];
             power += zeros as i64;
         }
-        if mantissa >> 53 == 0 && (-22..=22).contains(&power) {
-            let magnitude = if power < 0 {
-                mantissa as f64 / POW10[power.unsigned_abs() as usize]
-            } else {
-                mantissa as f64 * POW10[power as usize]
-            };
-            return Some((if negative { -magnitude } else { magnitude }, i));
+        if let Some(v) = clinger(negative, mantissa, power) {
+            return Some((v, i));
         }
     }
     // Many digits or a large power of ten: well formed, so the general parser reads it as
@@ -513,7 +792,15 @@ impl Value for f64 {
 
     #[inline(always)]
     fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
-        short_decimal(text, pos, shape).map(|(neg, m, d, _)| decimal_value(neg, m, d))
+        short_decimal(text, pos, shape).map(|(neg, m, d)| decimal_value(neg, m, d))
+    }
+
+    fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
+        numpy_value(text, pos)
+    }
+
+    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
+        wide_decimal(text, pos, wide).map(|(neg, m, d, _)| decimal_value(neg, m, d))
     }
 
     #[inline(always)]
@@ -564,7 +851,7 @@ impl Value for f32 {
         // the 25-bit midpoint M / 2^e; and `m × 10^-k` in f64 (two roundings) is within 2^-52
         // of it: so this product rounds to that same f32, and a multiplication is cheaper
         // than a division. `f32_product_equals_double_rounding` checks every case.
-        short_decimal(text, pos, shape).map(|(negative, digits, decimals, _)| {
+        short_decimal(text, pos, shape).map(|(negative, digits, decimals)| {
             let magnitude = (digits as i64 as f64 * INV_POW10[decimals]) as f32;
             if negative {
                 -magnitude
@@ -572,6 +859,24 @@ impl Value for f32 {
                 magnitude
             }
         })
+    }
+
+    fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
+        // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
+        numpy_value(text, pos).map(f64_to_f32_clamped)
+    }
+
+    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
+        // Up to seven digits (so at most seven decimals): `parse_short`'s product, which
+        // `f32_product_equals_double_rounding` proves equal to GDAL's two roundings. More:
+        // GDAL's own steps, the quotient (Clinger: exact digits, exact power) then f32.
+        let (negative, digits, decimals, small) = wide_decimal(text, pos, wide)?;
+        let magnitude = if small {
+            (digits as i64 as f64 * INV_POW10[decimals & 7]) as f32
+        } else {
+            decimal_value(false, digits, decimals) as f32
+        };
+        Some(if negative { -magnitude } else { magnitude })
     }
 
     #[inline(always)]
@@ -608,15 +913,8 @@ impl Value for i32 {
     const DATA_TYPE: DataType = DataType::Int32;
 
     #[inline(always)]
-    fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
-        // At most seven digits always fit; `5.` is not an integer (see `parse_at`).
-        match short_decimal(text, pos, shape) {
-            Some((neg, m, 0, end)) if text[end - 1] != b'.' => {
-                let v = m as i32;
-                Some(if neg { -v } else { v })
-            }
-            _ => None,
-        }
+    fn parse_short(text: &[u8], pos: usize, _shape: &mut Shape) -> Option<Self> {
+        short_integer(text, pos)
     }
 
     #[inline(always)]
@@ -792,6 +1090,36 @@ mod tests {
             let text = format!("{}{body}{sep}{pad}", if negative { "-" } else { "" });
             let mut shape = Shape::default();
             proptest::prop_assert!(f32::parse_short(text.as_bytes(), 0, &mut shape).is_some(), "{}", text);
+            if decimals == 0 {
+                proptest::prop_assert!(i32::parse_short(text.as_bytes(), 0, &mut shape).is_some(), "{}", text);
+            }
+        }
+
+        /// Int32 cells of every length from one to eleven characters, signs and leading
+        /// zeros included, one after another as in `16 8 128 1`: the short path (no layout
+        /// cache) gives what the general parser gives, or leaves the token to it.
+        #[test]
+        fn integers_of_varying_length_equal_the_general_parser(
+            tokens in proptest::collection::vec(("[-+]?[0-9]{1,11}", "[ \t\n\r]{1,2}"), 1..40),
+        ) {
+            let text: String = tokens.iter().map(|(t, sep)| format!("{t}{sep}")).collect::<String>()
+                + "        ";
+            let text = text.as_bytes();
+            let mut shape = Shape::default();
+            let mut pos = 0;
+            while pos < text.len() {
+                if is_space(text[pos]) {
+                    pos += 1;
+                    continue;
+                }
+                let want = general::<i32>(&text[pos..]);
+                if let Some(v) = i32::parse_short(text, pos, &mut shape) {
+                    proptest::prop_assert_eq!(Some(f64::from(v)), want, "at {}", pos);
+                }
+                let got = i32::parse_at(text, pos).ok().map(|(v, _)| f64::from(v));
+                proptest::prop_assert_eq!(got, want, "at {}", pos);
+                pos = token_end(text, pos);
+            }
         }
     }
 
@@ -895,6 +1223,133 @@ mod tests {
                 let want = reference(&token).map(|v| f64_to_f32_clamped(v).to_bits());
                 let got = f32::parse_at(token.as_bytes(), 0).ok().map(|(v, _)| v.to_bits());
                 proptest::prop_assert_eq!(got, want, "{}", token);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Runs of plain tokens of one to seventeen digits (most of eight to fifteen, the
+        /// wide path's), dots anywhere, signs, and some near misses, read with one shared
+        /// `WideShape`: wherever `parse_wide` answers, it equals the general parsers, and
+        /// a wide token is always taken; the long `Shape` of such a token says `wide`.
+        #[test]
+        fn wide_path_equals_the_general_parser(
+            tokens in proptest::collection::vec(
+                (
+                    "-?[0-9]{1,8}[.][0-9]{1,8}|-?[0-9]{8,15}|-?[0-9]{1,3}[.][0-9]{5,13}\
+                     |[0-9]{2,9}[.,:x][0-9]{5,9}|-?[0-9]{1,2}[.][0-9]{6,8}e-0[0-9]|[0-9]{16,17}",
+                    "[ \t\n\r]{1,2}",
+                ),
+                1..40,
+            ),
+        ) {
+            let text: String = tokens.iter().map(|(t, sep)| format!("{t}{sep}")).collect::<String>()
+                + "                ";
+            let text = text.as_bytes();
+            fn check<T: Value>(text: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+                let mut wide = WideShape::default();
+                let mut pos = 0;
+                while pos < text.len() {
+                    if is_space(text[pos]) {
+                        pos += 1;
+                        continue;
+                    }
+                    let end = token_end(text, pos);
+                    let token = &text[pos..end];
+                    let want = general::<T>(&text[pos..]).map(f64::to_bits);
+                    let got = T::parse_wide(text, pos, &mut wide);
+                    if let Some(v) = got {
+                        proptest::prop_assert_eq!(Some(v.to_f64().to_bits()), want, "at {}", pos);
+                    }
+                    // Plain, one to fifteen digits, the first before any dot, in sixteen bytes.
+                    let body = token.strip_prefix(b"-").unwrap_or(token);
+                    let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
+                    let plain = body.first().is_some_and(u8::is_ascii_digit)
+                        && body.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+                        && body.iter().filter(|&&b| b == b'.').count() <= 1;
+                    if T::DATA_TYPE != DataType::Int32 && plain && digits <= 15 && token.len() < 16 {
+                        proptest::prop_assert!(got.is_some(), "{}", String::from_utf8_lossy(token));
+                        if token.len() > 8 - usize::from(token[0] == b'-') {
+                            let mut shape = Shape::default();
+                            proptest::prop_assert!(T::parse_short(text, pos, &mut shape).is_none());
+                            proptest::prop_assert!(shape.wide(), "{}", String::from_utf8_lossy(token));
+                        }
+                    }
+                    pos = end;
+                }
+                Ok(())
+            }
+            check::<f32>(text)?;
+            check::<f64>(text)?;
+            check::<i32>(text)?;
+        }
+    }
+
+    #[test]
+    fn inverse_powers_of_five() {
+        let mut power = 1u64;
+        for inverse in INV_POW5 {
+            assert_eq!(power.wrapping_mul(inverse), 1);
+            power = power.wrapping_mul(5);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// numpy's `%.18e` of any double, of integers (trailing zeros dropped) and of
+        /// prefixes with zeros after them, read by its layout: the correctly rounded double,
+        /// and that rounded to f32, with a `Shape` that says so; with a byte changed anywhere
+        /// in the layout, `parse_numpy` answers only what the general parsers say.
+        #[test]
+        fn numpy_form_rounds_like_strtod(
+            bits: u64, int in -100_000i64..100_000, keep in 1usize..20, pick in 0u8..3,
+            upper: bool, sep in "[ \t\r\n]", spoil in 0usize..26, with in 0u8..128,
+        ) {
+            let v = f64::from_bits(bits);
+            proptest::prop_assume!(v.is_finite());
+            let token = match pick {
+                0 => format!("{v:.18e}"),
+                1 => format!("{:.18e}", int as f64),
+                _ => {
+                    // Only the first `keep` digits kept, zeros after them.
+                    let full = format!("{v:.18e}");
+                    let (mantissa, exponent) = full.split_once('e').unwrap_or((&full, "0"));
+                    let sign = usize::from(mantissa.starts_with('-'));
+                    let kept: String = mantissa.chars().enumerate()
+                        .map(|(i, c)| if i > sign + keep && c.is_ascii_digit() { '0' } else { c })
+                        .collect();
+                    format!("{kept}e{exponent}")
+                }
+            };
+            // Rust writes `e5` and `e-5`; numpy writes `e+05` and `e-05`.
+            let (mantissa, exponent) = token.split_once('e').unwrap_or((&token, "0"));
+            let e: i32 = exponent.parse().unwrap_or(0);
+            let letter = if upper { 'E' } else { 'e' };
+            let token = format!("{mantissa}{letter}{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+            let mut text = format!("{token}{sep}1 ").into_bytes();
+            // The short path leaves the token and its shape says numpy (two-digit exponents:
+            // numpy writes three beyond ±99, which the general parsers read).
+            let mut shape = Shape::default();
+            proptest::prop_assert!(f64::parse_short(&text, 0, &mut shape).is_none());
+            proptest::prop_assert_eq!(shape.numpy(), e.abs() < 100, "{}", token);
+            for case in 0..2 {
+                if case == 1 {
+                    let at = spoil.min(text.len() - 1);
+                    text[at] = with;
+                }
+                let end = token_end(&text, 0);
+                let shown = String::from_utf8_lossy(&text[..end]).into_owned();
+                let want = general::<f64>(&text);
+                if case == 0 {
+                    proptest::prop_assert_eq!(want.map(f64::to_bits), reference(&shown).map(f64::to_bits));
+                }
+                if let Some(got) = f64::parse_numpy(&text, 0) {
+                    proptest::prop_assert_eq!(Some(got.to_bits()), want.map(f64::to_bits), "{}", shown);
+                    let got = f32::parse_numpy(&text, 0).map(f32::to_bits);
+                    proptest::prop_assert_eq!(got, want.map(|v| f64_to_f32_clamped(v).to_bits()), "{}", shown);
+                } else {
+                    proptest::prop_assert!(case == 1 || e.abs() >= 100, "{}", shown);
+                }
             }
         }
     }
