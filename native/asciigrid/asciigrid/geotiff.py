@@ -436,6 +436,11 @@ _SAMPLE_BLOCKS = 4
 """Blocks compressed both ways to choose a float32 file's predictor."""
 
 
+def _with_predictor(options: Sequence[str], predictor: str) -> list[str]:
+    """``options`` with their ``PREDICTOR`` set to ``predictor``."""
+    return [f"PREDICTOR={predictor}" if o.startswith("PREDICTOR=") else o for o in options]
+
+
 def _smaller_predictor(
     cells: npt.NDArray[Any], has_data: Sequence[bool], codec_options: Sequence[str]
 ) -> str:
@@ -450,10 +455,7 @@ def _smaller_predictor(
     sizes: dict[str, int] = {}
     for predictor in ("2", "3"):
         name = f"/vsimem/asciigrid_predictor_{threading.get_ident()}_{predictor}.tif"
-        options = [
-            f"PREDICTOR={predictor}" if o.startswith("PREDICTOR=") else o
-            for o in _layout_options(codec_options)
-        ]
+        options = _with_predictor(_layout_options(codec_options), predictor)
         ds = gdal.GetDriverByName("GTiff").Create(
             name, sample.shape[1], sample.shape[0], 1, gdal.GDT_Float32, options
         )
@@ -556,12 +558,9 @@ class GeoTiffWriter:
             self._base = _BlockRows(self.nrows)
             self._empty_rows = 0
             """Rows of only nodata passed before the file was created (see :meth:`_open`)."""
-            self._choose_predictor = (
-                self.dtype == np.float32 and _option(self.codec_options, "PREDICTOR") is not None
-            )
-            """Whether the float predictor is chosen from the first data (see
-            :data:`DEFAULT_CODEC`): the file is then created when that data arrives."""
-            if not self._choose_predictor:
+            # A float32 file's predictor is chosen from its first data (see DEFAULT_CODEC):
+            # the file is then created when that data arrives.
+            if self.dtype != np.float32 or _option(self.codec_options, "PREDICTOR") is None:
                 self._open()
         except BaseException:
             self._release()
@@ -820,10 +819,7 @@ class GeoTiffWriter:
                 self._empty_rows += len(cells)
                 return
             predictor = _smaller_predictor(cells, has_data, self.codec_options)
-            self.codec_options = [
-                f"PREDICTOR={predictor}" if o.startswith("PREDICTOR=") else o
-                for o in self.codec_options
-            ]
+            self.codec_options = _with_predictor(self.codec_options, predictor)
             self._open()
         _write_block_row(self._band, row, cells, has_data)
 
