@@ -47,6 +47,27 @@ DATA_TYPES: tuple[tuple[str, str | None], ...] = (
     ("Float64", "float64"),
 )
 
+COMPRESSIONS: tuple[tuple[str, str], ...] = (
+    ("ZSTD with predictor", "ZSTD+PREDICTOR"),
+    ("ZSTD", "ZSTD"),
+    ("DEFLATE with predictor", "DEFLATE+PREDICTOR"),
+    ("DEFLATE", "DEFLATE"),
+    ("LZW", "LZW"),
+    ("None", "NONE"),
+)
+"""COMPRESSION's choices: label, and the key of ``asciigrid.geotiff.CODECS`` (the first is
+the engine's default)."""
+
+WRITING_HELP = (
+    "Compression: ZSTD with predictor (the default) is the fastest that keeps the file "
+    "compact; DEFLATE or LZW for software built without ZSTD (GDAL before 2.3); None for "
+    "the fastest write and the largest file.\n"
+    "Cloud Optimized GeoTIFF: lay the file out for the cloud (headers first, each level's "
+    "tiles together, valid by GDAL's rules), so web clients and object stores read only "
+    "the parts they show; it takes longer, as the file is copied once more.\n"
+)
+"""The help prose of COMPRESSION and COG (see :meth:`AsciiGridAlgorithm.add_writing_parameters`)."""
+
 CANCELLED = "Cancelled: nothing was written."
 
 STRICT_HELP = (
@@ -251,6 +272,36 @@ class AsciiGridAlgorithm(QgsProcessingAlgorithm):
                 "STRICT", self.tr("Refuse text after the grid"), defaultValue=False
             )
         )
+
+    def add_writing_parameters(self) -> None:
+        """How the GeoTIFF is written, under Advanced: COMPRESSION and COG (see
+        :meth:`writing_options`)."""
+        self.add_advanced(
+            QgsProcessingParameterEnum(
+                "COMPRESSION",
+                self.tr("Compression"),
+                options=[self.tr(label) for label, _ in COMPRESSIONS],
+                defaultValue=0,
+            )
+        )
+        self.add_advanced(
+            QgsProcessingParameterBoolean(
+                "COG", self.tr("Cloud Optimized GeoTIFF"), defaultValue=False
+            )
+        )
+
+    def writing_options(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> dict[str, Any]:
+        """The GeoTIFF writer's keyword arguments for :meth:`add_writing_parameters`:
+        ``codec`` and ``cog``."""
+        index = self.parameterAsEnum(parameters, "COMPRESSION", context)
+        if not 0 <= index < len(COMPRESSIONS):
+            raise QgsProcessingException(f"COMPRESSION must be 0..{len(COMPRESSIONS) - 1}")
+        return {
+            "codec": COMPRESSIONS[index][1],
+            "cog": self.parameterAsBoolean(parameters, "COG", context),
+        }
 
     def reading_options(
         self, parameters: dict[str, Any], context: QgsProcessingContext

@@ -20,6 +20,7 @@ from qgis.core import (
 from ..sources import Tile, collect_tiles
 from .base import (
     STRICT_HELP,
+    WRITING_HELP,
     AsciiGridAlgorithm,
     Progress,
     describe_error,
@@ -82,6 +83,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         "Tiles. Data type: Automatic follows GDAL's rule (the widest type of the tiles), or "
         "force Int32, Float32 or Float64.\n"
         + STRICT_HELP
+        + WRITING_HELP
         + "Results: the mosaic, the number of tiles in it, the number skipped, the report."
     )
 
@@ -105,6 +107,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 "BUILD_OVERVIEWS", self.tr("Build overviews"), defaultValue=False
             )
         )
+        self.add_writing_parameters()
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Mosaic")))
         self.addParameter(
             QgsProcessingParameterFileDestination(
@@ -135,6 +138,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
         crs_wkt = self.crs_wkt(parameters, context)
         skip = self.parameterAsEnum(parameters, "ON_ERROR", context) == ON_ERROR_SKIP
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
+        writing_options = self.writing_options(parameters, context)
         output = self.check_destination(
             "OUTPUT", self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         )
@@ -221,6 +225,7 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                 nodata=header.nodata,
                 overviews=overviews,
                 progress=reading.written,
+                **writing_options,
             ) as tif:
                 strips = engine.iter_mosaic_strips(
                     layout, skip_errors=skip, progress=reading, buffers=2

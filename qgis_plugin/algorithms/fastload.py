@@ -14,7 +14,14 @@ from qgis.core import (
 )
 
 from ..sources import not_a_regular_file
-from .base import STRICT_HELP, AsciiGridAlgorithm, Progress, layer_name, name_layer
+from .base import (
+    STRICT_HELP,
+    WRITING_HELP,
+    AsciiGridAlgorithm,
+    Progress,
+    layer_name,
+    name_layer,
+)
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
 
@@ -46,6 +53,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         "has decimals, then Float32); or force Int32, Float32 or Float64. QGIS itself opens "
         ".asc files as Float64.\n"
         + STRICT_HELP
+        + WRITING_HELP
         + "\nA grid GDAL would misread (a garbage value, too few or too many values, a bad "
         "header) is an error naming file, line and column; nothing is written."
     )
@@ -66,6 +74,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
                 "BUILD_OVERVIEWS", self.tr("Build overviews"), defaultValue=True
             )
         )
+        self.add_writing_parameters()
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("GeoTIFF")))
 
     def processAlgorithm(
@@ -82,6 +91,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
         reading_options = self.reading_options(parameters, context)
         crs_wkt = self.crs_wkt(parameters, context)
         overviews = self.parameterAsBoolean(parameters, "BUILD_OVERVIEWS", context)
+        writing_options = self.writing_options(parameters, context)
         output = self.check_destination(
             "OUTPUT", self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         )
@@ -106,6 +116,7 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
                 crs_wkt=crs_wkt,
                 overviews=overviews,
                 progress=Progress(feedback, _READ, 100).fraction,
+                **writing_options,
             )
 
         name_layer(context, output, layer_name(path))

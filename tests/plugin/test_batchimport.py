@@ -89,6 +89,8 @@ def test_parameters(provider) -> None:
         "STRICT",
         "ON_ERROR",
         "BUILD_OVERVIEWS",
+        "COMPRESSION",
+        "COG",
         "OUTPUT",
         "REPORT",
     ]
@@ -122,6 +124,23 @@ def test_folder_with_zips_equals_gdal_mosaic(provider, tiles: Path, tmp_path: Pa
     assert _bng(wkt)
     assert "tiles skipped: 0" in (tmp_path / "r.txt").read_text()
     assert sorted(leftovers(tmp_path)) == ["mosaic.tif", "r.txt"]
+
+
+def test_a_cloud_optimized_mosaic_with_the_chosen_compression(
+    provider, tiles: Path, tmp_path: Path
+) -> None:
+    validate = pytest.importorskip("osgeo_utils.samples.validate_cloud_optimized_geotiff")
+    out = tmp_path / "cog.tif"
+    parameters = {"FOLDER": str(tiles), "BUILD_OVERVIEWS": True, "COMPRESSION": 2, "COG": True}
+    assert_run(ALG, {**parameters, "OUTPUT": str(out), "REPORT": str(tmp_path / "r.txt")})
+    errors, warnings, _ = validate.validate(str(out), full_check=True)
+    assert (errors, warnings) == ([], [])
+    ds = gdal.Open(str(out))
+    assert ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG"
+    assert ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "DEFLATE"
+    assert ds.GetRasterBand(1).GetOverviewCount() >= 1
+    np.testing.assert_array_equal(_read(out)[0], _gdal_mosaic(_gdal_grids(tiles))[0])
+    assert sorted(leftovers(tmp_path)) == ["cog.tif", "r.txt"]
 
 
 def test_input_zips_only_crs_from_prj_inside_zip(provider, tiles: Path, tmp_path: Path) -> None:

@@ -260,7 +260,7 @@ def test_help_speaks_in_labels_not_ids(provider, algorithm: str) -> None:
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_reading_options_are_advanced(provider, algorithm: str) -> None:
+def test_reading_and_writing_options_are_advanced(provider, algorithm: str) -> None:
     from qgis.core import QgsProcessingParameterDefinition
 
     advanced = {
@@ -269,7 +269,9 @@ def test_reading_options_are_advanced(provider, algorithm: str) -> None:
         if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced
     }
     reading = {"DATA_TYPE", "STRICT"}
-    assert advanced == (reading if algorithm == "fastload" else {"PATTERN", *reading})
+    writing = {"COMPRESSION", "COG"} if algorithm in ("fastload", "batchimport") else set()
+    sources = set() if algorithm == "fastload" else {"PATTERN"}
+    assert advanced == sources | reading | writing
 
 
 def _toolbox(filter_text: str) -> list[str]:
@@ -355,3 +357,14 @@ def test_dialog_leaves_the_folder_as_it_was_after_a_run(provider, user_folder: P
     before = leftovers(user_folder)
     processing.run("asciigrid:stats", {"INPUT": [str(p) for p in _files(user_folder)]})
     assert leftovers(user_folder) == before
+
+
+def test_compression_choices_are_the_writers_codecs(provider, plugin_package: str) -> None:
+    import importlib
+
+    from asciigrid import geotiff
+
+    base = importlib.import_module(f"{plugin_package}.algorithms.base")
+    values = [value for _, value in base.COMPRESSIONS]
+    assert sorted(values) == sorted(geotiff.CODECS)
+    assert values[0] == geotiff.DEFAULT_CODEC  # the form's default is the writer's

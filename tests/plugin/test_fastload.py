@@ -29,13 +29,24 @@ def test_parameters(provider) -> None:
 
     algorithm = QgsApplication.processingRegistry().algorithmById(ALG)
     params = {p.name(): p for p in algorithm.parameterDefinitions()}
-    assert list(params) == ["INPUT", "CRS", "DATA_TYPE", "STRICT", "BUILD_OVERVIEWS", "OUTPUT"]
+    assert list(params) == [
+        "INPUT",
+        "CRS",
+        "DATA_TYPE",
+        "STRICT",
+        "BUILD_OVERVIEWS",
+        "COMPRESSION",
+        "COG",
+        "OUTPUT",
+    ]
     assert params["INPUT"].type() == "file"
     assert params["CRS"].flags() & params["CRS"].FlagOptional
     assert params["DATA_TYPE"].options()[1:] == ["Int32", "Float32", "Float64"]
     assert params["DATA_TYPE"].defaultValue() == 0
     assert params["STRICT"].defaultValue() is False
     assert params["BUILD_OVERVIEWS"].defaultValue() is True
+    assert params["COMPRESSION"].defaultValue() == 0
+    assert params["COG"].defaultValue() is False
     assert params["OUTPUT"].type() == "rasterDestination"
     assert [o.name() for o in algorithm.outputDefinitions()] == ["OUTPUT"]
 
@@ -98,6 +109,29 @@ def test_no_overviews_crs_override_and_forced_type(provider, small_grid: Path, t
     srs.ImportFromWkt(wkt)
     assert srs.GetAuthorityCode(None) == "3035"
     assert gdal.Open(str(out)).GetRasterBand(1).GetOverviewCount() == 0
+
+
+@pytest.mark.parametrize(("choice", "compression"), [(3, "DEFLATE"), (5, None)])
+def test_compression_choice(provider, small_grid: Path, tmp_path: Path, choice, compression):
+    out = tmp_path / "small.tif"
+    assert_run(ALG, {"INPUT": str(small_grid), "COMPRESSION": choice, "OUTPUT": str(out)})
+    assert gdal.Open(str(out)).GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == compression
+    np.testing.assert_array_equal(gdal_array(out)[0], gdal_array(small_grid)[0])
+
+
+def test_cloud_optimized_geotiff_is_valid_by_gdal_rules(
+    provider, corpus_big_grid: Path, tmp_path: Path
+):
+    validate = pytest.importorskip("osgeo_utils.samples.validate_cloud_optimized_geotiff")
+    out = tmp_path / "cog.tif"
+    assert_run(ALG, {"INPUT": str(corpus_big_grid), "COG": True, "OUTPUT": str(out)})
+    errors, warnings, _ = validate.validate(str(out), full_check=True)
+    assert (errors, warnings) == ([], [])
+    ds = gdal.Open(str(out))
+    assert ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG"
+    assert ds.GetRasterBand(1).GetOverviewCount() >= 3
+    np.testing.assert_array_equal(gdal_array(out)[0], gdal_array(corpus_big_grid)[0])
+    assert leftovers(tmp_path) == ["cog.tif"]
 
 
 def test_int32_by_gdal_rule_and_gz(provider, tmp_path: Path) -> None:
