@@ -14,6 +14,7 @@ import numpy.typing as npt
 from asciigrid import _native
 from asciigrid._atomic import atomic_files
 from asciigrid.crs import esri_to_wkt, read_prj, stage_prj
+from asciigrid.errors import Cancelled
 
 __all__ = [
     "ArchiveTile",
@@ -549,22 +550,104 @@ def read(
     after a complete grid (lines starting with a word, or values left over after ``nrows``
     complete rows of ``ncols`` values; see docs/FORMAT.md).
     """
+    raw_source, name, sidecar = _one_grid(source)
+    data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress, strict)
+    prj, path = sidecar()
+    return Grid(data=data, header=Header._from_native(raw_header), prj=prj, path=path)
+
+
+def _one_grid(source: Source) -> tuple[Any, str, Callable[[], tuple[str | None, str | None]]]:
+    """What the engine reads for one grid, its name for messages, and a function giving its
+    ``.prj`` text and path once it has been read (a zip member's ``.prj`` is its sibling in
+    the same zip folder)."""
     is_path = isinstance(source, (str, os.PathLike))
     found = _archive_member(os.fsdecode(source)) if is_path else None
     if found is not None:
-        # A zip member: its .prj is its sibling in the same zip folder.
-        raw_source, name, member_prj = found[0], found[0].label, found[1]
-    else:
-        raw_source, name = _native_source(source)
-        _refuse_archive(raw_source, name)
-    data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress, strict)
-    if found is not None:
-        prj, path = member_prj, name
-    elif isinstance(raw_source, str):
-        prj, path = read_prj(raw_source), raw_source
-    else:
-        prj, path = None, None
-    return Grid(data=data, header=Header._from_native(raw_header), prj=prj, path=path)
+        member, member_prj = found
+        return member, member.label, lambda: (member_prj, member.label)
+    raw_source, name = _native_source(source)
+    _refuse_archive(raw_source, name)
+    if isinstance(raw_source, str):
+        return raw_source, name, lambda: (read_prj(raw_source), raw_source)
+    return raw_source, name, lambda: (None, None)
+
+
+STRIP_BYTES = 16 << 20
+"""About how many bytes of cells :meth:`GridStrips.strips` hands out at a time by default."""
+
+
+@dataclass(frozen=True)
+class GridStrips:
+    """One grid read strip by strip (from :func:`open_strips`): a large file's values are
+    counted when it is opened, then each strip is parsed when it is asked for, so memory
+    holds strips, not the grid, and a writer can take a strip while the next is parsed."""
+
+    header: Header
+    """The header, with the data type and nodata the cells are read with."""
+    prj: str | None
+    """The raw text of the ``.prj`` sidecar, if there is one."""
+    path: str | None
+    _rows: Any
+
+    @functools.cached_property
+    def crs_wkt(self) -> str | None:
+        """The CRS as WKT, converted from :attr:`prj` (as :attr:`Grid.crs_wkt`)."""
+        return esri_to_wkt(self.prj)
+
+    def strips(
+        self,
+        rows: int | None = None,
+        *,
+        buffers: int = 0,
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, npt.NDArray[Any]]]:
+        """Yield ``(row_start, strip)`` north to south, ``rows`` rows at a time (by default
+        about :data:`STRIP_BYTES` of cells, in whole 256-row blocks). ``buffers`` as in
+        :func:`iter_mosaic_strips`. ``progress(rows_done, nrows)`` returning ``False``
+        cancels (:class:`Cancelled`). A bad value is a :class:`ParseError` raised with the
+        strip holding it."""
+        nrows, ncols = self.header.shape
+        dtype = self.header.dtype
+        if rows is None:
+            per_row = max(1, ncols * dtype.itemsize)
+            rows = max(256, STRIP_BYTES // per_row // 256 * 256)
+        if rows < 1 or buffers < 0:
+            raise ValueError(f"rows must be 1 or more and buffers 0 or more, got {rows}, {buffers}")
+        ring = [np.empty((min(rows, nrows), ncols), dtype) for _ in range(buffers)]
+        for k, row_start in enumerate(range(0, nrows, rows)):
+            count = min(rows, nrows - row_start)
+            out = ring[k % len(ring)][:count] if ring else np.empty((count, ncols), dtype)
+            polled = None
+            if progress is not None:
+                if progress(row_start, nrows) is False:
+                    raise Cancelled()
+                polled = functools.partial(_as_rows_progress, progress, row_start, nrows)
+            yield row_start, self._rows.read_rows(row_start, count, out, polled)
+        if progress is not None:
+            progress(nrows, nrows)
+
+
+def _as_rows_progress(progress: Progress, rows_done: int, nrows: int, *_: int) -> bool:
+    """The engine's ``(done, total)`` poll during a strip, as rows done before it."""
+    return progress(rows_done, nrows) is not False
+
+
+def open_strips(
+    source: Source,
+    *,
+    dtype: DTypeLike = None,
+    progress: Progress | None = None,
+    strict: bool = False,
+) -> GridStrips:
+    """Open one grid to read it strip by strip (:meth:`GridStrips.strips`); the values are
+    exactly :func:`read`'s, with its ``dtype`` and ``strict``. A large plain file's body is
+    counted here (GDAL's data type rule looks at all of it), and parsed strip by strip
+    later; anything else (a small or gzip file, bytes, a stream, a zip member, a file with
+    text after the grid) is read whole here and handed out in strips."""
+    raw_source, name, sidecar = _one_grid(source)
+    rows = _native.GridRows(raw_source, name, _dtype_name(dtype), progress, strict)
+    prj, path = sidecar()
+    return GridStrips(header=Header._from_native(rows.header()), prj=prj, path=path, _rows=rows)
 
 
 def read_header(source: Source) -> Header:

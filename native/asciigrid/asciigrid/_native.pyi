@@ -161,6 +161,30 @@ def write(
     beside ``path`` and return that file's name: the caller renames it into place or removes
     it."""
 
+class GridRows:
+    """One grid whose rows are parsed when asked for (a large file's values counted at
+    opening); anything else is read whole at opening."""
+
+    def __init__(
+        self,
+        source: str | bytes | ArchiveMember,
+        name: str,
+        dtype: str | None = None,
+        progress: _Progress = None,
+        strict: bool = False,
+    ) -> None: ...
+    def header(self) -> dict[str, Any]:
+        """The header dict, with the cells' data type and nodata as read."""
+    def read_rows(
+        self,
+        row_start: int,
+        row_count: int,
+        out: npt.NDArray[Any],
+        progress: _Progress = None,
+    ) -> npt.NDArray[Any]:
+        """Rows [row_start, row_start+row_count) into ``out`` (writable, C-contiguous,
+        exactly those cells in the grid's type), which is returned."""
+
 class MosaicPlan:
     """Tiles' headers read and placed in one union grid."""
 

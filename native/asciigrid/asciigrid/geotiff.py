@@ -44,7 +44,7 @@ from asciigrid._atomic import GDAL_SIDECARS, AtomicFiles
 from asciigrid.errors import Cancelled, GeoTiffError
 
 if TYPE_CHECKING:
-    from asciigrid._api import Grid
+    from asciigrid._api import Grid, GridStrips
 
 __all__ = [
     "BLOCK_SIZE",
@@ -877,8 +877,10 @@ def _option(options: Sequence[str], key: str) -> str | None:
     return None
 
 
-GeoTiffSource = Union["Grid", npt.NDArray[Any], Iterable[Sequence[Any]]]
-"""What :func:`write_geotiff` writes: a :class:`asciigrid.Grid`, a 2-D array, or strips
+GeoTiffSource = Union["Grid", "GridStrips", npt.NDArray[Any], Iterable[Sequence[Any]]]
+"""What :func:`write_geotiff` writes: a :class:`asciigrid.Grid`, a
+:class:`asciigrid.GridStrips` (parsed strip by strip while the writer compresses the one
+before), a 2-D array, or strips
 ``(row_start, strip, ...)`` north to south, as :func:`asciigrid.iter_mosaic_strips` yields
 them (extra items, such as its list of failed tiles, are ignored)."""
 
@@ -899,12 +901,12 @@ def write_geotiff(
     """Write ``source`` as a tiled, compressed GeoTIFF with internal overviews and band
     statistics, atomically (nothing at ``path`` changes unless the whole file is written).
 
-    For a :class:`asciigrid.Grid`, ``geotransform``, ``nodata`` and ``crs_wkt`` default to
-    the grid's. Strips need ``shape=(nrows, ncols)`` and ``geotransform``. ``codec`` is a
-    key of :data:`CODECS`; ``overviews`` adds averaged overview levels down to 256 cells;
-    ``cog`` writes a Cloud Optimized GeoTIFF. Returns the band statistics (``None`` when no
-    cell is valid). Raises :class:`GeoTiffError` when GDAL fails and
-    :class:`asciigrid.Cancelled` when ``progress`` returns False.
+    For a :class:`asciigrid.Grid` or :class:`asciigrid.GridStrips`, ``geotransform``,
+    ``nodata`` and ``crs_wkt`` default to the grid's. Strips need ``shape=(nrows, ncols)``
+    and ``geotransform``. ``codec`` is a key of :data:`CODECS`; ``overviews`` adds averaged
+    overview levels down to 256 cells; ``cog`` writes a Cloud Optimized GeoTIFF. Returns the
+    band statistics (``None`` when no cell is valid). Raises :class:`GeoTiffError` when GDAL
+    fails and :class:`asciigrid.Cancelled` when ``progress`` returns False.
     """
     if _is_dataarray(source):
         source, found = _from_dataarray(source)
@@ -914,6 +916,15 @@ def write_geotiff(
     if _is_dask(source):
         shape = tuple(source.shape)  # type: ignore[union-attr,assignment]
         source = _dask_strips(source)
+    from asciigrid._api import GridStrips
+
+    if isinstance(source, GridStrips):
+        header = source.header
+        geotransform = header.geotransform if geotransform is None else geotransform
+        nodata = header.nodata if nodata is None else nodata
+        crs_wkt = source.crs_wkt if crs_wkt is None else crs_wkt
+        shape = header.shape
+        source = source.strips(buffers=2)  # the writer is done with a strip at the next
     data = getattr(source, "data", None)
     if isinstance(data, np.ndarray) and hasattr(source, "geotransform"):
         geotransform = source.geotransform if geotransform is None else geotransform  # type: ignore[union-attr]

@@ -12,11 +12,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use asciigrid_core::{
-    self as core, Cells, Control, DataType, Error, ErrorKind, GridData, Header, Input, NodataValue,
-    WriteOptions,
+    self as core, Cells, CellsMut, Control, DataType, Error, ErrorKind, GridData, Header, Input,
+    NodataValue, WriteOptions,
 };
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyReadonlyArray2, PyReadwriteArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
@@ -27,6 +27,7 @@ mod file_object;
 mod geotiff;
 mod mask;
 mod mosaic;
+mod rows;
 mod stats;
 
 /// A grid source as Python hands it over: the file's bytes, a path, or a zip member.
@@ -308,6 +309,41 @@ pub(crate) fn grid_array<'py>(
     })
 }
 
+/// `out` (a writable C-contiguous array of `shape` cells of `data_type`) as cells for `f`:
+/// how a caller's buffer reaches the engine, so strip readers can reuse their buffers.
+pub(crate) fn with_cells_mut<R>(
+    out: &Bound<'_, PyAny>,
+    data_type: DataType,
+    shape: (usize, usize),
+    f: impl FnOnce(CellsMut<'_>) -> PyResult<R>,
+) -> PyResult<R> {
+    let (rows, cols) = shape;
+    let wrong = || {
+        PyValueError::new_err(format!(
+            "out must be a writable C-contiguous {} array of {rows} rows of {cols} cells",
+            data_type.name()
+        ))
+    };
+    macro_rules! as_cells {
+        ($t:ty, $variant:ident) => {{
+            let mut array = out
+                .extract::<PyReadwriteArray2<'_, $t>>()
+                .map_err(|_| wrong())?;
+            if array.shape() != [rows, cols] {
+                return Err(wrong());
+            }
+            f(CellsMut::$variant(
+                array.as_slice_mut().map_err(|_| wrong())?,
+            ))
+        }};
+    }
+    match data_type {
+        DataType::Int32 => as_cells!(i32, Int32),
+        DataType::Float32 => as_cells!(f32, Float32),
+        DataType::Float64 => as_cells!(f64, Float64),
+    }
+}
+
 /// Parse a whole grid; returns `(array, header dict)`.
 #[pyfunction]
 #[pyo3(signature = (source, name, dtype=None, progress=None, strict=false))]
@@ -434,6 +470,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mask::nodata_to_nan, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
+    m.add_class::<rows::GridRows>()?;
     m.add_class::<archive::ArchiveMember>()?;
     m.add_function(wrap_pyfunction!(archive::archive_tiles, m)?)?;
     m.add_function(wrap_pyfunction!(archive::archive_member, m)?)?;

@@ -1,12 +1,10 @@
 //! `_native.MosaicPlan`: a core mosaic plan held for Python, read strip by strip.
 
-use asciigrid_core::{CellsMut, DataType, Error, Plan};
-use numpy::{PyReadwriteArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::PyValueError;
+use asciigrid_core::{Error, Plan};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::{grid_array, header_dict, parse_dtype, run, to_py_err, Source};
+use crate::{grid_array, header_dict, parse_dtype, run, to_py_err, with_cells_mut, Source};
 
 /// Tiles' headers read and placed in one union grid.
 #[pyclass(module = "asciigrid._native", frozen)]
@@ -121,37 +119,11 @@ impl MosaicPlan {
         out: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<(usize, Error)>> {
         let plan = &self.plan;
-        let wrong = || {
-            PyValueError::new_err(format!(
-                "out must be a writable C-contiguous {} array of {row_count} rows of {} cells",
-                plan.data_type.name(),
-                plan.header.ncols
-            ))
-        };
-        macro_rules! read_as {
-            ($t:ty, $variant:ident) => {{
-                let mut array = out
-                    .extract::<PyReadwriteArray2<'_, $t>>()
-                    .map_err(|_| wrong())?;
-                if array.shape() != [row_count, plan.header.ncols] {
-                    return Err(wrong());
-                }
-                let cells = array.as_slice_mut().map_err(|_| wrong())?;
-                run(py, progress, self.strict, |control| {
-                    plan.read_rows_into(
-                        row_start,
-                        row_count,
-                        skip_errors,
-                        control,
-                        CellsMut::$variant(cells),
-                    )
-                })
-            }};
-        }
-        match plan.data_type {
-            DataType::Int32 => read_as!(i32, Int32),
-            DataType::Float32 => read_as!(f32, Float32),
-            DataType::Float64 => read_as!(f64, Float64),
-        }
+        let shape = (row_count, plan.header.ncols);
+        with_cells_mut(out, plan.data_type, shape, |cells| {
+            run(py, progress, self.strict, |control| {
+                plan.read_rows_into(row_start, row_count, skip_errors, control, cells)
+            })
+        })
     }
 }

@@ -333,20 +333,9 @@ pub fn fill<T: Value>(
         rest = tail;
     }
     let parse = |(range, slice): (&Range<usize>, &mut [T])| {
-        if control.is_cancelled() {
-            return Err(Stop::Cancelled);
-        }
-        let want = slice.len();
-        let mut sink = SliceSink::new(slice);
-        text.with_chunk(range, |text, range, base| {
-            parse_chunk::<T, _>(text, range, base, nulls, &mut sink)
-        })?;
+        let written = parse_into(text, range, nulls, slice, control)?;
         control.advance(parse_share(range.len()));
-        if sink.written() < want {
-            // The survey counted more: only a file that changed between the passes does that.
-            return Err(Stop::from(std::io::Error::other(crate::window::CHANGED)));
-        }
-        Ok(sink.written())
+        Ok(written)
     };
     let results: Vec<Result<usize, Stop>> = if !worth_parallel(&survey.chunks) {
         survey.chunks.iter().zip(slices).map(parse).collect()
@@ -359,6 +348,81 @@ pub fn fill<T: Value>(
             .collect()
     };
     earliest(results).map(|written| written.iter().sum())
+}
+
+/// The second pass for part of a body whose survey counted exactly its grid's values:
+/// values `first..first + out.len()` into `out`. Chunks holding none of them are not read;
+/// a chunk holding some of them and some outside (at most one at each end) is parsed whole
+/// into scratch space. Progress counts a chunk once, in the part holding its last value.
+pub fn fill_part<T: Value>(
+    text: &impl ChunkText,
+    survey: &Survey,
+    nulls: &Nulls,
+    out: &mut [T],
+    first: u64,
+    control: &Control,
+) -> Result<(), Stop> {
+    let end = first + out.len() as u64;
+    // Per chunk holding wanted values: its range, its values before them, its value count,
+    // and where its wanted values go (consecutive pieces of `out`).
+    let mut work: Vec<(&Range<usize>, usize, usize, &mut [T])> = Vec::new();
+    let mut rest = out;
+    let mut start = 0u64;
+    for (range, count) in survey.chunks.iter().zip(&survey.counts) {
+        let stop = start + count.tokens;
+        if stop > first && start < end {
+            let take = (stop.min(end) - start.max(first)) as usize;
+            let (dst, tail) = std::mem::take(&mut rest).split_at_mut(take);
+            rest = tail;
+            let skip = (first.max(start) - start) as usize;
+            work.push((range, skip, count.tokens as usize, dst));
+        }
+        start = stop;
+    }
+    let parse = |(range, skip, count, dst): (&Range<usize>, usize, usize, &mut [T])| {
+        if skip == 0 && dst.len() == count {
+            parse_into(text, range, nulls, dst, control)?;
+        } else {
+            let mut scratch = vec![T::default(); count];
+            parse_into(text, range, nulls, &mut scratch, control)?;
+            let len = dst.len();
+            dst.copy_from_slice(&scratch[skip..skip + len]);
+        }
+        if skip + dst.len() == count {
+            control.advance(parse_share(range.len()));
+        }
+        Ok(())
+    };
+    let results: Vec<Result<(), Stop>> = if work.len() < 2 {
+        work.into_iter().map(parse).collect()
+    } else {
+        work.into_par_iter().map(parse).collect()
+    };
+    earliest(results).map(|_| ())
+}
+
+/// Parse chunk `range` of `text` into `slice`, which must take exactly its values (the
+/// survey counted them): fewer means the file changed between the passes.
+fn parse_into<T: Value>(
+    text: &impl ChunkText,
+    range: &Range<usize>,
+    nulls: &Nulls,
+    slice: &mut [T],
+    control: &Control,
+) -> Result<usize, Stop> {
+    if control.is_cancelled() {
+        return Err(Stop::Cancelled);
+    }
+    let want = slice.len();
+    let mut sink = SliceSink::new(slice);
+    text.with_chunk(range, |text, range, base| {
+        parse_chunk::<T, _>(text, range, base, nulls, &mut sink)
+    })?;
+    if sink.written() < want {
+        // The survey counted more: only a file that changed between the passes does that.
+        return Err(Stop::from(std::io::Error::other(crate::window::CHANGED)));
+    }
+    Ok(sink.written())
 }
 
 #[cfg(test)]

@@ -145,6 +145,23 @@ pub(crate) fn resolve_data_type(
         })
 }
 
+/// [`resolve_data_type`], refusing a type that cannot hold the header's nodata.
+pub(crate) fn checked_data_type(
+    forced: Option<DataType>,
+    header: &Header,
+    float_marker: bool,
+    name: &str,
+) -> Result<DataType, Error> {
+    let data_type = resolve_data_type(forced, header, float_marker);
+    if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
+        return Err(Error::Invalid(format!(
+            "{name}: nodata 'null' cannot be stored in an int32 grid; read it as float32 or \
+             float64"
+        )));
+    }
+    Ok(data_type)
+}
+
 /// The header of a whole text in memory, and its body's survey (the first pass).
 pub(crate) fn survey_text(
     text: &[u8],
@@ -240,7 +257,7 @@ pub(crate) fn accepted(
 /// Read a large plain file window by window. A file changed during the read is an error
 /// whatever the read found (a mix of old and new text may parse, or fail where the old file
 /// had no problem): see [`crate::window::FileIdentity`].
-fn read_windowed(
+pub(crate) fn read_windowed(
     mut file: WindowedFile,
     path: &std::path::Path,
     name: &str,
@@ -325,14 +342,7 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         control: &Control,
     ) -> Result<Grid, Error> {
         let markers = self.survey.float_marker() || self.tail_marker;
-        let data_type = resolve_data_type(dtype, &header, markers);
-        if data_type == DataType::Int32 && header.nodata.as_ref().is_some_and(|n| n.is_null) {
-            return Err(Error::Invalid(format!(
-                "{}: nodata 'null' cannot be stored in an int32 grid; read it as float32 or \
-                 float64",
-                self.name
-            )));
-        }
+        let data_type = checked_data_type(dtype, &header, markers, self.name)?;
         let cells = header.cells();
         let nulls = body::Nulls::of(&header, data_type);
         let data = match data_type {
@@ -376,17 +386,32 @@ pub fn read(
     control: &Control,
 ) -> Result<Grid, Error> {
     if let Input::Path(path) = input {
-        match WindowedFile::open(path, name, control)? {
-            Opened::Windowed(file) => return read_windowed(file, path, name, dtype, control),
-            Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
-            // Read once, and only up to the value after the grid (its budget): what follows
-            // cannot be seen, so trailing content stays an error here.
-            Opened::NonRegular(file) => {
-                let text = source::load_stream(file, name, control)?;
-                return parse_grid_then(&text, name, dtype, control, |_, _| Ok(None));
-            }
-            Opened::Stream => {}
+        return match WindowedFile::open(path, name, control)? {
+            Opened::Windowed(file) => read_windowed(file, path, name, dtype, control),
+            opened => read_opened(opened, input, name, dtype, control),
+        };
+    }
+    read_opened(Opened::Stream, input, name, dtype, control)
+}
+
+/// [`read`] of `input` once [`WindowedFile::open`] said how to read it (anything but
+/// windowed; [`Opened::Stream`] for inputs that are not paths).
+pub(crate) fn read_opened(
+    opened: Opened,
+    input: Input<'_>,
+    name: &str,
+    dtype: Option<DataType>,
+    control: &Control,
+) -> Result<Grid, Error> {
+    match opened {
+        Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
+        // Read once, and only up to the value after the grid (its budget): what follows
+        // cannot be seen, so trailing content stays an error here.
+        Opened::NonRegular(file) => {
+            let text = source::load_stream(file, name, control)?;
+            return parse_grid_then(&text, name, dtype, control, |_, _| Ok(None));
         }
+        Opened::Windowed(_) | Opened::Stream => {}
     }
     if let Some(size) = input::gzip_size_hint(input) {
         // Decompressed size from the gzip trailer, so progress has a total from the start.

@@ -40,6 +40,7 @@ mod memory;
 mod mosaic;
 mod overview;
 mod pipe;
+mod rows;
 mod scan;
 mod source;
 mod stats;
@@ -58,6 +59,7 @@ pub use input::{archive_members, Input, OwnedInput};
 pub use mask::{nodata_to_nan, Maskable};
 pub use mosaic::{Plan, Tile};
 pub use overview::{average_2x2, cells_from_sums, Averaged};
+pub use rows::GridRows;
 pub use source::{is_gzip, load_reader, max_inflated, BODY_SLACK, MAX_BYTES_PER_VALUE};
 pub use stats::{
     blocks_with_data, summarize, summarize_all, summarize_block_row, HistogramSpec, StatsOptions,
