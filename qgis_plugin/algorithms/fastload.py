@@ -25,9 +25,10 @@ from .base import (
 
 GRID_FILTER = "ESRI ASCII grids (*.asc *.ASC *.asc.gz *.txt *.grd *.gz);;All files (*)"
 
-# Share of the progress bar: parsing, then writing (compression, overviews and statistics
-# in one pass).
-_READ = 40.0
+# Share of the progress bar: opening the grid (a large file's first pass, counting its
+# values; a small one is read whole), then parsing strip by strip while the GeoTIFF is
+# written (compression, overviews and statistics in one pass).
+_OPEN = 15.0
 
 
 class FastLoadAlgorithm(AsciiGridAlgorithm):
@@ -100,22 +101,26 @@ class FastLoadAlgorithm(AsciiGridAlgorithm):
             problem = not_a_regular_file(path)
             if problem is not None:
                 raise QgsProcessingException(f"{path}: {problem}")
-            grid = engine.read(path, progress=Progress(feedback, 0, _READ), **reading_options)
+            grid = engine.open_strips(
+                path, progress=Progress(feedback, 0, _OPEN), **reading_options
+            )
+            header = grid.header
             feedback.pushInfo(
-                f"{path}: {grid.header.ncols} x {grid.header.nrows} {grid.data.dtype.name}, "
-                f"nodata {grid.nodata}"
+                f"{path}: {header.ncols} x {header.nrows} {header.dtype.name}, "
+                f"nodata {header.nodata}"
             )
             if crs_wkt is None:
                 crs_wkt = grid.crs_wkt
                 if crs_wkt is None:
                     feedback.pushWarning(f"{path}: no usable .prj beside the grid; no CRS set")
             make_folder_for(output)
+            # Each strip is parsed while the writer compresses the one before.
             geotiff.write_geotiff(
                 output,
                 grid,
                 crs_wkt=crs_wkt,
                 overviews=overviews,
-                progress=Progress(feedback, _READ, 100).fraction,
+                progress=Progress(feedback, _OPEN, 100).fraction,
                 **writing_options,
             )
 

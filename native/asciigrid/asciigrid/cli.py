@@ -338,13 +338,16 @@ def _convert(args: argparse.Namespace) -> int:
 
     try:
         with _Bar("convert") as bar:
-            grid = asciigrid.read(args.source, dtype=args.dtype, progress=bar.engine(0, 0.4))
+            # Counted first, then parsed strip by strip while the writer compresses.
+            grid = asciigrid.open_strips(
+                args.source, dtype=args.dtype, progress=bar.engine(0, 0.15)
+            )
             stats = geotiff.write_geotiff(
                 args.output,
                 grid,
                 overviews=not args.no_overviews,
                 cog=args.cog,
-                progress=bar.writer(0.4, 1),
+                progress=bar.writer(0.15, 1),
             )
     except (OSError, ValueError) as err:
         _report(err, args.source)
