@@ -175,7 +175,7 @@ pub struct Shape {
     /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
     long: bool,
     /// Whether the token this `long` layout was taken from is in numpy's `%.18e`: tokens of
-    /// this layout are then tried as that first (see [`numpy_value`]).
+    /// this layout are then tried as that first (see [`numpy_form`]).
     numpy: bool,
     /// Whether the token this `long` layout was taken from is a plain decimal of up to
     /// fifteen digits (see [`wide_decimal`]).
@@ -579,9 +579,9 @@ const INV_POW5: [u64; 19] = {
 /// numpy's `%.18e` (`np.savetxt`'s default): `[-]d.ddddddddddddddddddE±dd`, always 24 bytes
 /// after the sign, read by its fixed layout as three words. Its trailing zeros are dropped
 /// exactly (`2.000000000000000000e+00` is 2 × 10^0), so most such grids end in Clinger's
-/// fast path: `(negative, digits, power of ten, end)`, or `None` for any other token.
+/// fast path; `None` for any other token.
 #[inline(always)]
-fn numpy_form(text: &[u8], pos: usize) -> Option<(bool, u64, i64, usize)> {
+fn numpy_form(text: &[u8], pos: usize) -> Option<Number> {
     let negative = text.get(pos) == Some(&b'-');
     let start = pos + usize::from(negative);
     let t: &[u8; 25] = text.get(start..start + 25)?.try_into().ok()?;
@@ -619,33 +619,120 @@ fn numpy_form(text: &[u8], pos: usize) -> Option<(bool, u64, i64, usize)> {
     } as usize;
     // `digits` is a multiple of 10^zeros: shift out the 2s, multiply out the 5s.
     let digits = (digits >> zeros).wrapping_mul(INV_POW5[zeros]);
-    Some((negative, digits, exponent - 18 + zeros as i64, start + 24))
+    Some(Number {
+        negative,
+        digits,
+        power: exponent - 18 + zeros as i64,
+        exact: true,
+        end: start + 24,
+    })
 }
 
-/// The correctly rounded value of a token in numpy's `%.18e` at `text[pos]`, or `None` for
-/// any other token; a value Clinger's fast path cannot take (seventeen significant digits)
-/// goes to Eisel–Lemire.
+/// A well-formed number as `digits × 10^power`, read from `text[pos..end]`: what Clinger's
+/// fast path, [`f32_by_product`] and Eisel–Lemire start from.
+#[derive(Debug, Clone, Copy)]
+struct Number {
+    negative: bool,
+    /// The significant digits (trailing zeros may be dropped into `power`).
+    digits: u64,
+    power: i64,
+    /// Whether `digits` and `power` are the number: `false` for more than nineteen digits,
+    /// which only the text holds exactly.
+    exact: bool,
+    end: usize,
+}
+
+impl Number {
+    /// The correctly rounded double (what `strtod` gives GDAL), or `None` beyond the double
+    /// range. Clinger's fast path when it can, else the Eisel–Lemire parser of `fast_float2`
+    /// on the text (well formed, so it reads it as it is; out of range stays its business
+    /// and its message's).
+    #[inline(always)]
+    fn to_f64(self, text: &[u8], pos: usize) -> Option<f64> {
+        if self.exact {
+            if let Some(v) = clinger(self.negative, self.digits, self.power) {
+                return Some(v);
+            }
+        }
+        eisel_lemire(text, pos, self.end)
+    }
+
+    /// GDAL's Float32 cell: the correctly rounded double, then rounded (or clamped) to f32.
+    /// Clinger's fast path where it applies (measured cheaper than the product on
+    /// `-1.35350000e-01`); else one f64 product decides nearly every value
+    /// ([`f32_by_product`]: numpy's 19 digits); Eisel–Lemire the rest.
+    #[inline(always)]
+    fn to_f32(self, text: &[u8], pos: usize) -> Option<f32> {
+        if self.exact {
+            if let Some(v) = clinger(self.negative, self.digits, self.power) {
+                return Some(f64_to_f32_clamped(v));
+            }
+            if let Some(v) = f32_by_product(self.negative, self.digits, self.power) {
+                return Some(v);
+            }
+        }
+        eisel_lemire(text, pos, self.end).map(f64_to_f32_clamped)
+    }
+}
+
+/// The correctly rounded double of the well-formed number `text[pos..end]` by `fast_float2`
+/// (Eisel–Lemire, exact big-number fallback), or `None` beyond the double range or for a
+/// token longer than any number. Out of line: only what the cheaper paths cannot decide
+/// comes here.
+#[inline(never)]
+fn eisel_lemire(text: &[u8], pos: usize, end: usize) -> Option<f64> {
+    if end - pos > MAX_TOKEN {
+        return None;
+    }
+    fast_float2::parse::<f64, _>(&text[pos..end])
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// 10^-k for k up to 22, each the double nearest to it.
+const INV_POW10_WIDE: [f64; 23] = [
+    1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22,
+];
+
+/// GDAL's Float32 cell for `digits × 10^power` (negated if asked): the correctly rounded
+/// double rounded to f32, found from one f64 product without that double, or `None` where
+/// the product cannot decide (about one value in 2^24; then the exact parsers do).
+///
+/// Why this is exact: `y = fl(fl(digits) × fl(10^power))` is three roundings from the exact
+/// `x`, so |y − x| < 3.01 · 2^-53 · |x|, and the correctly rounded double `d` of `x` is
+/// within 2^-53 · |x| more: fewer than 9 doubles lie between `y` and `d` (ulps below `y`
+/// are at worst half of `y`'s). Where both are normal f32 magnitudes (`y` in [2^-125,
+/// 2^127), so `d` in [2^-126, 2^127] and f32 rounding does not clamp), the f32 midpoints
+/// are exactly the doubles whose 29 low bits (the bits f32 drops) are 2^28. If `y`'s low
+/// bits are more than 16 steps from that, no midpoint lies between `y` and `d` or on
+/// `d`: both round to the same f32, and `y as f32` is GDAL's cell. numpy's 19 significant
+/// digits (`2.309840395182661723e+02`, too many for Clinger) take this path.
 #[inline(always)]
-fn numpy_value(text: &[u8], pos: usize) -> Option<f64> {
-    let (negative, digits, power, end) = numpy_form(text, pos)?;
-    clinger(negative, digits, power).or_else(|| {
-        fast_float2::parse::<f64, _>(&text[pos..end])
-            .ok()
-            .filter(|v| v.is_finite())
-    })
+fn f32_by_product(negative: bool, digits: u64, power: i64) -> Option<f32> {
+    let scale = if power < 0 {
+        *INV_POW10_WIDE.get(power.unsigned_abs() as usize)?
+    } else {
+        *POW10.get(power as usize)?
+    };
+    let y = digits as f64 * scale;
+    let bits = y.to_bits();
+    // `y` is not negative: its biased exponent is the top bits.
+    let exponent = (bits >> 52) as i64 - 1023;
+    let from_midpoint = (bits & 0x1fff_ffff) as i64 - 0x1000_0000;
+    if !(-125..127).contains(&exponent) || from_midpoint.abs() <= 16 {
+        return None;
+    }
+    let magnitude = y as f32;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
 /// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
-/// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass.
-/// `None` for anything else (a decimal comma, `nan`, `inf`, garbage, a value out of the
-/// double range): [`parse_f64`] decides then.
-///
-/// Clinger's fast path (one IEEE division or multiplication of two exact doubles, so rounded
-/// once) answers when the significant digits, trailing zeros dropped, fit in 53 bits and the
-/// power of ten in ±22; any other number goes to the Eisel–Lemire parser of `fast_float2`.
-#[inline]
-fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
+/// end, read in one pass (its value: [`Number::to_f64`], [`Number::to_f32`]). `None` for
+/// anything else (a decimal comma, `nan`, `inf`, garbage): [`parse_f64`] decides then.
+#[inline(always)]
+fn scan_number(text: &[u8], pos: usize) -> Option<Number> {
     let Decimal {
         negative,
         mut mantissa,
@@ -672,32 +759,25 @@ fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
     if text.get(i).is_some_and(|&b| !is_space(b)) {
         return None;
     }
-    if digits <= 19 {
-        let mut power = exponent - decimals as i64;
-        if mantissa >> 53 != 0 {
-            // numpy's `%.18e` pads the fraction with zeros (`1.280000000000000000e+02`):
-            // drop them, the value stays the same.
-            let zeros = text[fraction_end - decimals..fraction_end]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'0')
-                .count();
-            mantissa /= POW10_U64[zeros];
-            power += zeros as i64;
-        }
-        if let Some(v) = clinger(negative, mantissa, power) {
-            return Some((v, i));
-        }
+    let mut power = exponent - decimals as i64;
+    if digits <= 19 && mantissa >> 53 != 0 {
+        // numpy's `%.18e` pads the fraction with zeros (`1.280000000000000000e+02`): drop
+        // them, the value stays the same and may fit Clinger's 53 bits.
+        let zeros = text[fraction_end - decimals..fraction_end]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'0')
+            .count();
+        mantissa /= POW10_U64[zeros];
+        power += zeros as i64;
     }
-    // Many digits or a large power of ten: well formed, so the general parser reads it as
-    // it is; out of range stays its business (and its message's).
-    if i - pos > MAX_TOKEN {
-        return None;
-    }
-    fast_float2::parse::<f64, _>(&text[pos..i])
-        .ok()
-        .filter(|v| v.is_finite())
-        .map(|v| (v, i))
+    Some(Number {
+        negative,
+        digits: mantissa,
+        power,
+        exact: digits <= 19,
+        end: i,
+    })
 }
 
 /// Strictly parse a whole token as a number the way GDAL's `CPLAtofM` reads it, but refusing
@@ -796,7 +876,7 @@ impl Value for f64 {
     }
 
     fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
-        numpy_value(text, pos)
+        numpy_form(text, pos)?.to_f64(text, pos)
     }
 
     fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
@@ -805,8 +885,10 @@ impl Value for f64 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some(hit) = scan_number(text, pos) {
-            return Ok(hit);
+        if let Some(number) = scan_number(text, pos) {
+            if let Some(v) = number.to_f64(text, pos) {
+                return Ok((v, number.end));
+            }
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
         Ok((if null { -f64::MAX } else { v }, end))
@@ -862,8 +944,7 @@ impl Value for f32 {
     }
 
     fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
-        // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
-        numpy_value(text, pos).map(f64_to_f32_clamped)
+        numpy_form(text, pos)?.to_f32(text, pos)
     }
 
     fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
@@ -881,9 +962,10 @@ impl Value for f32 {
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some((v, end)) = scan_number(text, pos) {
-            // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
-            return Ok((f64_to_f32_clamped(v), end));
+        if let Some(number) = scan_number(text, pos) {
+            if let Some(v) = number.to_f32(text, pos) {
+                return Ok((v, number.end));
+            }
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
         Ok((
@@ -1283,6 +1365,74 @@ mod tests {
             check::<f64>(text)?;
             check::<i32>(text)?;
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(50_000))]
+        /// `f32_by_product` on numpy's 19 significant digits (any such mantissa, and the
+        /// 19 digits nearest an f32 midpoint, nudged by up to 40 in the last digit), every
+        /// power of ten it takes and beyond: wherever it answers, GDAL's cell (the correctly
+        /// rounded double, then f32); and it answers nearly always away from midpoints.
+        #[test]
+        fn f32_by_product_rounds_twice_like_gdal(
+            digits in 1_000_000_000_000_000_000u64..10_000_000_000_000_000_000,
+            power in -30i64..30, negative: bool,
+            bits in 0x0080_0000u32..0x7f00_0000, nudge in -40i64..=40, near: bool,
+        ) {
+            let (digits, power) = if near {
+                // The f32 midpoint above `bits` to 19 digits: `d.ddd…e±x`.
+                let mid = (f64::from(f32::from_bits(bits)) + f64::from(f32::from_bits(bits + 1))) / 2.0;
+                let text = format!("{mid:.18e}");
+                let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+                let digits: u64 = mantissa.replace('.', "").parse().unwrap_or(0);
+                let exponent: i64 = exponent.parse().unwrap_or(0);
+                (digits.saturating_add_signed(nudge), exponent - 18)
+            } else {
+                (digits, power)
+            };
+            let token = format!("{}{digits}e{power}", if negative { "-" } else { "" });
+            let want = reference(&token).map(|v| f64_to_f32_clamped(v).to_bits());
+            let got = f32_by_product(negative, digits, power);
+            if let Some(got) = got {
+                proptest::prop_assert_eq!(Some(got.to_bits()), want, "{}", token);
+            }
+            // Far from a midpoint, within the powers it takes, it decides.
+            let y = digits as f64 * 10f64.powi(power as i32);
+            if !near && (-22..=22).contains(&power) && (1e-37..1e38).contains(&y) {
+                let low = (y.to_bits() & 0x1fff_ffff) as i64 - 0x1000_0000;
+                if low.abs() > 64 {
+                    proptest::prop_assert!(got.is_some(), "{}", token);
+                }
+            }
+        }
+    }
+
+    /// Values of f32 and f64 midpoints written in numpy's `%.18e`, where deciding from one
+    /// product would be wrong: `f32_by_product` declines them, and the exact paths round
+    /// them (ties to even) as GDAL does.
+    #[test]
+    fn numpy_midpoints_read_exactly() {
+        for token in [
+            "1.677721700000000000e+07",
+            "-1.677721900000000000e+07",
+            "9.007199254740993000e+15",
+            "9.007199254740995000e+15",
+            "1.000000059604644775e+00",
+            "3.402823466385288598e+38",
+            "3.402823567797336616e+38",
+            "1.175494350822287508e-38",
+            "1.401298464324817071e-45",
+            "-0.000000000000000000e+00",
+        ] {
+            let text = format!("{token} ");
+            let want = reference(token).map(f64_to_f32_clamped).map(f32::to_bits);
+            let got = f32::parse_numpy(text.as_bytes(), 0).map(f32::to_bits);
+            assert_eq!(got, want, "{token}");
+            let got = f64::parse_numpy(text.as_bytes(), 0).map(f64::to_bits);
+            assert_eq!(got, reference(token).map(f64::to_bits), "{token}");
+        }
+        assert_eq!(f32_by_product(false, 16_777_217, 0), None);
+        assert_eq!(f32_by_product(false, 16_777_218, 0), Some(16_777_218.0));
     }
 
     #[test]
