@@ -143,12 +143,22 @@ fn not_digits(x: u64) -> u64 {
     (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS
 }
 
+/// The index of the first byte of `x` (text XOR [`ASCII_ZEROS`]) that is not a digit, 8 if
+/// none: [`not_digits`] without its mask. A carry out of a byte needs that byte to be a
+/// non-digit (`b + 0x76 > 0xff`, so `b ≥ 0x8a`), so it can only spoil the bytes after the
+/// first non-digit, which the count does not look at.
+#[inline(always)]
+fn first_not_digit(x: u64) -> u32 {
+    ((x.wrapping_add(0x7676_7676_7676_7676) | x) & HIGHS).trailing_zeros() / 8
+}
+
 /// Eight digits (bytes 0 to 9, the first in the lowest byte and the most significant) as one
 /// integer: pairs, fours, eights, each step multiplying the higher half by 10, 100 or 10^4
-/// and adding the lower.
+/// and adding the lower. Every byte must be 0 to 9 (every caller checks the digits first):
+/// then no pair's sum (at most 99) carries, and the first step needs no mask.
 #[inline(always)]
 fn eight_digits(v: u64) -> u64 {
-    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+    let v = v.wrapping_mul(2561) >> 8;
     let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
     ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32
 }
@@ -282,7 +292,7 @@ fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
     let negative = word as u8 == b'-';
     let word = word >> (8 * u32::from(negative));
     let x = word ^ ASCII_ZEROS;
-    let end = not_digits(x).trailing_zeros() / 8;
+    let end = first_not_digit(x);
     if end == 0 || end == 8 || !is_space((word >> (8 * end)) as u8) {
         return None;
     }
@@ -1478,6 +1488,28 @@ mod tests {
         }
         assert_eq!(f32_by_product(false, 16_777_217, 0), None);
         assert_eq!(f32_by_product(false, 16_777_218, 0), Some(16_777_218.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// `first_not_digit` (no mask) finds what `not_digits` finds first, in any word, and
+        /// in words of digits with any bytes after them; `eight_digits` without its first
+        /// mask reads any eight digits.
+        #[test]
+        fn swar_helpers_equal_their_definitions(
+            word: u64, digits in proptest::collection::vec(0u8..10, 8), count in 0usize..9,
+            after: u64,
+        ) {
+            let x = word ^ ASCII_ZEROS;
+            proptest::prop_assert_eq!(first_not_digit(x), not_digits(x).trailing_zeros() / 8);
+            let mut bytes = after.to_le_bytes();
+            bytes[..count].copy_from_slice(&digits[..count]);
+            let y = u64::from_le_bytes(bytes);
+            proptest::prop_assert_eq!(first_not_digit(y), not_digits(y).trailing_zeros() / 8);
+            let v = u64::from_le_bytes(digits.clone().try_into().unwrap_or([0; 8]));
+            let want = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d));
+            proptest::prop_assert_eq!(eight_digits(v), want);
+        }
     }
 
     #[test]
