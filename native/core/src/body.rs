@@ -178,7 +178,8 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
     let mut shape = Shape::default();
     let mut wide = WideShape::default();
     // A run of long tokens ([`parse_run`]) read the tokens that start before `skip`: the
-    // bits of the positions from `skip` on, in the block at `at`.
+    // bits of the positions from `skip` on, in the block at `at` (a run ends within 2^30
+    // bytes of where it began, so the distance fits the `u32`).
     let mut skip = 0;
     let from = |skip: usize, at: usize| {
         u64::MAX
@@ -281,6 +282,8 @@ fn parse_run<T: Value, S: Sink<T>>(
     sink: &mut S,
 ) -> Result<usize, Stop> {
     let reserved = nulls.reserved_as::<T>();
+    // Runs stay short enough for the caller's masks (see `parse_tokens`).
+    let end = end.min(pos.saturating_add(1 << 30));
     let mut at = pos;
     let mut last = 0;
     loop {
