@@ -1512,6 +1512,27 @@ mod tests {
         }
     }
 
+    /// Every byte but a digit after an integer's digits: the short path takes the integer
+    /// exactly when the byte is a separator (`is_space`), with or without a sign.
+    #[test]
+    fn short_integers_end_at_exactly_the_separators() {
+        for b in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+            for (token, want) in [(&b"12"[..], 12), (b"-7", -7), (b"1234567", 1234567)] {
+                let mut text = token.to_vec();
+                text.push(b);
+                text.extend_from_slice(b"        ");
+                let got = i32::parse_short(&text, 0, &mut Shape::default());
+                let expect = (is_space(b) && token.len() < 8).then_some(want);
+                assert_eq!(
+                    got,
+                    expect,
+                    "{:?} then byte {b}",
+                    String::from_utf8_lossy(token)
+                );
+            }
+        }
+    }
+
     #[test]
     fn inverse_powers_of_five() {
         let mut power = 1u64;
