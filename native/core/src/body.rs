@@ -136,19 +136,34 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
     sink: &mut S,
 ) -> Result<(), Stop> {
     // Only a grid with a reserved value looks at every value it parses: the loop is
-    // compiled twice, and an ESRI grid's has no such test.
-    match nulls.reserved_as::<T>() {
-        Some(reserved) => parse_tokens::<T, S, true>(text, range, base, nulls, reserved, sink),
-        None => parse_tokens::<T, S, false>(text, range, base, nulls, T::default(), sink),
+    // compiled twice, and an ESRI grid's has no such test. Integers have no long forms, so
+    // their loop has no runs: even never taken, the runs' bookkeeping made it twice as slow
+    // (Atlantic_U, flowdir).
+    match (nulls.reserved_as::<T>(), T::DATA_TYPE == DataType::Int32) {
+        (Some(reserved), false) => {
+            parse_tokens::<T, S, true, true>(text, range, base, nulls, reserved, sink)
+        }
+        (None, false) => {
+            parse_tokens::<T, S, false, true>(text, range, base, nulls, T::default(), sink)
+        }
+        (Some(reserved), true) => {
+            parse_tokens::<T, S, true, false>(text, range, base, nulls, reserved, sink)
+        }
+        (None, true) => {
+            parse_tokens::<T, S, false, false>(text, range, base, nulls, T::default(), sink)
+        }
     }
 }
 
-/// [`parse_chunk`]; with `RESERVED`, a value equal to `reserved` is an error.
+/// [`parse_chunk`]; with `RESERVED`, a value equal to `reserved` is an error; with `RUNS`,
+/// long tokens of a form of their own are read in runs.
 ///
 /// Values are found 64 bytes at a time from a mask of the separators, so where the next value
 /// starts never waits for the current one to be parsed: the processor parses several at once.
+/// A run of long tokens of one form (numpy's `%.18e`, wide decimals) is read apart, token
+/// after token ([`parse_run`]); the masks go on from where it ends.
 #[inline]
-fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
+fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
     text: &[u8],
     range: Range<usize>,
     base: u64,
@@ -162,8 +177,19 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
     let mut inside_before = at > 0 && !is_space(text[at - 1]);
     let mut shape = Shape::default();
     let mut wide = WideShape::default();
+    // A run of long tokens ([`parse_run`]) read the tokens that start before `skip`: the
+    // bits of the positions from `skip` on, in the block at `at` (a run ends within 2^30
+    // bytes of where it began, so the distance fits the `u32`).
+    let mut skip = 0;
+    let from = |skip: usize, at: usize| {
+        u64::MAX
+            .checked_shl(skip.saturating_sub(at) as u32)
+            .unwrap_or(0)
+    };
     let mut one = |pos: usize, shape: &mut Shape| {
-        parse_one::<T, S, RESERVED>(text, pos, base, sink, shape, &mut wide, nulls, reserved)
+        parse_one::<T, S, RESERVED, RUNS>(
+            text, pos, end, base, sink, shape, &mut wide, nulls, reserved,
+        )
     };
     while at < end {
         let Some(block) = text.get(at..at + 64) else {
@@ -176,10 +202,17 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
         if end - at < 64 {
             starts &= (1u64 << (end - at)) - 1;
         }
+        if RUNS {
+            starts &= from(skip, at);
+        }
         while starts != 0 {
             let pos = at + starts.trailing_zeros() as usize;
             starts &= starts - 1;
-            one(pos, &mut shape)?;
+            let resume = one(pos, &mut shape)?;
+            if RUNS && resume != 0 {
+                skip = resume;
+                starts &= from(skip, at);
+            }
         }
         inside_before = inside >> 63 != 0;
         at += 64;
@@ -189,8 +222,8 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool>(
         if is_space(text[at]) {
             inside_before = false;
         } else {
-            if !inside_before {
-                one(at, &mut shape)?;
+            if !inside_before && at >= skip {
+                skip = skip.max(one(at, &mut shape)?);
             }
             inside_before = true;
         }
@@ -230,58 +263,96 @@ fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Re
 /// [`parse_long`] for a grid whose long tokens have a form of their own: numpy's `%.18e`
 /// (see [`Shape::numpy`]) or plain decimals of up to fifteen digits ([`Shape::wide`],
 /// `wide` their last layout), read by their layout first; anything else as `parse_long`
-/// reads it. Apart, so that no other grid's path carries it.
+/// reads it. A token of that form is pushed with the tokens that follow it while they have
+/// the form too and start before `end` (a run: such grids are mostly runs), each read right
+/// after the one before, without the separator masks, the short path's attempt or a call.
+/// Returns the end of the run's last token (0 without a run), for the caller to go on from.
+/// Apart, so that no other grid's path carries it.
 #[cold]
 #[inline(never)]
-fn parse_form<T: Value>(
+#[allow(clippy::too_many_arguments)]
+fn parse_run<T: Value, S: Sink<T>>(
     text: &[u8],
     pos: usize,
+    end: usize,
     base: u64,
     nulls: &Nulls,
     numpy: bool,
     wide: &mut WideShape,
-) -> Result<T, Stop> {
-    let found = if numpy {
-        T::parse_numpy(text, pos)
-    } else {
-        T::parse_wide(text, pos, wide)
-    };
-    match found {
-        Some(value) if nulls.reserved_as::<T>() == Some(value) => {
-            Err(reserved_error(text, pos, base))
+    sink: &mut S,
+) -> Result<usize, Stop> {
+    let reserved = nulls.reserved_as::<T>();
+    // Runs stay short enough for the caller's masks (see `parse_tokens`).
+    let end = end.min(pos.saturating_add(1 << 30));
+    let mut at = pos;
+    let mut last = 0;
+    loop {
+        let found = if numpy {
+            T::parse_numpy(text, at)
+        } else {
+            T::parse_wide(text, at, wide)
+        };
+        let Some((value, token_end)) = found else {
+            break;
+        };
+        if reserved == Some(value) {
+            return Err(reserved_error(text, at, base));
         }
-        Some(value) => Ok(value),
-        None => parse_long(text, pos, base, nulls),
+        if !sink.push(value) {
+            return Err(Stop::Extra(base + at as u64));
+        }
+        last = token_end;
+        // The run goes on with this layout only (see `WideShape::lock`).
+        wide.lock(true);
+        // Both forms end at a separator; numpy writes one, other writers a few.
+        at = token_end + 1;
+        while at < end && is_space(text[at]) {
+            at += 1;
+        }
+        if at >= end {
+            break;
+        }
     }
+    wide.lock(false);
+    if last == 0 {
+        // Not of the form: read as any long token.
+        let value = parse_long(text, pos, base, nulls)?;
+        if !sink.push(value) {
+            return Err(Stop::Extra(base + pos as u64));
+        }
+    }
+    Ok(last)
 }
 
 /// Parse the value starting at `text[pos]` into `sink`; `shape` is the layout of the
 /// previous short token (see [`Value::parse_short`]), `wide` that of the previous wide one
-/// ([`Value::parse_wide`]).
+/// ([`Value::parse_wide`]). Returns where a run of long tokens read on to ([`parse_run`]),
+/// or 0: the next value is the caller's to find.
 // Inlined into the hot loop, whose registers these arguments are: grouping the two layouts
 // in one struct changed the loop's code and made the big grid 20% slower.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool>(
+fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
     text: &[u8],
     pos: usize,
+    end: usize,
     base: u64,
     sink: &mut S,
     shape: &mut Shape,
     wide: &mut WideShape,
     nulls: &Nulls,
     reserved: T,
-) -> Result<(), Stop> {
+) -> Result<usize, Stop> {
     let value = match T::parse_short(text, pos, shape) {
         Some(v) if RESERVED && v == reserved => return Err(reserved_error(text, pos, base)),
         Some(v) => v,
-        None if shape.numpy() || shape.wide() => {
-            parse_form(text, pos, base, nulls, shape.numpy(), wide)?
+        None if RUNS && (shape.numpy() || shape.wide()) => {
+            return parse_run(text, pos, end, base, nulls, shape.numpy(), wide, sink);
         }
         None => parse_long(text, pos, base, nulls)?,
     };
     if sink.push(value) {
-        Ok(())
+        Ok(0)
     } else {
         Err(Stop::Extra(base + pos as u64))
     }
@@ -429,6 +500,7 @@ fn parse_into<T: Value>(
 mod tests {
     use super::*;
     use crate::window::InMemory;
+    use proptest::strategy::Strategy as _;
 
     fn parse_all<T: Value>(
         text: impl AsRef<[u8]>,
@@ -557,6 +629,103 @@ mod tests {
                 parse_all::<f64>(&text, tokens.len(), chunk).unwrap(),
                 want64
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// Grids of numpy's `%.18e`, wide and short tokens in runs and mixed, any separators,
+        /// cut into chunks of any size (runs end at a chunk's end and start inside one): every
+        /// value equals the general parser's, in f32 and f64, none read twice or skipped.
+        #[test]
+        fn runs_read_like_the_general_parser(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::prelude::any::<f64>().prop_map(|v| format!("{v:.18e}")),
+                        (-99_999i32..99_999).prop_map(|v| format!("{:.18e}", f64::from(v))),
+                        "-?[0-9]{1,6}[.][0-9]{1,8}",
+                        "-?[0-9]{1,3}[.][0-9]{0,3}",
+                        proptest::strategy::Just("-99999.00".to_owned()),
+                        proptest::strategy::Just("-9.999000000000000000e+03".to_owned()),
+                    ],
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(" ".to_owned()),
+                        proptest::strategy::Just("\n".to_owned()),
+                        "[ \t\r\n]{1,3}",
+                    ],
+                    1usize..8,
+                ),
+                1..60,
+            ),
+            chunk in 1usize..300,
+        ) {
+            // Each token repeated, as runs of one value (nodata) are in real grids.
+            let mut text = String::new();
+            let mut want = Vec::new();
+            for (token, sep, times) in &tokens {
+                let token = rust_to_numpy_exponent(token);
+                for _ in 0..*times {
+                    text += &token;
+                    text += sep;
+                    want.push(crate::value::parse_f64(token.as_bytes()));
+                }
+            }
+            proptest::prop_assume!(want.iter().all(|v| v.is_some_and(f64::is_finite)));
+            let want: Vec<f64> = want.into_iter().flatten().collect();
+            let want32: Vec<f32> = want.iter().map(|&v| crate::value::f64_to_f32_clamped(v)).collect();
+            let got32 = parse_all::<f32>(&text, want.len(), chunk);
+            proptest::prop_assert_eq!(got32.map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()),
+                Ok(want32.iter().map(|x| x.to_bits()).collect::<Vec<_>>()));
+            let got64 = parse_all::<f64>(&text, want.len(), chunk);
+            proptest::prop_assert_eq!(got64.map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()),
+                Ok(want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()));
+        }
+    }
+
+    /// Rust's `{:e}` writes `e5` and `e-5`; numpy writes `e+05` and `e-05`.
+    fn rust_to_numpy_exponent(token: &str) -> String {
+        match token.split_once('e') {
+            Some((mantissa, exponent)) => {
+                let e: i32 = exponent.parse().unwrap_or(0);
+                format!("{mantissa}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+            }
+            None => token.to_owned(),
+        }
+    }
+
+    /// A run that reads past the grid's last cell, or onto the value a GRASS grid's `*`
+    /// cells reserve, stops there with the error located at that token.
+    #[test]
+    fn runs_stop_at_extra_values_and_reserved_ones() {
+        let numpy = "2.000000000000000000e+00 ";
+        let text = numpy.repeat(10);
+        for chunk in [1, 30, 1000] {
+            assert_eq!(
+                parse_all::<f32>(&text, 7, chunk),
+                Err(Stop::Extra(7 * numpy.len() as u64))
+            );
+        }
+        let wide = "-99999.00 ";
+        let text = format!("{}-9999.000 {}", wide.repeat(5), wide.repeat(3));
+        let nulls = Nulls {
+            star: Some(-9999.0),
+            reserved: true,
+        };
+        let mut out = vec![0f32; 9];
+        let got = parse_chunk::<f32, _>(
+            text.as_bytes(),
+            0..text.len(),
+            0,
+            &nulls,
+            &mut SliceSink::new(&mut out),
+        );
+        match got {
+            Err(Stop::Bad(e)) => assert_eq!(
+                (e.offset, e.kind),
+                (5 * wide.len() as u64, ErrorKind::NodataCollision)
+            ),
+            other => panic!("{other:?}"),
         }
     }
 

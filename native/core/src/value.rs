@@ -72,19 +72,20 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self>;
 
     /// The value of a token in numpy's `%.18e` (`np.savetxt`'s default) starting at
-    /// `text[pos]`, read by its fixed layout, or `None` for any other token: then
-    /// [`Value::parse_at`] decides. Equal to `parse_at` wherever it answers. Worth trying
-    /// only where [`Shape::numpy`] says the grid is written that way. Integers never are.
-    fn parse_numpy(_text: &[u8], _pos: usize) -> Option<Self> {
+    /// `text[pos]`, read by its fixed layout, and the offset just past it; or `None` for any
+    /// other token: then [`Value::parse_at`] decides. Equal to `parse_at` wherever it
+    /// answers. Worth trying only where [`Shape::numpy`] says the grid is written that way.
+    /// Integers never are.
+    fn parse_numpy(_text: &[u8], _pos: usize) -> Option<(Self, usize)> {
         None
     }
 
     /// The value of a plain token of eight to fifteen digits starting at `text[pos]` (see
-    /// [`wide_decimal`]), or `None`: then [`Value::parse_at`] decides. Equal to `parse_at`
-    /// wherever it answers. `wide` carries the layout of the previous such token, as
+    /// [`wide_decimal`]) and the offset just past it, or `None`: then [`Value::parse_at`]
+    /// decides. Equal to `parse_at` wherever it answers. `wide` carries the layout of the previous such token, as
     /// `parse_short`'s `shape` does. Worth trying only where [`Shape::wide`] says the grid's
     /// tokens are laid out that way. Integers never are.
-    fn parse_wide(_text: &[u8], _pos: usize, _wide: &mut WideShape) -> Option<Self> {
+    fn parse_wide(_text: &[u8], _pos: usize, _wide: &mut WideShape) -> Option<(Self, usize)> {
         None
     }
 
@@ -142,12 +143,22 @@ fn not_digits(x: u64) -> u64 {
     (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS
 }
 
+/// The index of the first byte of `x` (text XOR [`ASCII_ZEROS`]) that is not a digit, 8 if
+/// none: [`not_digits`] without its mask. A carry out of a byte needs that byte to be a
+/// non-digit (`b + 0x76 > 0xff`, so `b ≥ 0x8a`), so it can only spoil the bytes after the
+/// first non-digit, which the count does not look at.
+#[inline(always)]
+fn first_not_digit(x: u64) -> u32 {
+    ((x.wrapping_add(0x7676_7676_7676_7676) | x) & HIGHS).trailing_zeros() / 8
+}
+
 /// Eight digits (bytes 0 to 9, the first in the lowest byte and the most significant) as one
 /// integer: pairs, fours, eights, each step multiplying the higher half by 10, 100 or 10^4
-/// and adding the lower.
+/// and adding the lower. Every byte must be 0 to 9 (every caller checks the digits first):
+/// then no pair's sum (at most 99) carries, and the first step needs no mask.
 #[inline(always)]
 fn eight_digits(v: u64) -> u64 {
-    let v = ((v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561)) >> 8;
+    let v = v.wrapping_mul(2561) >> 8;
     let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
     ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32
 }
@@ -175,7 +186,7 @@ pub struct Shape {
     /// being taken apart again (a grid of `7.195774` or `-1.35350000e-01` values).
     long: bool,
     /// Whether the token this `long` layout was taken from is in numpy's `%.18e`: tokens of
-    /// this layout are then tried as that first (see [`numpy_value`]).
+    /// this layout are then tried as that first (see [`numpy_form`]).
     numpy: bool,
     /// Whether the token this `long` layout was taken from is a plain decimal of up to
     /// fifteen digits (see [`wide_decimal`]).
@@ -219,6 +230,21 @@ pub struct WideShape {
     decimals: usize,
     /// Whether there are at most seven digits (below 2^24, exact in f32).
     small: bool,
+    /// Bytes in the token after its sign.
+    len: usize,
+    /// Whether only tokens of this layout are read (see [`WideShape::lock`]).
+    locked: bool,
+}
+
+impl WideShape {
+    /// Read only tokens of the last layout (`true`), as a run of them does: one of another
+    /// layout (a short `0.00` among `-99999.00`) is then left to the short path, which
+    /// reads it for less than taking it apart as a wide token costs. Leaving a long one of
+    /// another layout too (`0.1435584399` after `0.09811755776`) measured cheaper than
+    /// telling the two apart on grids that mix short and wide tokens (bio1.asc).
+    pub fn lock(&mut self, locked: bool) {
+        self.locked = locked;
+    }
 }
 
 /// A short token: `[-]digits[.digits]` with one to seven digits and its separator within its
@@ -266,7 +292,7 @@ fn short_integer(text: &[u8], pos: usize) -> Option<i32> {
     let negative = word as u8 == b'-';
     let word = word >> (8 * u32::from(negative));
     let x = word ^ ASCII_ZEROS;
-    let end = not_digits(x).trailing_zeros() / 8;
+    let end = first_not_digit(x);
     if end == 0 || end == 8 || !is_space((word >> (8 * end)) as u8) {
         return None;
     }
@@ -341,10 +367,10 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
 /// digits and its separator within its first sixteen bytes (fifteen after a `-`), read as
 /// the short path reads eight bytes, from a 16-byte window and against the previous such
 /// token's layout (`wide`): `7.195774`, `-9999.000`, `0.01165227867`. Returns the sign,
-/// the digits (below 10^15, so below 2^53), the number of decimals and whether there are at
-/// most seven digits; `None` for any other token.
+/// the digits (below 10^15, so below 2^53), the number of decimals, whether there are at
+/// most seven digits and the token's end; `None` for any other token.
 #[inline(always)]
-fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<(bool, u64, usize, bool)> {
+fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<WideDecimal> {
     let bytes: [u8; 16] = text.get(pos..pos + 16)?.try_into().ok()?;
     let window = u128::from_le_bytes(bytes);
     // As in `short_decimal`: the zero byte a sign shifts in is neither digit nor separator.
@@ -357,13 +383,32 @@ fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<(bool, 
         && window & wide.marks == wide.mark_bytes
         && wide.care != 0;
     if !same {
+        if wide.locked {
+            return None;
+        }
         *wide = wide_layout(window, not_digit)?;
     }
     // As in `short_decimal`, then eight digits at a time: the first eight (zero for a token
     // of up to eight digits) × 10^8 plus the last eight.
     let digits = ((x & wide.int_mask) | ((x >> 8) & !wide.int_mask)) << wide.shift;
     let mantissa = eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64);
-    Some((negative, mantissa, wide.decimals, wide.small))
+    Some(WideDecimal {
+        negative,
+        digits: mantissa,
+        decimals: wide.decimals,
+        small: wide.small,
+        end: pos + usize::from(negative) + wide.len,
+    })
+}
+
+/// What [`wide_decimal`] reads.
+struct WideDecimal {
+    negative: bool,
+    digits: u64,
+    decimals: usize,
+    /// At most seven digits.
+    small: bool,
+    end: usize,
 }
 
 /// Whether the token at `text[pos]` is one [`wide_decimal`] reads: the checks of
@@ -422,6 +467,8 @@ fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
         shift: (128 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
         small: count <= 7,
+        len: end,
+        locked: false,
     })
 }
 
@@ -579,9 +626,9 @@ const INV_POW5: [u64; 19] = {
 /// numpy's `%.18e` (`np.savetxt`'s default): `[-]d.ddddddddddddddddddE±dd`, always 24 bytes
 /// after the sign, read by its fixed layout as three words. Its trailing zeros are dropped
 /// exactly (`2.000000000000000000e+00` is 2 × 10^0), so most such grids end in Clinger's
-/// fast path: `(negative, digits, power of ten, end)`, or `None` for any other token.
+/// fast path; `None` for any other token.
 #[inline(always)]
-fn numpy_form(text: &[u8], pos: usize) -> Option<(bool, u64, i64, usize)> {
+fn numpy_form(text: &[u8], pos: usize) -> Option<Number> {
     let negative = text.get(pos) == Some(&b'-');
     let start = pos + usize::from(negative);
     let t: &[u8; 25] = text.get(start..start + 25)?.try_into().ok()?;
@@ -619,33 +666,120 @@ fn numpy_form(text: &[u8], pos: usize) -> Option<(bool, u64, i64, usize)> {
     } as usize;
     // `digits` is a multiple of 10^zeros: shift out the 2s, multiply out the 5s.
     let digits = (digits >> zeros).wrapping_mul(INV_POW5[zeros]);
-    Some((negative, digits, exponent - 18 + zeros as i64, start + 24))
+    Some(Number {
+        negative,
+        digits,
+        power: exponent - 18 + zeros as i64,
+        exact: true,
+        end: start + 24,
+    })
 }
 
-/// The correctly rounded value of a token in numpy's `%.18e` at `text[pos]`, or `None` for
-/// any other token; a value Clinger's fast path cannot take (seventeen significant digits)
-/// goes to Eisel–Lemire.
+/// A well-formed number as `digits × 10^power`, read from `text[pos..end]`: what Clinger's
+/// fast path, [`f32_by_product`] and Eisel–Lemire start from.
+#[derive(Debug, Clone, Copy)]
+struct Number {
+    negative: bool,
+    /// The significant digits (trailing zeros may be dropped into `power`).
+    digits: u64,
+    power: i64,
+    /// Whether `digits` and `power` are the number: `false` for more than nineteen digits,
+    /// which only the text holds exactly.
+    exact: bool,
+    end: usize,
+}
+
+impl Number {
+    /// The correctly rounded double (what `strtod` gives GDAL), or `None` beyond the double
+    /// range. Clinger's fast path when it can, else the Eisel–Lemire parser of `fast_float2`
+    /// on the text (well formed, so it reads it as it is; out of range stays its business
+    /// and its message's).
+    #[inline(always)]
+    fn to_f64(self, text: &[u8], pos: usize) -> Option<f64> {
+        if self.exact {
+            if let Some(v) = clinger(self.negative, self.digits, self.power) {
+                return Some(v);
+            }
+        }
+        eisel_lemire(text, pos, self.end)
+    }
+
+    /// GDAL's Float32 cell: the correctly rounded double, then rounded (or clamped) to f32.
+    /// Clinger's fast path where it applies (measured cheaper than the product on
+    /// `-1.35350000e-01`); else one f64 product decides nearly every value
+    /// ([`f32_by_product`]: numpy's 19 digits); Eisel–Lemire the rest.
+    #[inline(always)]
+    fn to_f32(self, text: &[u8], pos: usize) -> Option<f32> {
+        if self.exact {
+            if let Some(v) = clinger(self.negative, self.digits, self.power) {
+                return Some(f64_to_f32_clamped(v));
+            }
+            if let Some(v) = f32_by_product(self.negative, self.digits, self.power) {
+                return Some(v);
+            }
+        }
+        eisel_lemire(text, pos, self.end).map(f64_to_f32_clamped)
+    }
+}
+
+/// The correctly rounded double of the well-formed number `text[pos..end]` by `fast_float2`
+/// (Eisel–Lemire, exact big-number fallback), or `None` beyond the double range or for a
+/// token longer than any number. Out of line: only what the cheaper paths cannot decide
+/// comes here.
+#[inline(never)]
+fn eisel_lemire(text: &[u8], pos: usize, end: usize) -> Option<f64> {
+    if end - pos > MAX_TOKEN {
+        return None;
+    }
+    fast_float2::parse::<f64, _>(&text[pos..end])
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// 10^-k for k up to 22, each the double nearest to it.
+const INV_POW10_WIDE: [f64; 23] = [
+    1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22,
+];
+
+/// GDAL's Float32 cell for `digits × 10^power` (negated if asked): the correctly rounded
+/// double rounded to f32, found from one f64 product without that double, or `None` where
+/// the product cannot decide (about one value in 2^24; then the exact parsers do).
+///
+/// Why this is exact: `y = fl(fl(digits) × fl(10^power))` is three roundings from the exact
+/// `x`, so |y − x| < 3.01 · 2^-53 · |x|, and the correctly rounded double `d` of `x` is
+/// within 2^-53 · |x| more: fewer than 9 doubles lie between `y` and `d` (ulps below `y`
+/// are at worst half of `y`'s). Where both are normal f32 magnitudes (`y` in [2^-125,
+/// 2^127), so `d` in [2^-126, 2^127] and f32 rounding does not clamp), the f32 midpoints
+/// are exactly the doubles whose 29 low bits (the bits f32 drops) are 2^28. If `y`'s low
+/// bits are more than 16 steps from that, no midpoint lies between `y` and `d` or on
+/// `d`: both round to the same f32, and `y as f32` is GDAL's cell. numpy's 19 significant
+/// digits (`2.309840395182661723e+02`, too many for Clinger) take this path.
 #[inline(always)]
-fn numpy_value(text: &[u8], pos: usize) -> Option<f64> {
-    let (negative, digits, power, end) = numpy_form(text, pos)?;
-    clinger(negative, digits, power).or_else(|| {
-        fast_float2::parse::<f64, _>(&text[pos..end])
-            .ok()
-            .filter(|v| v.is_finite())
-    })
+fn f32_by_product(negative: bool, digits: u64, power: i64) -> Option<f32> {
+    let scale = if power < 0 {
+        *INV_POW10_WIDE.get(power.unsigned_abs() as usize)?
+    } else {
+        *POW10.get(power as usize)?
+    };
+    let y = digits as f64 * scale;
+    let bits = y.to_bits();
+    // `y` is not negative: its biased exponent is the top bits.
+    let exponent = (bits >> 52) as i64 - 1023;
+    let from_midpoint = (bits & 0x1fff_ffff) as i64 - 0x1000_0000;
+    if !(-125..127).contains(&exponent) || from_midpoint.abs() <= 16 {
+        return None;
+    }
+    let magnitude = y as f32;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// A finite number in the forms GDAL's writers and numpy use, `[+-]digits[.digits][(e|E)
 /// [+-]digits]` (either run of digits may be empty, not both), followed by whitespace or the
-/// end: its correctly rounded value (what `strtod` gives GDAL) and its end, read in one pass.
-/// `None` for anything else (a decimal comma, `nan`, `inf`, garbage, a value out of the
-/// double range): [`parse_f64`] decides then.
-///
-/// Clinger's fast path (one IEEE division or multiplication of two exact doubles, so rounded
-/// once) answers when the significant digits, trailing zeros dropped, fit in 53 bits and the
-/// power of ten in ±22; any other number goes to the Eisel–Lemire parser of `fast_float2`.
-#[inline]
-fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
+/// end, read in one pass (its value: [`Number::to_f64`], [`Number::to_f32`]). `None` for
+/// anything else (a decimal comma, `nan`, `inf`, garbage): [`parse_f64`] decides then.
+#[inline(always)]
+fn scan_number(text: &[u8], pos: usize) -> Option<Number> {
     let Decimal {
         negative,
         mut mantissa,
@@ -672,32 +806,25 @@ fn scan_number(text: &[u8], pos: usize) -> Option<(f64, usize)> {
     if text.get(i).is_some_and(|&b| !is_space(b)) {
         return None;
     }
-    if digits <= 19 {
-        let mut power = exponent - decimals as i64;
-        if mantissa >> 53 != 0 {
-            // numpy's `%.18e` pads the fraction with zeros (`1.280000000000000000e+02`):
-            // drop them, the value stays the same.
-            let zeros = text[fraction_end - decimals..fraction_end]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'0')
-                .count();
-            mantissa /= POW10_U64[zeros];
-            power += zeros as i64;
-        }
-        if let Some(v) = clinger(negative, mantissa, power) {
-            return Some((v, i));
-        }
+    let mut power = exponent - decimals as i64;
+    if digits <= 19 && mantissa >> 53 != 0 {
+        // numpy's `%.18e` pads the fraction with zeros (`1.280000000000000000e+02`): drop
+        // them, the value stays the same and may fit Clinger's 53 bits.
+        let zeros = text[fraction_end - decimals..fraction_end]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'0')
+            .count();
+        mantissa /= POW10_U64[zeros];
+        power += zeros as i64;
     }
-    // Many digits or a large power of ten: well formed, so the general parser reads it as
-    // it is; out of range stays its business (and its message's).
-    if i - pos > MAX_TOKEN {
-        return None;
-    }
-    fast_float2::parse::<f64, _>(&text[pos..i])
-        .ok()
-        .filter(|v| v.is_finite())
-        .map(|v| (v, i))
+    Some(Number {
+        negative,
+        digits: mantissa,
+        power,
+        exact: digits <= 19,
+        end: i,
+    })
 }
 
 /// Strictly parse a whole token as a number the way GDAL's `CPLAtofM` reads it, but refusing
@@ -795,18 +922,24 @@ impl Value for f64 {
         short_decimal(text, pos, shape).map(|(neg, m, d)| decimal_value(neg, m, d))
     }
 
-    fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
-        numpy_value(text, pos)
+    #[inline(always)]
+    fn parse_numpy(text: &[u8], pos: usize) -> Option<(Self, usize)> {
+        let number = numpy_form(text, pos)?;
+        Some((number.to_f64(text, pos)?, number.end))
     }
 
-    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
-        wide_decimal(text, pos, wide).map(|(neg, m, d, _)| decimal_value(neg, m, d))
+    #[inline(always)]
+    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<(Self, usize)> {
+        let d = wide_decimal(text, pos, wide)?;
+        Some((decimal_value(d.negative, d.digits, d.decimals), d.end))
     }
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some(hit) = scan_number(text, pos) {
-            return Ok(hit);
+        if let Some(number) = scan_number(text, pos) {
+            if let Some(v) = number.to_f64(text, pos) {
+                return Ok((v, number.end));
+            }
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
         Ok((if null { -f64::MAX } else { v }, end))
@@ -861,29 +994,32 @@ impl Value for f32 {
         })
     }
 
-    fn parse_numpy(text: &[u8], pos: usize) -> Option<Self> {
-        // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
-        numpy_value(text, pos).map(f64_to_f32_clamped)
+    #[inline(always)]
+    fn parse_numpy(text: &[u8], pos: usize) -> Option<(Self, usize)> {
+        let number = numpy_form(text, pos)?;
+        Some((number.to_f32(text, pos)?, number.end))
     }
 
-    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<Self> {
+    #[inline(always)]
+    fn parse_wide(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<(Self, usize)> {
         // Up to seven digits (so at most seven decimals): `parse_short`'s product, which
         // `f32_product_equals_double_rounding` proves equal to GDAL's two roundings. More:
         // GDAL's own steps, the quotient (Clinger: exact digits, exact power) then f32.
-        let (negative, digits, decimals, small) = wide_decimal(text, pos, wide)?;
-        let magnitude = if small {
-            (digits as i64 as f64 * INV_POW10[decimals & 7]) as f32
+        let d = wide_decimal(text, pos, wide)?;
+        let magnitude = if d.small {
+            (d.digits as i64 as f64 * INV_POW10[d.decimals & 7]) as f32
         } else {
-            decimal_value(false, digits, decimals) as f32
+            decimal_value(false, d.digits, d.decimals) as f32
         };
-        Some(if negative { -magnitude } else { magnitude })
+        Some((if d.negative { -magnitude } else { magnitude }, d.end))
     }
 
     #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
-        if let Some((v, end)) = scan_number(text, pos) {
-            // GDAL's rule: the correctly rounded double, then rounded (or clamped) to f32.
-            return Ok((f64_to_f32_clamped(v), end));
+        if let Some(number) = scan_number(text, pos) {
+            if let Some(v) = number.to_f32(text, pos) {
+                return Ok((v, number.end));
+            }
         }
         let (v, end, null) = parse_float_slow(text, pos)?;
         Ok((
@@ -1258,8 +1394,9 @@ mod tests {
                     let token = &text[pos..end];
                     let want = general::<T>(&text[pos..]).map(f64::to_bits);
                     let got = T::parse_wide(text, pos, &mut wide);
-                    if let Some(v) = got {
+                    if let Some((v, got_end)) = got {
                         proptest::prop_assert_eq!(Some(v.to_f64().to_bits()), want, "at {}", pos);
+                        proptest::prop_assert_eq!(got_end, end, "at {}", pos);
                     }
                     // Plain, one to fifteen digits, the first before any dot, in sixteen bytes.
                     let body = token.strip_prefix(b"-").unwrap_or(token);
@@ -1282,6 +1419,117 @@ mod tests {
             check::<f32>(text)?;
             check::<f64>(text)?;
             check::<i32>(text)?;
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(50_000))]
+        /// `f32_by_product` on numpy's 19 significant digits (any such mantissa, and the
+        /// 19 digits nearest an f32 midpoint, nudged by up to 40 in the last digit), every
+        /// power of ten it takes and beyond: wherever it answers, GDAL's cell (the correctly
+        /// rounded double, then f32); and it answers nearly always away from midpoints.
+        #[test]
+        fn f32_by_product_rounds_twice_like_gdal(
+            digits in 1_000_000_000_000_000_000u64..10_000_000_000_000_000_000,
+            power in -30i64..30, negative: bool,
+            bits in 0x0080_0000u32..0x7f00_0000, nudge in -40i64..=40, near: bool,
+        ) {
+            let (digits, power) = if near {
+                // The f32 midpoint above `bits` to 19 digits: `d.ddd…e±x`.
+                let mid = (f64::from(f32::from_bits(bits)) + f64::from(f32::from_bits(bits + 1))) / 2.0;
+                let text = format!("{mid:.18e}");
+                let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+                let digits: u64 = mantissa.replace('.', "").parse().unwrap_or(0);
+                let exponent: i64 = exponent.parse().unwrap_or(0);
+                (digits.saturating_add_signed(nudge), exponent - 18)
+            } else {
+                (digits, power)
+            };
+            let token = format!("{}{digits}e{power}", if negative { "-" } else { "" });
+            let want = reference(&token).map(|v| f64_to_f32_clamped(v).to_bits());
+            let got = f32_by_product(negative, digits, power);
+            if let Some(got) = got {
+                proptest::prop_assert_eq!(Some(got.to_bits()), want, "{}", token);
+            }
+            // Far from a midpoint, within the powers it takes, it decides.
+            let y = digits as f64 * 10f64.powi(power as i32);
+            if !near && (-22..=22).contains(&power) && (1e-37..1e38).contains(&y) {
+                let low = (y.to_bits() & 0x1fff_ffff) as i64 - 0x1000_0000;
+                if low.abs() > 64 {
+                    proptest::prop_assert!(got.is_some(), "{}", token);
+                }
+            }
+        }
+    }
+
+    /// Values of f32 and f64 midpoints written in numpy's `%.18e`, where deciding from one
+    /// product would be wrong: `f32_by_product` declines them, and the exact paths round
+    /// them (ties to even) as GDAL does.
+    #[test]
+    fn numpy_midpoints_read_exactly() {
+        for token in [
+            "1.677721700000000000e+07",
+            "-1.677721900000000000e+07",
+            "9.007199254740993000e+15",
+            "9.007199254740995000e+15",
+            "1.000000059604644775e+00",
+            "3.402823466385288598e+38",
+            "3.402823567797336616e+38",
+            "1.175494350822287508e-38",
+            "1.401298464324817071e-45",
+            "-0.000000000000000000e+00",
+        ] {
+            let text = format!("{token} ");
+            let want = reference(token).map(f64_to_f32_clamped).map(f32::to_bits);
+            let got = f32::parse_numpy(text.as_bytes(), 0).map(|(v, _)| v.to_bits());
+            assert_eq!(got, want, "{token}");
+            let got = f64::parse_numpy(text.as_bytes(), 0).map(|(v, _)| v.to_bits());
+            assert_eq!(got, reference(token).map(f64::to_bits), "{token}");
+        }
+        assert_eq!(f32_by_product(false, 16_777_217, 0), None);
+        assert_eq!(f32_by_product(false, 16_777_218, 0), Some(16_777_218.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// `first_not_digit` (no mask) finds what `not_digits` finds first, in any word, and
+        /// in words of digits with any bytes after them; `eight_digits` without its first
+        /// mask reads any eight digits.
+        #[test]
+        fn swar_helpers_equal_their_definitions(
+            word: u64, digits in proptest::collection::vec(0u8..10, 8), count in 0usize..9,
+            after: u64,
+        ) {
+            let x = word ^ ASCII_ZEROS;
+            proptest::prop_assert_eq!(first_not_digit(x), not_digits(x).trailing_zeros() / 8);
+            let mut bytes = after.to_le_bytes();
+            bytes[..count].copy_from_slice(&digits[..count]);
+            let y = u64::from_le_bytes(bytes);
+            proptest::prop_assert_eq!(first_not_digit(y), not_digits(y).trailing_zeros() / 8);
+            let v = u64::from_le_bytes(digits.clone().try_into().unwrap_or([0; 8]));
+            let want = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d));
+            proptest::prop_assert_eq!(eight_digits(v), want);
+        }
+    }
+
+    /// Every byte but a digit after an integer's digits: the short path takes the integer
+    /// exactly when the byte is a separator (`is_space`), with or without a sign.
+    #[test]
+    fn short_integers_end_at_exactly_the_separators() {
+        for b in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+            for (token, want) in [(&b"12"[..], 12), (b"-7", -7), (b"1234567", 1234567)] {
+                let mut text = token.to_vec();
+                text.push(b);
+                text.extend_from_slice(b"        ");
+                let got = i32::parse_short(&text, 0, &mut Shape::default());
+                let expect = (is_space(b) && token.len() < 8).then_some(want);
+                assert_eq!(
+                    got,
+                    expect,
+                    "{:?} then byte {b}",
+                    String::from_utf8_lossy(token)
+                );
+            }
         }
     }
 
@@ -1343,9 +1591,10 @@ mod tests {
                 if case == 0 {
                     proptest::prop_assert_eq!(want.map(f64::to_bits), reference(&shown).map(f64::to_bits));
                 }
-                if let Some(got) = f64::parse_numpy(&text, 0) {
+                if let Some((got, got_end)) = f64::parse_numpy(&text, 0) {
                     proptest::prop_assert_eq!(Some(got.to_bits()), want.map(f64::to_bits), "{}", shown);
-                    let got = f32::parse_numpy(&text, 0).map(f32::to_bits);
+                    proptest::prop_assert_eq!(got_end, end, "{}", shown);
+                    let got = f32::parse_numpy(&text, 0).map(|(v, _)| v.to_bits());
                     proptest::prop_assert_eq!(got, want.map(|v| f64_to_f32_clamped(v).to_bits()), "{}", shown);
                 } else {
                     proptest::prop_assert!(case == 1 || e.abs() >= 100, "{}", shown);
