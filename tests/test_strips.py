@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import warnings
+import zipfile
 from pathlib import Path
 
 import asciigrid
@@ -59,7 +60,7 @@ def test_int32_forced_types_and_nodata(tmp_path: Path) -> None:
         np.testing.assert_array_equal(joined(grid, 100), whole.data)
 
 
-@pytest.mark.parametrize("kind", ["small", "gzip", "bytes"])
+@pytest.mark.parametrize("kind", ["small", "gzip", "bytes", "zip member"])
 def test_what_is_read_whole_is_handed_out_in_strips(tmp_path: Path, kind: str) -> None:
     text = (HEADER.format(c=3, r=4) + "1 2 3\n4.5 -9999 6\n7 8 9\n10 11 12\n").encode()
     source: object
@@ -69,12 +70,17 @@ def test_what_is_read_whole_is_handed_out_in_strips(tmp_path: Path, kind: str) -
     elif kind == "gzip":
         source = tmp_path / "s.asc.gz"
         source.write_bytes(gzip.compress(text))
+    elif kind == "zip member":
+        with zipfile.ZipFile(tmp_path / "tiles.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("in/s.asc", text)
+        source = str(tmp_path / "tiles.zip" / "in" / "s.asc")
     else:
         source = text
     whole = asciigrid.read(source)  # type: ignore[arg-type]
     grid = asciigrid.open_strips(source)  # type: ignore[arg-type]
     np.testing.assert_array_equal(joined(grid, 3), whole.data)
     assert grid.header.nodata == whole.nodata == -9999
+    assert (grid.prj, grid.path) == (whole.prj, whole.path)
 
 
 def test_text_after_the_grid_warns_as_read_does_and_strict_refuses(tmp_path: Path) -> None:

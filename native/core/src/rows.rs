@@ -67,6 +67,8 @@ impl GridRows {
                 "{name}: internal: a windowed file without a path"
             )));
         };
+        // Opening is the first pass: its progress runs to the end of that pass.
+        control.fix_total(crate::chunk::survey_share(file.body().len()));
         let cells = file.header.cells();
         let survey = file
             .survey(control)
