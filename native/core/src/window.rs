@@ -89,6 +89,30 @@ thread_local! {
     static WINDOW_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// Each thread's spare buffer for a small file's whole text (see [`recycle`]).
+    static SPARE_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer for `capacity` bytes of text: this thread's spare one when there is one.
+fn spare_text(capacity: usize) -> Vec<u8> {
+    let mut text = SPARE_TEXT.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
+    text.clear();
+    text.reserve_exact(capacity);
+    text
+}
+
+/// Give back the text of an [`Opened::Whole`] once it is parsed, for this thread's next
+/// small file. A mosaic's thousands of tiles then reuse a buffer per thread instead of
+/// asking the allocator for each, and so the system where the allocator hands memory back
+/// eagerly: dask's worker processes run with `MALLOC_TRIM_THRESHOLD_=65536`, under which
+/// every tile's text cost fresh, zeroed pages.
+pub(crate) fn recycle(text: Vec<u8>) {
+    if text.capacity() <= WINDOWED_MIN as usize + 1 {
+        SPARE_TEXT.with(|cell| *cell.borrow_mut() = text);
+    }
+}
+
 /// A file, opened by [`WindowedFile::open`].
 pub enum Opened {
     /// A large plain file, to be read window by window.
@@ -180,7 +204,7 @@ impl WindowedFile {
             return Ok(Opened::Stream);
         };
         if size < WINDOWED_MIN {
-            let mut bytes = Vec::with_capacity(len + 1);
+            let mut bytes = spare_text(len + 1);
             io::Read::read_to_end(&mut file, &mut bytes).map_err(io_err)?;
             identity.check(&file, path, name)?;
             return Ok(Opened::Whole(bytes));
