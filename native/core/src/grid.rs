@@ -404,11 +404,7 @@ pub(crate) fn read_opened(
     control: &Control,
 ) -> Result<Grid, Error> {
     match opened {
-        Opened::Whole(bytes) => {
-            let grid = read(Input::Bytes(&bytes), name, dtype, control);
-            crate::window::recycle(bytes);
-            return grid;
-        }
+        Opened::Whole(bytes) => return read(Input::Bytes(&bytes), name, dtype, control),
         // Read once, and only up to the value after the grid (its budget): what follows
         // cannot be seen, so trailing content stays an error here.
         Opened::NonRegular(file) => {

@@ -373,16 +373,14 @@ fn summarize_once(
                 return file.unless_changed(path, name, summary);
             }
             Opened::Whole(bytes) => {
-                let summary = summarize_once(
+                return summarize_once(
                     Input::Bytes(&bytes),
                     name,
                     forced,
                     histogram,
                     control,
                     stopped,
-                );
-                crate::window::recycle(bytes);
-                return summary;
+                )
             }
             // A FIFO or pipe can be read only once, and its data type is known only at its
             // end: its text is held, within the budget its header allows (so trailing

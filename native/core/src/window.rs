@@ -90,26 +90,41 @@ thread_local! {
 }
 
 thread_local! {
-    /// Each thread's spare buffer for a small file's whole text (see [`recycle`]).
+    /// Each thread's spare buffer for a small file's whole text (see [`WholeText`]).
     static SPARE_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty buffer for `capacity` bytes of text: this thread's spare one when there is one.
-fn spare_text(capacity: usize) -> Vec<u8> {
-    let mut text = SPARE_TEXT.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
-    text.clear();
-    text.reserve_exact(capacity);
-    text
+/// A small file's whole text. Dropped, it becomes this thread's spare buffer for the next
+/// small file: a mosaic's thousands of tiles then reuse a buffer per thread instead of
+/// asking the allocator for each, and so the system where the allocator hands memory back
+/// eagerly (dask's worker processes run with `MALLOC_TRIM_THRESHOLD_=65536`, under which
+/// every tile's text cost fresh, zeroed pages).
+pub struct WholeText(Vec<u8>);
+
+impl WholeText {
+    /// An empty text with room for `capacity` bytes: this thread's spare buffer if any.
+    fn with_capacity(capacity: usize) -> WholeText {
+        let mut text = SPARE_TEXT.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
+        text.clear();
+        text.reserve_exact(capacity);
+        WholeText(text)
+    }
 }
 
-/// Give back the text of an [`Opened::Whole`] once it is parsed, for this thread's next
-/// small file. A mosaic's thousands of tiles then reuse a buffer per thread instead of
-/// asking the allocator for each, and so the system where the allocator hands memory back
-/// eagerly: dask's worker processes run with `MALLOC_TRIM_THRESHOLD_=65536`, under which
-/// every tile's text cost fresh, zeroed pages.
-pub(crate) fn recycle(text: Vec<u8>) {
-    if text.capacity() <= WINDOWED_MIN as usize + 1 {
-        SPARE_TEXT.with(|cell| *cell.borrow_mut() = text);
+impl std::ops::Deref for WholeText {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for WholeText {
+    fn drop(&mut self) {
+        if self.0.capacity() <= WINDOWED_MIN as usize + 1 {
+            let text = std::mem::take(&mut self.0);
+            SPARE_TEXT.with(|cell| *cell.borrow_mut() = text);
+        }
     }
 }
 
@@ -118,7 +133,7 @@ pub enum Opened {
     /// A large plain file, to be read window by window.
     Windowed(WindowedFile),
     /// A small file's bytes (plain or gzip), read in one call.
-    Whole(Vec<u8>),
+    Whole(WholeText),
     /// A large gzip file, or one whose header runs past its first MiB: read it as a stream.
     Stream,
     /// Not a regular file (a FIFO, a pipe such as `/dev/stdin`, a character device): its
@@ -204,8 +219,8 @@ impl WindowedFile {
             return Ok(Opened::Stream);
         };
         if size < WINDOWED_MIN {
-            let mut bytes = spare_text(len + 1);
-            io::Read::read_to_end(&mut file, &mut bytes).map_err(io_err)?;
+            let mut bytes = WholeText::with_capacity(len + 1);
+            io::Read::read_to_end(&mut file, &mut bytes.0).map_err(io_err)?;
             identity.check(&file, path, name)?;
             return Ok(Opened::Whole(bytes));
         }
