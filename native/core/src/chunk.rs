@@ -107,9 +107,8 @@ pub struct Survey {
 }
 
 impl Survey {
-    /// Total number of tokens (what the checks of a survey compare with: the readers
-    /// compare counts chunk by chunk instead).
-    #[cfg(any(test, feature = "internals"))]
+    /// Total number of tokens (the whole-grid readers compare counts chunk by chunk instead;
+    /// a grid read strip by strip needs the total to equal its cells).
     pub fn tokens(&self) -> u64 {
         self.counts.iter().map(|c| c.tokens).sum()
     }

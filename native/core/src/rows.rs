@@ -73,9 +73,8 @@ impl GridRows {
         let survey = file
             .survey(control)
             .map_err(|s| file.error(s, name, cells))?;
-        let counted: u64 = survey.counts.iter().map(|c| c.tokens).sum();
         let whole_body = survey.chunks.last().map(|c| c.end) == Some(file.body().end);
-        if counted != cells || !whole_body {
+        if survey.tokens() != cells || !whole_body {
             // Text after the grid, too few values, a run of garbage: the whole read says
             // what it is (a warning and the grid, or the error).
             let grid = grid::read_windowed(file, path, name, dtype, control)?;
