@@ -371,14 +371,12 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
 /// most seven digits and the token's end; `None` for any other token.
 #[inline(always)]
 fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<WideDecimal> {
-    let bytes: [u8; 16] = text.get(pos..pos + 16)?.try_into().ok()?;
-    let window = u128::from_le_bytes(bytes);
-    // As in `short_decimal`: the zero byte a sign shifts in is neither digit nor separator.
-    let negative = window as u8 == b'-';
-    let window = window >> (8 * u32::from(negative));
-    let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
-    let not_digit =
-        u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
+    let Window {
+        negative,
+        window,
+        x,
+        not_digit,
+    } = Window::at(text, pos)?;
     let same = not_digit & wide.care == wide.not_digit
         && window & wide.marks == wide.mark_bytes
         && wide.care != 0;
@@ -411,20 +409,49 @@ struct WideDecimal {
     end: usize,
 }
 
+/// The 16 bytes at `text[pos]` as [`wide_decimal`] and [`looks_wide`] see them.
+struct Window {
+    negative: bool,
+    /// The bytes, a leading `-` shifted out.
+    window: u128,
+    /// `window` with ASCII zeros subtracted: digits become their values.
+    x: u128,
+    /// A mask of the bytes that are not digits.
+    not_digit: u128,
+}
+
+impl Window {
+    #[inline(always)]
+    fn at(text: &[u8], pos: usize) -> Option<Window> {
+        let bytes: [u8; 16] = text.get(pos..pos + 16)?.try_into().ok()?;
+        let window = u128::from_le_bytes(bytes);
+        // As in `short_decimal`: the zero byte a sign shifts in is neither digit nor
+        // separator.
+        let negative = window as u8 == b'-';
+        let window = window >> (8 * u32::from(negative));
+        let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
+        let not_digit =
+            u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
+        Some(Window {
+            negative,
+            window,
+            x,
+            not_digit,
+        })
+    }
+}
+
 /// Whether the token at `text[pos]` is one [`wide_decimal`] reads: the checks of
-/// [`wide_layout`] without the layout.
+/// [`wide_layout`] without the layout (building it costs grids of varying short layouts,
+/// which ask this at every layout change, a tenth of their parse time).
 #[inline(always)]
 fn looks_wide(text: &[u8], pos: usize) -> bool {
-    let Some(bytes) = text.get(pos..pos + 16) else {
+    let Some(Window {
+        window, not_digit, ..
+    }) = Window::at(text, pos)
+    else {
         return false;
     };
-    let mut window = [0u8; 16];
-    window.copy_from_slice(bytes);
-    let window = u128::from_le_bytes(window);
-    let window = window >> (8 * u32::from(window as u8 == b'-'));
-    let x = window ^ (u128::from(ASCII_ZEROS) << 64 | u128::from(ASCII_ZEROS));
-    let not_digit =
-        u128::from(not_digits(x as u64)) | u128::from(not_digits((x >> 64) as u64)) << 64;
     let first = not_digit.trailing_zeros() / 8;
     let byte_at = |k: u32| (window >> (8 * (k & 15))) as u8;
     let end = if byte_at(first) == b'.' {
