@@ -2,13 +2,17 @@
 //! decompressed within the same [`BodyBudget`](crate::source::BodyBudget) as a `.gz` file, so
 //! a zip bomb (or a member whose declared size is a lie) is refused after reading little more
 //! than its header needs. Only `stored` and `deflate` members are read (what every zip tool
-//! writes by default); deflate goes through flate2's pure-Rust backend, and a member read to
-//! its end is checked against its CRC-32.
+//! writes by default); a member read to its end is checked against its CRC-32. A deflated
+//! member of up to [`WHOLE_INFLATE`] bytes is inflated in one call (libdeflate) into a buffer
+//! of the size it declares; a larger one, or one that does not decode cleanly within that
+//! size, is streamed through flate2 within the budget, which also finds and locates any
+//! problem.
 //!
 //! An [`Archive`] reads its central directory once; a [`MemberSource`] names one member,
-//! possibly inside zips nested in the archive, by position: it holds no text, and each
-//! [`MemberSource::open`] reads (with positioned reads, so threads share one file handle)
-//! only that member's compressed bytes and the nested zips around it.
+//! possibly inside zips nested in the archive, by position: it holds no text but its first
+//! [`MEMBER_HEAD`] bytes, and each [`MemberSource::open`] reads (with positioned reads, so
+//! threads share one file handle) only that member's compressed bytes and the nested zips
+//! around it.
 //!
 //! Paths name members like GDAL's `/vsizip/` does: `delivery.zip/data/NT/NT00.zip/NT00.asc`
 //! (see [`resolve_member`]).
@@ -28,6 +32,7 @@
 //! assert_eq!(grid.data, GridData::Int32(vec![1, 2]));
 //! ```
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -48,6 +53,13 @@ pub(crate) const MAX_NESTED_ARCHIVE: u64 = 256 << 20;
 
 /// The largest `.prj` member read for a tile's CRS (a WKT is a few hundred bytes).
 const MAX_PRJ: u64 = 1 << 20;
+
+/// Deflated members up to this size are inflated in one call into a buffer of their
+/// declared size, with libdeflate: on the delivery's 2858 tiles that takes two thirds of
+/// the time streaming through flate2 does (0.33 against 0.50 s for the grids, 0.15 against
+/// 0.21 s for the nested zips). Larger members, and any that does not decode cleanly, are
+/// streamed.
+const WHOLE_INFLATE: u64 = 16 << 20;
 
 /// One file inside an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +112,25 @@ impl Store {
                 Ok(())
             }
         }
+    }
+
+    /// Bytes `offset..offset + len`: borrowed from memory, or read from the file.
+    fn bytes(&self, offset: u64, len: u64) -> io::Result<Cow<'_, [u8]>> {
+        if let Backing::Bytes(b) = &self.backing {
+            let slice = offset
+                .checked_add(self.base)
+                .zip(offset.checked_add(len))
+                .filter(|&(_, end)| end <= self.len)
+                .and_then(|(at, _)| {
+                    let at = usize::try_from(at).ok()?;
+                    b.get(at..at.checked_add(usize::try_from(len).ok()?)?)
+                })
+                .ok_or(io::ErrorKind::UnexpectedEof)?;
+            return Ok(Cow::Borrowed(slice));
+        }
+        let mut buf = vec![0u8; usize::try_from(len).map_err(|_| io::ErrorKind::OutOfMemory)?];
+        self.read_exact_at(&mut buf, offset)?;
+        Ok(Cow::Owned(buf))
     }
 
     /// Bytes `start..start + len` of this store, as a store of their own.
@@ -372,9 +403,32 @@ impl Archive {
         Ok(e.header_start + 30 + lengths)
     }
 
+    /// Member `index` inflated in one call (see [`WHOLE_INFLATE`]), when it is deflated and
+    /// declares at most `limit` bytes. `None` when it is not, or when its data does not
+    /// decode within its declared size to a text with its CRC-32: streamed, it is then
+    /// refused where the problem is.
+    fn inflate_whole(&self, index: usize, limit: u64) -> Option<Vec<u8>> {
+        let e = self.entry(index).ok()?;
+        let most = limit.min(WHOLE_INFLATE).min(max_inflated(e.compressed));
+        if !(e.supported && e.deflated) || e.size > most {
+            return None;
+        }
+        let start = self.data_start(e, &self.label).ok()?;
+        let compressed = self.store.bytes(start, e.compressed).ok()?;
+        let mut text = vec![0u8; usize::try_from(e.size).ok()?];
+        let n = libdeflater::Decompressor::new()
+            .deflate_decompress(&compressed, &mut text)
+            .ok()?;
+        text.truncate(n);
+        (crc32fast::hash(&text) == e.crc32).then_some(text)
+    }
+
     /// The whole decompressed member `index`, refused past `limit` bytes (and past what it
     /// declares): for nested zips and `.prj` texts, never for grids (those have a budget).
     fn member_bytes(&self, index: usize, limit: u64) -> Result<(Vec<u8>, String), Error> {
+        if let Some(bytes) = self.inflate_whole(index, limit) {
+            return Ok((bytes, member_label(&self.label, &self.entry(index)?.name)));
+        }
         let (reader, label, most) = self.open_member(index)?;
         let declared = self.entry(index)?.size;
         let cap = limit.min(most).min(declared);
@@ -416,6 +470,46 @@ impl Archive {
     }
 }
 
+/// Bytes of a member's text kept by [`find_tiles`] (see [`MemberSource`]): enough for the
+/// header and first values of a tile, and small enough to keep for thousands of tiles.
+pub(crate) const MEMBER_HEAD: usize = 1024;
+
+/// A member's text after its [`MemberSource::head`]: opened (the nested zips around it
+/// decompressed) only when a reader wants more than the head.
+struct Rest {
+    member: MemberSource,
+    skip: u64,
+    reader: Option<Box<dyn Read + Send>>,
+}
+
+impl Read for Rest {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            None => {
+                let (mut reader, _) = self.member.open_stream().map_err(io::Error::other)?;
+                let skipped = io::copy(&mut (&mut reader).take(self.skip), &mut io::sink())?;
+                if skipped != self.skip {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the member changed while it was read",
+                    ));
+                }
+                self.reader.insert(reader)
+            }
+        };
+        reader.read(buf)
+    }
+}
+
+/// A member's text, from [`MemberSource::open_text`].
+pub(crate) enum MemberText {
+    /// Inflated whole (unchecked as a grid: see [`crate::source::bound_whole`]).
+    Whole(Vec<u8>),
+    /// To be read as a stream, within a budget.
+    Stream(Box<dyn Read + Send>),
+}
+
 /// A member of an archive, possibly inside zips nested in it, named by position: what a
 /// mosaic plan holds instead of the member's text (see the module docs).
 #[derive(Debug, Clone)]
@@ -427,6 +521,10 @@ pub struct MemberSource {
     compressed: u64,
     /// The size the archive declares (untrusted: only a progress measure).
     size: u64,
+    /// The first [`MEMBER_HEAD`] bytes of its text, read while [`find_tiles`] had its archive
+    /// open: a mosaic plan's probe of the header and data type needs no more, and would
+    /// otherwise decompress the nested zips around the member again.
+    head: Option<Arc<[u8]>>,
 }
 
 impl MemberSource {
@@ -462,9 +560,37 @@ impl MemberSource {
 
     /// The member's decompressed text as a stream, and the most bytes it can yield.
     pub fn open(&self) -> Result<(Box<dyn Read + Send>, u64), Error> {
+        let Some(head) = &self.head else {
+            return self.open_stream();
+        };
+        let rest = Rest {
+            member: MemberSource {
+                head: None,
+                ..self.clone()
+            },
+            skip: head.len() as u64,
+            reader: None,
+        };
+        let text = io::Cursor::new(Arc::clone(head)).chain(rest);
+        Ok((Box::new(text), max_inflated(self.compressed)))
+    }
+
+    fn open_stream(&self) -> Result<(Box<dyn Read + Send>, u64), Error> {
         let (inner, last) = self.parent()?;
         let (reader, _, most) = inner.as_ref().unwrap_or(&self.root).open_member(last)?;
         Ok((reader, most))
+    }
+
+    /// The member's text, inflated in one call when it can be (see [`WHOLE_INFLATE`]), else
+    /// as a stream; and the most bytes it can hold.
+    pub(crate) fn open_text(&self) -> Result<(MemberText, u64), Error> {
+        let (inner, last) = self.parent()?;
+        let archive = inner.as_ref().unwrap_or(&self.root);
+        if let Some(text) = archive.inflate_whole(last, WHOLE_INFLATE) {
+            return Ok((MemberText::Whole(text), max_inflated(self.compressed)));
+        }
+        let (reader, _, most) = archive.open_member(last)?;
+        Ok((MemberText::Stream(reader), most))
     }
 
     /// The member opened as a zip archive.
@@ -603,6 +729,16 @@ pub struct FoundTile {
     pub prj: Option<String>,
 }
 
+/// The first [`MEMBER_HEAD`] bytes of member `index`'s text (`None` when it cannot be read:
+/// reading it again reports why).
+fn head_of(archive: &Archive, index: usize) -> Option<Arc<[u8]>> {
+    let (mut reader, _, _) = archive.open_member(index).ok()?;
+    let mut head = vec![0u8; MEMBER_HEAD];
+    let n = crate::source::read_full(&mut reader, &mut head).ok()?;
+    head.truncate(n);
+    Some(head.into())
+}
+
 /// The `.prj` sibling of member `index` (same folder, same stem, `.prj` in any case).
 fn sibling_prj(archive: &Archive, index: usize) -> Option<String> {
     let name = &archive.entries.get(index)?.name;
@@ -650,6 +786,7 @@ fn walk(
             label: member_label(&here.label, &e.name),
             compressed: e.compressed,
             size: e.size,
+            head: None,
         }
     };
     let wanted: Vec<usize> = (0..here.entries.len())
@@ -669,7 +806,10 @@ fn walk(
             let e = &here.entries[i];
             if !is_zip_name(&e.name) {
                 return Ok(vec![FoundTile {
-                    member: source(i, e),
+                    member: MemberSource {
+                        head: head_of(here, i),
+                        ..source(i, e)
+                    },
                     prj: sibling_prj(here, i),
                 }]);
             }
@@ -730,6 +870,7 @@ pub fn resolve_member(path: &str) -> Result<Option<MemberSource>, Error> {
             label: String::new(),
             compressed: 0,
             size: 0,
+            head: None,
         };
         current = Some(m.open_archive()?);
     }
@@ -771,6 +912,7 @@ pub fn resolve_member(path: &str) -> Result<Option<MemberSource>, Error> {
                     size: e.size,
                     root,
                     path: path_idx,
+                    head: None,
                 }));
             }
         }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-use crate::archive::{Archive, Member, MemberSource};
+use crate::archive::{Archive, Member, MemberSource, MemberText};
 use crate::error::Error;
 use crate::source::{
-    io_error, is_gzip, load_bounded, load_opened, load_reader, max_inflated, read_full,
+    bound_whole, io_error, is_gzip, load_bounded, load_opened, load_reader, max_inflated, read_full,
 };
 
 /// Where a grid comes from.
@@ -130,7 +130,15 @@ pub(crate) fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Er
             Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
         }
         Input::Member(member) => {
-            let (mut reader, most) = member.open()?;
+            let (text, most) = member.open_text()?;
+            let mut reader = match text {
+                MemberText::Whole(text) => match bound_whole(text, name, Some(most)) {
+                    Ok(text) => return Ok(Cow::Owned(text)),
+                    // Streamed again, its problem is found where it is, as for any member.
+                    Err(_) => member.open()?.0,
+                },
+                MemberText::Stream(reader) => reader,
+            };
             Ok(Cow::Owned(load_bounded(&mut reader, name, Some(most))?))
         }
     }

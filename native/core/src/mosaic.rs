@@ -159,8 +159,9 @@ fn probe_prefix(opened: &crate::pipe::OpenedFile, name: &str) -> Option<(Header,
     Some((header, data_type))
 }
 
-/// How much text a compressed tile's probe decompresses first: a header and the first rows.
-const PROBE_STEP: usize = 4096;
+/// How much text a compressed tile's probe decompresses first: a header and the first values
+/// (what [`crate::archive::find_tiles`] keeps of each member).
+const PROBE_STEP: usize = crate::archive::MEMBER_HEAD;
 
 /// A compressed tile's header and data type, decompressing only up to the first float marker
 /// (one-decimal heights show one in their first value): the tile's text is decompressed

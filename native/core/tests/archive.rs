@@ -254,3 +254,87 @@ fn a_mosaic_of_members_equals_the_mosaic_of_their_texts() {
         b.read_rows(0, rows, false, &c).unwrap().0
     );
 }
+
+/// An integer tile of `n × n` values whose text runs well past the part of it
+/// `find_tiles` keeps (1 KiB), with a float value only at its end when `late_float`.
+fn long_tile(x: u32, n: usize, late_float: bool) -> String {
+    let mut body = String::new();
+    for r in 0..n {
+        let row: Vec<String> = (0..n).map(|c| (1000 + r * n + c).to_string()).collect();
+        body.push_str(&row.join(" "));
+        body.push('\n');
+    }
+    if late_float {
+        body.replace_range(body.len() - 5.., "1.5\n");
+    }
+    format!("ncols {n}\nnrows {n}\nxllcorner {x}\nyllcorner 0\ncellsize 1\n{body}")
+}
+
+#[test]
+fn tiles_longer_than_the_kept_head_are_planned_and_read_as_their_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    for late_float in [false, true] {
+        let texts = [long_tile(0, 40, late_float), long_tile(40, 40, false)];
+        assert!(texts[0].len() > 4096);
+        let path = delivery_with(
+            dir.path(),
+            &[texts[0].clone().into(), texts[1].clone().into()],
+            CompressionMethod::Deflated,
+        );
+        let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
+        let header = read_header(Input::Member(&found[0].member), "t").unwrap();
+        assert_eq!((header.ncols, header.nrows), (40, 40));
+        let loose = texts
+            .iter()
+            .map(|t| {
+                (
+                    OwnedInput::Bytes(t.clone().into_bytes().into()),
+                    "t".to_owned(),
+                )
+            })
+            .collect();
+        let c = Control::new();
+        let a = Plan::new(mosaic_inputs(found), None, None, false, &[], &c).unwrap();
+        let b = Plan::new(loose, None, None, false, &[], &c).unwrap();
+        let expected = if late_float {
+            DataType::Float32
+        } else {
+            DataType::Int32
+        };
+        assert_eq!((a.data_type, b.data_type), (expected, expected));
+        assert_eq!(
+            a.read_rows(0, 40, false, &c).unwrap().0,
+            b.read_rows(0, 40, false, &c).unwrap().0
+        );
+    }
+}
+
+#[test]
+fn a_deflated_member_longer_than_it_declares_is_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tile(0, "1 2 3 4");
+    let mut bytes = zip_of(&[("T.asc", text.as_bytes())], CompressionMethod::Deflated);
+    // Declare 8 bytes fewer, in the local header and in the central directory.
+    let declared = (text.len() as u32 - 8).to_le_bytes();
+    let local = bytes.windows(4).position(|w| w == b"PK\x03\x04").unwrap();
+    bytes[local + 22..local + 26].copy_from_slice(&declared);
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    bytes[central + 24..central + 28].copy_from_slice(&declared);
+    let path = dir.path().join("t.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let member = resolve_member(&format!("{}/T.asc", path.display()))
+        .unwrap()
+        .unwrap();
+    match read(
+        Input::Member(&member),
+        member.label(),
+        None,
+        &Control::new(),
+    ) {
+        Err(Error::Parse(p)) => {
+            assert_eq!(p.kind, ErrorKind::CorruptCompressed, "{p}");
+            assert!(p.to_string().contains("T.asc"), "{p}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
