@@ -24,6 +24,14 @@ from xarray.core import indexing
 
 from asciigrid import _api, _native
 
+try:
+    # A .prj becomes the CRS's WKT through GDAL's osr (asciigrid.crs.esri_to_wkt). Loaded
+    # with the backend, as rioxarray's engine loads rasterio: once, when xarray lists its
+    # engines, rather than inside the first open.
+    from osgeo import osr as _osr  # noqa: F401
+except ImportError:  # the WKT of a .prj is then passed through as it is
+    pass
+
 __all__ = ["AsciiGridBackendEntrypoint", "VARIABLE_NAME", "spatial_ref_attrs", "xy_coordinates"]
 
 VARIABLE_NAME = "band_data"
