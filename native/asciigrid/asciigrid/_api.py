@@ -68,7 +68,8 @@ class NamedBytes(NamedTuple):
 
 class ArchiveTile(NamedTuple):
     """A tile inside a zip archive, found by :func:`archive_tiles`: a source like a path (the
-    engine decompresses it when it is read; nothing of its text is held here)."""
+    engine decompresses it when it is read; only the first KiB of its text is held, read
+    when the archive was listed, so that planning a mosaic needs no more)."""
 
     name: str
     """``delivery.zip/inner.zip/TILE.asc``: what messages call it."""
@@ -436,8 +437,9 @@ def archive_tiles(
     """The tiles of the zip file ``path``, as :func:`mosaic` and :func:`stats` take them from
     it (members matching ``pattern``, nested zips included, sidecars never; see
     :data:`Source`), in archive order, each usable as a source. Only the archives' directories
-    are read (and each nested zip once, to list it): no tile is decompressed. A nested zip that
-    cannot be read is listed as a tile, so that reading it raises an error naming it.
+    are read (and each nested zip once, to list it), and each tile's first KiB (its header and
+    first values, all a mosaic plan needs). A nested zip that cannot be read is listed as a
+    tile, so that reading it raises an error naming it.
 
     Raises ``OSError`` when ``path`` cannot be opened and ``ValueError`` when it is not a zip.
     """

@@ -1,6 +1,6 @@
 //! `_native.ArchiveMember`, `_native.archive_tiles` and `_native.archive_member`: zip members
-//! as grid sources. Python holds a member's position, never its text: the core decompresses
-//! it when it is read.
+//! as grid sources. Python holds a member's position and the first KiB of its text (what a
+//! mosaic plan reads of it): the core decompresses the rest when it is read.
 
 use std::path::PathBuf;
 

@@ -564,15 +564,18 @@ impl MemberSource {
             return self.open_stream();
         };
         let rest = Rest {
-            member: MemberSource {
-                head: None,
-                ..self.clone()
-            },
+            member: self.clone().without_head(),
             skip: head.len() as u64,
             reader: None,
         };
         let text = io::Cursor::new(Arc::clone(head)).chain(rest);
         Ok((Box::new(text), max_inflated(self.compressed)))
+    }
+
+    /// The same member without the start of its text kept by [`find_tiles`] (once planned,
+    /// a mosaic's tiles are read whole: see [`MemberSource::open_text`]).
+    pub(crate) fn without_head(self) -> MemberSource {
+        MemberSource { head: None, ..self }
     }
 
     fn open_stream(&self) -> Result<(Box<dyn Read + Send>, u64), Error> {

@@ -545,9 +545,15 @@ impl Plan {
             if c.data_type == DataType::Int32 {
                 int_tiles.push(tiles.len());
             }
+            // The start of a member's text kept for planning is no use now: dropped, so that
+            // a plan's memory does not grow by it with the tile count.
+            let input = match c.input {
+                OwnedInput::Member(m) => OwnedInput::Member(m.without_head()),
+                other => other,
+            };
             tiles.push(Tile {
                 name: c.name,
-                input: c.input,
+                input,
                 header: c.header,
                 row,
                 col,
