@@ -198,6 +198,9 @@ class BatchImportAlgorithm(AsciiGridAlgorithm):
                     skip_tile(name, describe_error(err))
             if layout is None or not layout.tiles:
                 raise all_skipped()
+            # The plan holds what the strips need; the tiles as found (names, .prj texts and
+            # the start of each one's text) would stay in memory through the whole write.
+            del collected, tiles, sources
             header = layout.header
             if crs_wkt is None:
                 # The tiles' CRS: the engine refuses (or skips) a tile in another one.

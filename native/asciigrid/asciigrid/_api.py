@@ -792,6 +792,7 @@ def mosaic(
 
 
 def _read_plan(plan: _Plan, progress: Progress | None = None) -> Grid:
+    _native.release_free_memory()  # see iter_mosaic_strips
     data = plan.native.read_rows(0, plan.layout.header.nrows, False, progress)[0]
     return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
 
@@ -836,6 +837,10 @@ def iter_mosaic_strips(
     else:
         plan = _plan(sources, dtype, nodata, skip_errors, pattern, strict)
     bands = plan.layout.bands
+    # What planning freed (every tile's name, .prj text and first KiB of text: 2-4 KiB a
+    # tile) goes back to the system before the strips take memory; glibc would otherwise keep
+    # it, unused, through the whole read.
+    _native.release_free_memory()
     ring: list[npt.NDArray[Any]] = []
     if buffers and bands:
         shape = (max(rows for _, rows in bands), plan.layout.header.ncols)
@@ -951,6 +956,7 @@ def _plan(
     native = _native.MosaicPlan(
         tiles.raw, tiles.names, _dtype_name(dtype), nodata, skip_errors, keys, strict
     )
+    del tiles  # every tile's name, .prj and first KiB: the plan keeps what it needs
     raw = native.layout()
     prj = None if raw["crs"] is None else prjs[raw["crs"]]
     layout = MosaicLayout(

@@ -24,6 +24,9 @@ class ArchiveMember:
     def size(self) -> int:
         """Bytes of text it should hold: its share of progress."""
 
+def release_free_memory() -> None:
+    """Give the memory the allocator holds free back to the OS (glibc only)."""
+
 def archive_tiles(
     path: str, label: str, patterns: Sequence[str]
 ) -> list[tuple[ArchiveMember, str | None]]:

@@ -452,6 +452,13 @@ fn write(
 }
 
 /// The `asciigrid._native` module.
+/// Give the memory the allocator holds free back to the OS (see
+/// `asciigrid_core::release_free_memory`): called once a mosaic is planned.
+#[pyfunction]
+fn release_free_memory(py: Python<'_>) {
+    py.detach(asciigrid_core::release_free_memory);
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // rust-numpy imports numpy's C API on first use; done inside a read, a Ctrl-C arriving
@@ -472,6 +479,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mosaic::MosaicPlan>()?;
     m.add_class::<rows::GridRows>()?;
     m.add_class::<archive::ArchiveMember>()?;
+    m.add_function(wrap_pyfunction!(release_free_memory, m)?)?;
     m.add_function(wrap_pyfunction!(archive::archive_tiles, m)?)?;
     m.add_function(wrap_pyfunction!(archive::archive_member, m)?)?;
     Ok(())

@@ -33,3 +33,18 @@ pub(crate) fn advise_huge_pages<T>(buf: &mut [T]) {
     #[cfg(not(target_os = "linux"))]
     let _ = buf;
 }
+
+/// Give the memory the allocator holds free back to the OS. glibc keeps the small blocks a
+/// large plan frees (each tile's names, `.prj` text and the start of its text, 2-4 KiB per
+/// tile while planning) for reuse, and a write that follows reuses little of it: a plan of
+/// ten thousand zipped tiles left 28 MB of such memory held through the whole write. Costs
+/// a walk over the heap's free lists (milliseconds); elsewhere than glibc nothing happens.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions: it only takes the allocator's lock and
+    // returns whole free pages to the OS (live allocations are never touched), and may be
+    // called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
