@@ -74,17 +74,17 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     /// The value of a token in numpy's `%.18e` (`np.savetxt`'s default) starting at
     /// `text[pos]`, read by its fixed layout, and the offset just past it; or `None` for any
     /// other token: then [`Value::parse_at`] decides. Equal to `parse_at` wherever it
-    /// answers. Worth trying only where [`Shape::numpy`] says the grid is written that way.
-    /// Integers never are.
+    /// answers. Worth trying only where the previous tokens' shape says the grid is written
+    /// that way. Integers never are.
     fn parse_numpy(_text: &[u8], _pos: usize) -> Option<(Self, usize)> {
         None
     }
 
-    /// The value of a plain token of eight to fifteen digits starting at `text[pos]` (see
-    /// [`wide_decimal`]) and the offset just past it, or `None`: then [`Value::parse_at`]
-    /// decides. Equal to `parse_at` wherever it answers. `wide` carries the layout of the previous such token, as
-    /// `parse_short`'s `shape` does. Worth trying only where [`Shape::wide`] says the grid's
-    /// tokens are laid out that way. Integers never are.
+    /// The value of a plain token of eight to fifteen digits starting at `text[pos]` and the
+    /// offset just past it, or `None`: then [`Value::parse_at`] decides. Equal to `parse_at`
+    /// wherever it answers. `wide` carries the layout of the previous such token, as
+    /// `parse_short`'s `shape` does. Worth trying only where the previous tokens' shape says
+    /// the grid's tokens are laid out that way. Integers never are.
     fn parse_wide(_text: &[u8], _pos: usize, _wide: &mut WideShape) -> Option<(Self, usize)> {
         None
     }
