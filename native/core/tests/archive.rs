@@ -76,6 +76,25 @@ fn mosaic_inputs(found: Vec<FoundTile>) -> Vec<(OwnedInput, String)> {
         .collect()
 }
 
+/// The same texts as loose tiles (bytes), for a plan to compare with.
+fn loose_inputs(texts: &[String]) -> Vec<(OwnedInput, String)> {
+    texts
+        .iter()
+        .map(|t| {
+            (
+                OwnedInput::Bytes(t.clone().into_bytes().into()),
+                "t".to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every cell of a planned mosaic.
+fn all_cells(plan: &Plan) -> GridData {
+    let rows = plan.header.nrows;
+    plan.read_rows(0, rows, false, &Control::new()).unwrap().0
+}
+
 #[test]
 fn nested_tiles_are_found_with_their_prj_and_sidecars_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,6 +189,21 @@ fn a_bomb_in_a_nested_zip_is_refused_early_and_named() {
     }
 }
 
+/// `T.asc` read from the zip `bytes`, written as `t.zip` in `dir`.
+fn read_t_asc(dir: &Path, bytes: Vec<u8>) -> Result<asciigrid_core::Grid, Error> {
+    let path = dir.join("t.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let member = resolve_member(&format!("{}/T.asc", path.display()))
+        .unwrap()
+        .unwrap();
+    read(
+        Input::Member(&member),
+        member.label(),
+        None,
+        &Control::new(),
+    )
+}
+
 #[test]
 fn a_stored_member_whose_bytes_changed_fails_its_crc() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,17 +211,7 @@ fn a_stored_member_whose_bytes_changed_fails_its_crc() {
     let mut bytes = zip_of(&[("T.asc", text.as_bytes())], CompressionMethod::Stored);
     let at = bytes.windows(7).position(|w| w == b"1 2 3 4").unwrap();
     bytes[at] = b'9';
-    let path = dir.path().join("t.zip");
-    std::fs::write(&path, bytes).unwrap();
-    let member = resolve_member(&format!("{}/T.asc", path.display()))
-        .unwrap()
-        .unwrap();
-    match read(
-        Input::Member(&member),
-        member.label(),
-        None,
-        &Control::new(),
-    ) {
+    match read_t_asc(dir.path(), bytes) {
         Err(Error::Parse(p)) => assert_eq!(p.kind, ErrorKind::CorruptCompressed, "{p}"),
         other => panic!("{other:?}"),
     }
@@ -234,25 +258,13 @@ fn a_mosaic_of_members_equals_the_mosaic_of_their_texts() {
     );
     let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
     let members = mosaic_inputs(found);
-    let loose = texts
-        .iter()
-        .map(|t| {
-            (
-                OwnedInput::Bytes(t.clone().into_bytes().into()),
-                "t".to_owned(),
-            )
-        })
-        .collect();
+    let loose = loose_inputs(&texts);
     let c = Control::new();
     let a = Plan::new(members, None, None, false, &[], &c).unwrap();
     let b = Plan::new(loose, None, None, false, &[], &c).unwrap();
     assert_eq!(a.data_type, DataType::Float32);
     assert_eq!(a.header.geotransform(), b.header.geotransform());
-    let rows = a.header.nrows;
-    assert_eq!(
-        a.read_rows(0, rows, false, &c).unwrap().0,
-        b.read_rows(0, rows, false, &c).unwrap().0
-    );
+    assert_eq!(all_cells(&a), all_cells(&b));
 }
 
 /// An integer tile of `n × n` values whose text runs well past the part of it
@@ -284,15 +296,7 @@ fn tiles_longer_than_the_kept_head_are_planned_and_read_as_their_texts() {
         let found = find_tiles(&path, "outer.zip", &["*.asc".into()], &Control::new()).unwrap();
         let header = read_header(Input::Member(&found[0].member), "t").unwrap();
         assert_eq!((header.ncols, header.nrows), (40, 40));
-        let loose = texts
-            .iter()
-            .map(|t| {
-                (
-                    OwnedInput::Bytes(t.clone().into_bytes().into()),
-                    "t".to_owned(),
-                )
-            })
-            .collect();
+        let loose = loose_inputs(&texts);
         let c = Control::new();
         let a = Plan::new(mosaic_inputs(found), None, None, false, &[], &c).unwrap();
         let b = Plan::new(loose, None, None, false, &[], &c).unwrap();
@@ -302,10 +306,7 @@ fn tiles_longer_than_the_kept_head_are_planned_and_read_as_their_texts() {
             DataType::Int32
         };
         assert_eq!((a.data_type, b.data_type), (expected, expected));
-        assert_eq!(
-            a.read_rows(0, 40, false, &c).unwrap().0,
-            b.read_rows(0, 40, false, &c).unwrap().0
-        );
+        assert_eq!(all_cells(&a), all_cells(&b));
     }
 }
 
@@ -320,17 +321,7 @@ fn a_deflated_member_longer_than_it_declares_is_refused_and_named() {
     bytes[local + 22..local + 26].copy_from_slice(&declared);
     let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
     bytes[central + 24..central + 28].copy_from_slice(&declared);
-    let path = dir.path().join("t.zip");
-    std::fs::write(&path, bytes).unwrap();
-    let member = resolve_member(&format!("{}/T.asc", path.display()))
-        .unwrap()
-        .unwrap();
-    match read(
-        Input::Member(&member),
-        member.label(),
-        None,
-        &Control::new(),
-    ) {
+    match read_t_asc(dir.path(), bytes) {
         Err(Error::Parse(p)) => {
             assert_eq!(p.kind, ErrorKind::CorruptCompressed, "{p}");
             assert!(p.to_string().contains("T.asc"), "{p}");
