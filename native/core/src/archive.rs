@@ -504,7 +504,7 @@ impl Read for Rest {
 
 /// A member's text, from [`MemberSource::open_text`].
 pub(crate) enum MemberText {
-    /// Inflated whole (unchecked as a grid: see [`crate::source::bound_whole`]).
+    /// Inflated whole: read as bytes in memory are.
     Whole(Vec<u8>),
     /// To be read as a stream, within a budget.
     Stream(Box<dyn Read + Send>),

@@ -417,15 +417,14 @@ pub(crate) fn read_opened(
         // Decompressed size from the gzip trailer, so progress has a total from the start.
         control.fix_total(size);
     }
-    let text = input::load(input, name)?;
-    if matches!(text, std::borrow::Cow::Borrowed(_)) {
-        return parse_grid(&text, name, dtype, control);
+    match input::load(input, name)? {
+        input::Loaded::Whole(text) => parse_grid(&text, name, dtype, control),
+        // Decompressed only up to the value after the grid (its budget): look at what
+        // follows by reading the source again.
+        input::Loaded::Bounded(text) => parse_grid_then(&text, name, dtype, control, |h, at| {
+            trailing::examine_input(input, name, h, at, control)
+        }),
     }
-    // Decompressed only up to the value after the grid (its budget): look at what follows
-    // by reading the source again.
-    parse_grid_then(&text, name, dtype, control, |header, at| {
-        trailing::examine_input(input, name, header, at, control)
-    })
 }
 
 /// Read only the header, reading as few bytes as it needs (64 KiB at a time).

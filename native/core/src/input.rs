@@ -14,7 +14,7 @@ use flate2::read::MultiGzDecoder;
 use crate::archive::{Archive, Member, MemberSource, MemberText};
 use crate::error::Error;
 use crate::source::{
-    bound_whole, io_error, is_gzip, load_bounded, load_opened, load_reader, max_inflated, read_full,
+    io_error, is_gzip, load_bounded, load_opened, load_reader, max_inflated, read_full,
 };
 
 /// Where a grid comes from.
@@ -116,31 +116,46 @@ pub(crate) fn open_tracked<'a>(
     }
 }
 
-/// The whole text: borrowed when the input is plain bytes, else read (and decompressed,
-/// within a [`BodyBudget`]: see [`load_bounded`]).
-pub(crate) fn load<'a>(input: Input<'a>, name: &str) -> Result<Cow<'a, [u8]>, Error> {
+/// A grid's text, as [`load`] gives it.
+pub(crate) enum Loaded<'a> {
+    /// All of it: plain bytes, or a zip member inflated whole.
+    Whole(Cow<'a, [u8]>),
+    /// Read within a [`BodyBudget`](crate::source::BodyBudget) (see [`load_bounded`]): it may
+    /// stop just after the value that follows the grid.
+    Bounded(Vec<u8>),
+}
+
+impl<'a> Loaded<'a> {
+    /// The text, whichever way it was read.
+    pub(crate) fn into_text(self) -> Cow<'a, [u8]> {
+        match self {
+            Loaded::Whole(text) => text,
+            Loaded::Bounded(text) => Cow::Owned(text),
+        }
+    }
+}
+
+/// The text: borrowed when the input is plain bytes, whole when a zip member can be inflated
+/// in one call, else read (and decompressed, within a budget: see [`load_bounded`]).
+pub(crate) fn load<'a>(input: Input<'a>, name: &str) -> Result<Loaded<'a>, Error> {
     match input {
-        Input::Bytes(bytes) if !is_gzip(bytes) => Ok(Cow::Borrowed(bytes)),
+        Input::Bytes(bytes) if !is_gzip(bytes) => Ok(Loaded::Whole(Cow::Borrowed(bytes))),
         Input::Path(path) => {
             let opened = crate::pipe::open(path).map_err(|e| io_error(name, e))?;
-            Ok(Cow::Owned(load_opened(opened, name)?))
+            Ok(Loaded::Bounded(load_opened(opened, name)?))
         }
         Input::Bytes(mut bytes) => {
             let size = bytes.len() as u64;
-            Ok(Cow::Owned(load_reader(&mut bytes, name, Some(size))?))
+            Ok(Loaded::Bounded(load_reader(&mut bytes, name, Some(size))?))
         }
-        Input::Member(member) => {
-            let (text, most) = member.open_text()?;
-            let mut reader = match text {
-                MemberText::Whole(text) => match bound_whole(text, name, Some(most)) {
-                    Ok(text) => return Ok(Cow::Owned(text)),
-                    // Streamed again, its problem is found where it is, as for any member.
-                    Err(_) => member.open()?.0,
-                },
-                MemberText::Stream(reader) => reader,
-            };
-            Ok(Cow::Owned(load_bounded(&mut reader, name, Some(most))?))
-        }
+        Input::Member(member) => match member.open_text()? {
+            (MemberText::Whole(text), _) => Ok(Loaded::Whole(Cow::Owned(text))),
+            (MemberText::Stream(mut reader), most) => Ok(Loaded::Bounded(load_bounded(
+                &mut reader,
+                name,
+                Some(most),
+            )?)),
+        },
     }
 }
 

@@ -104,7 +104,7 @@ fn probe(
             }
         }
         OwnedInput::Bytes(b) if b.len() as u64 <= SMALL_TILE => {
-            Some(crate::input::load(input.as_input(), name)?)
+            Some(crate::input::load(input.as_input(), name)?.into_text())
         }
         OwnedInput::Bytes(_) => None,
     };

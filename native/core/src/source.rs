@@ -446,33 +446,8 @@ pub(crate) fn load_bounded(
     name: &str,
     max_text: Option<u64>,
 ) -> Result<Vec<u8>, Error> {
-    let (header, text, ended) = read_header_text(reader, name, HEADER_STEP)?;
-    load_body(reader, header, text, ended, name, max_text)
-}
-
-/// [`load_bounded`] of a text already whole in memory (a zip member inflated in one call):
-/// the same checks, and the same text kept.
-pub(crate) fn bound_whole(
-    text: Vec<u8>,
-    name: &str,
-    max_text: Option<u64>,
-) -> Result<Vec<u8>, Error> {
-    let header = crate::header::parse_whole_header(&text)
-        .map_err(|e| Error::Parse(e.locate(name, &text)))?;
-    load_body(&mut io::empty(), header, text, true, name, max_text)
-}
-
-/// The body of [`load_bounded`], once `text` holds the header (and `ended` says whether it is
-/// the whole input).
-fn load_body(
-    reader: &mut (impl Read + ?Sized),
-    header: crate::header::Header,
-    mut text: Vec<u8>,
-    mut ended: bool,
-    name: &str,
-    max_text: Option<u64>,
-) -> Result<Vec<u8>, Error> {
     const BLOCK: usize = 4 << 20;
+    let (header, mut text, mut ended) = read_header_text(reader, name, HEADER_STEP)?;
     if let Some(max) = max_text {
         check_compressed_room(&header, max, name, &text)?;
     }
