@@ -451,7 +451,6 @@ fn write(
     ))
 }
 
-/// The `asciigrid._native` module.
 /// Give the memory the allocator holds free back to the OS (see
 /// `asciigrid_core::release_free_memory`): called once a mosaic is planned.
 #[pyfunction]
@@ -459,6 +458,7 @@ fn release_free_memory(py: Python<'_>) {
     py.detach(asciigrid_core::release_free_memory);
 }
 
+/// The `asciigrid._native` module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // rust-numpy imports numpy's C API on first use; done inside a read, a Ctrl-C arriving
