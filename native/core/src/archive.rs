@@ -506,8 +506,8 @@ impl Read for Rest {
 pub(crate) enum MemberText {
     /// Inflated whole: read as bytes in memory are.
     Whole(Vec<u8>),
-    /// To be read as a stream, within a budget.
-    Stream(Box<dyn Read + Send>),
+    /// To be read as a stream, within a budget, and the most bytes it can yield.
+    Stream(Box<dyn Read + Send>, u64),
 }
 
 /// A member of an archive, possibly inside zips nested in it, named by position: what a
@@ -585,15 +585,15 @@ impl MemberSource {
     }
 
     /// The member's text, inflated in one call when it can be (see [`WHOLE_INFLATE`]), else
-    /// as a stream; and the most bytes it can hold.
-    pub(crate) fn open_text(&self) -> Result<(MemberText, u64), Error> {
+    /// as a stream.
+    pub(crate) fn open_text(&self) -> Result<MemberText, Error> {
         let (inner, last) = self.parent()?;
         let archive = inner.as_ref().unwrap_or(&self.root);
         if let Some(text) = archive.inflate_whole(last, WHOLE_INFLATE) {
-            return Ok((MemberText::Whole(text), max_inflated(self.compressed)));
+            return Ok(MemberText::Whole(text));
         }
         let (reader, _, most) = archive.open_member(last)?;
-        Ok((MemberText::Stream(reader), most))
+        Ok(MemberText::Stream(reader, most))
     }
 
     /// The member opened as a zip archive.

@@ -149,8 +149,8 @@ pub(crate) fn load<'a>(input: Input<'a>, name: &str) -> Result<Loaded<'a>, Error
             Ok(Loaded::Bounded(load_reader(&mut bytes, name, Some(size))?))
         }
         Input::Member(member) => match member.open_text()? {
-            (MemberText::Whole(text), _) => Ok(Loaded::Whole(Cow::Owned(text))),
-            (MemberText::Stream(mut reader), most) => Ok(Loaded::Bounded(load_bounded(
+            MemberText::Whole(text) => Ok(Loaded::Whole(Cow::Owned(text))),
+            MemberText::Stream(mut reader, most) => Ok(Loaded::Bounded(load_bounded(
                 &mut reader,
                 name,
                 Some(most),
