@@ -86,6 +86,12 @@ enum Backing {
     Bytes(Arc<[u8]>),
 }
 
+/// Bytes of a [`Store`], found by [`Store::locate`]: in memory, or in a file at an offset.
+enum Located<'a> {
+    Memory(&'a [u8]),
+    File(&'a File, u64),
+}
+
 /// The bytes `base..base + len` of a [`Backing`].
 #[derive(Debug, Clone)]
 struct Store {
@@ -96,41 +102,43 @@ struct Store {
 
 impl Store {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let end = offset.checked_add(buf.len() as u64);
-        if end.is_none_or(|e| e > self.len) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
+        match self.locate(offset, buf.len() as u64)? {
+            Located::Memory(slice) => buf.copy_from_slice(slice),
+            Located::File(file, at) => crate::source::read_exact_at(file, buf, at)?,
         }
-        let at = self.base + offset;
-        match &self.backing {
-            Backing::File(f) => crate::source::read_exact_at(f, buf, at),
-            Backing::Bytes(b) => {
-                let slice = usize::try_from(at)
-                    .ok()
-                    .and_then(|at| b.get(at..at.checked_add(buf.len())?))
-                    .ok_or(io::ErrorKind::UnexpectedEof)?;
-                buf.copy_from_slice(slice);
-                Ok(())
-            }
-        }
+        Ok(())
     }
 
     /// Bytes `offset..offset + len`: borrowed from memory, or read from the file.
     fn bytes(&self, offset: u64, len: u64) -> io::Result<Cow<'_, [u8]>> {
-        if let Backing::Bytes(b) = &self.backing {
-            let slice = offset
-                .checked_add(self.base)
-                .zip(offset.checked_add(len))
-                .filter(|&(_, end)| end <= self.len)
-                .and_then(|(at, _)| {
-                    let at = usize::try_from(at).ok()?;
-                    b.get(at..at.checked_add(usize::try_from(len).ok()?)?)
-                })
-                .ok_or(io::ErrorKind::UnexpectedEof)?;
-            return Ok(Cow::Borrowed(slice));
+        match self.locate(offset, len)? {
+            Located::Memory(slice) => Ok(Cow::Borrowed(slice)),
+            Located::File(file, at) => {
+                let len = usize::try_from(len).map_err(|_| io::ErrorKind::OutOfMemory)?;
+                let mut buf = vec![0u8; len];
+                crate::source::read_exact_at(file, &mut buf, at)?;
+                Ok(Cow::Owned(buf))
+            }
         }
-        let mut buf = vec![0u8; usize::try_from(len).map_err(|_| io::ErrorKind::OutOfMemory)?];
-        self.read_exact_at(&mut buf, offset)?;
-        Ok(Cow::Owned(buf))
+    }
+
+    /// Where bytes `offset..offset + len` of the store are; an error when they run past its
+    /// end.
+    fn locate(&self, offset: u64, len: u64) -> io::Result<Located<'_>> {
+        let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(eof());
+        }
+        let at = self.base + offset;
+        match &self.backing {
+            Backing::File(f) => Ok(Located::File(f, at)),
+            Backing::Bytes(b) => {
+                let at = usize::try_from(at).map_err(|_| eof())?;
+                let len = usize::try_from(len).map_err(|_| eof())?;
+                let slice = at.checked_add(len).and_then(|end| b.get(at..end));
+                slice.map(Located::Memory).ok_or_else(eof)
+            }
+        }
     }
 
     /// Bytes `start..start + len` of this store, as a store of their own.
