@@ -203,9 +203,24 @@ class MosaicPlan:
     ) -> None:
         """``crs[i]``: a key for tile ``i``'s CRS (equal keys: one CRS), ``None`` if unknown.
         ``strict`` applies to every :meth:`read_rows` (see :func:`read`)."""
+    @staticmethod
+    def placed(
+        sources: _Sources,
+        names: Sequence[str],
+        placements: Sequence[tuple[int, int, int, int]],
+        geotransform: tuple[float, float, float, float, float, float],
+        dtype: str,
+        nodata: float,
+        nodata_origin: str,
+        strict: bool = False,
+    ) -> MosaicPlan:
+        """Some tiles of a mosaic planned whole elsewhere, at ``(row, col, nrows, ncols)`` of
+        that plan's :meth:`layout`, read without being opened now; the plan covers their
+        union. The other arguments are the whole plan's."""
     def layout(self) -> dict[str, Any]:
         """{header, tiles: [(name, row_off, col_off, nrows, ncols)], skipped: [(name, exc)],
-        bands: [(row_start, row_count)], crs: the placed tiles' CRS key or None}"""
+        bands: [(row_start, row_count)], crs: the placed tiles' CRS key or None,
+        nodata_origin: where the nodata value comes from, in words}"""
     def read_rows(
         self,
         row_start: int,

@@ -1,6 +1,7 @@
 //! `_native.MosaicPlan`: a core mosaic plan held for Python, read strip by strip.
 
-use asciigrid_core::{Error, Plan};
+use asciigrid_core::{Error, Placement, Plan};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -42,8 +43,65 @@ impl MosaicPlan {
         Ok(MosaicPlan { plan, strict })
     }
 
+    /// Some tiles of a mosaic planned whole elsewhere, where that plan's `layout()` put them
+    /// (`placements`: `(row, col, nrows, ncols)` per tile), read without opening any of them
+    /// now; the plan covers their union. `geotransform`, `dtype`, `nodata` and
+    /// `nodata_origin` are the whole plan's.
+    #[staticmethod]
+    #[pyo3(signature = (sources, names, placements, geotransform, dtype, nodata, nodata_origin, strict=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn placed(
+        py: Python<'_>,
+        sources: Vec<Source>,
+        names: Vec<String>,
+        placements: Vec<(usize, usize, usize, usize)>,
+        geotransform: [f64; 6],
+        dtype: &str,
+        nodata: f64,
+        nodata_origin: String,
+        strict: bool,
+    ) -> PyResult<Self> {
+        let data_type = parse_dtype(Some(dtype))?
+            .ok_or_else(|| PyValueError::new_err("a placed plan needs its data type"))?;
+        if sources.len() != names.len() || names.len() != placements.len() {
+            return Err(PyValueError::new_err(
+                "sources, names and placements must be as many",
+            ));
+        }
+        let inputs = sources
+            .iter()
+            .map(Source::to_owned_input)
+            .zip(names)
+            .zip(placements)
+            .map(|((input, name), (row, col, nrows, ncols))| {
+                (
+                    input,
+                    name,
+                    Placement {
+                        row,
+                        col,
+                        nrows,
+                        ncols,
+                    },
+                )
+            })
+            .collect();
+        let [x0, dx, _, y0, _, ndy] = geotransform;
+        let plan = Plan::placed(
+            inputs,
+            (x0, y0),
+            (dx, -ndy),
+            data_type,
+            nodata,
+            nodata_origin,
+        )
+        .map_err(|e| to_py_err(py, e))?;
+        Ok(MosaicPlan { plan, strict })
+    }
+
     /// {header, tiles: [(name, row, col, nrows, ncols)], skipped: [(name, exception)],
-    /// bands: [(row_start, row_count)], crs: key of the placed tiles' CRS or None}
+    /// bands: [(row_start, row_count)], crs: key of the placed tiles' CRS or None,
+    /// nodata_origin: where the nodata value comes from, in words}
     fn layout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let p = &self.plan;
         let d = PyDict::new(py);
@@ -53,13 +111,8 @@ impl MosaicPlan {
         )?;
         let tiles = PyList::empty(py);
         for t in &p.tiles {
-            tiles.append((
-                t.name.as_str(),
-                t.row,
-                t.col,
-                t.header.nrows,
-                t.header.ncols,
-            ))?;
+            let at = &t.place;
+            tiles.append((t.name.as_str(), at.row, at.col, at.nrows, at.ncols))?;
         }
         d.set_item("tiles", tiles)?;
         let skipped = PyList::empty(py);
@@ -69,6 +122,7 @@ impl MosaicPlan {
         d.set_item("skipped", skipped)?;
         d.set_item("bands", p.bands.clone())?;
         d.set_item("crs", p.crs)?;
+        d.set_item("nodata_origin", p.nodata_origin.as_str())?;
         Ok(d)
     }
 

@@ -58,7 +58,7 @@ pub use header::{Header, Nodata, NodataValue, Origin, GRASS_NULL};
 pub use input::{archive_members, Input, OwnedInput};
 pub use mask::{nodata_to_nan, Maskable};
 pub use memory::release_free_memory;
-pub use mosaic::{Plan, Tile};
+pub use mosaic::{Placement, Plan, Tile};
 pub use overview::{average_2x2, cells_from_sums, Averaged};
 pub use rows::GridRows;
 pub use source::{is_gzip, load_reader, max_inflated, BODY_SLACK, MAX_BYTES_PER_VALUE};

@@ -38,12 +38,21 @@ pub struct Tile {
     pub name: String,
     /// Where its text comes from.
     pub input: OwnedInput,
-    /// Its header.
-    pub header: Header,
+    /// Where it lies in the mosaic.
+    pub place: Placement,
+}
+
+/// Where a tile lies in a mosaic: its first row and column there, and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
     /// First mosaic row it covers.
     pub row: usize,
     /// First mosaic column it covers.
     pub col: usize,
+    /// Its rows.
+    pub nrows: usize,
+    /// Its columns.
+    pub ncols: usize,
 }
 
 /// Where every tile goes, decided from headers alone.
@@ -64,7 +73,27 @@ pub struct Plan {
     /// The CRS key (see [`Plan::new`]) of the placed tiles, if any of them has one.
     pub crs: Option<u32>,
     /// Where [`Plan::nodata`] comes from, for messages.
+    pub nodata_origin: String,
+}
+
+/// A tile's own nodata value in the mosaic's type, as its header says when it is read, and
+/// its cells.
+type TileCells<T> = (Option<T>, Vec<T>);
+
+/// What [`Plan::assemble`] makes a plan of: placed tiles and the mosaic's grid.
+struct Assembly {
+    tiles: Vec<Tile>,
+    skipped: Vec<(String, Error)>,
+    data_type: DataType,
+    nodata: f64,
     nodata_origin: String,
+    ncols: usize,
+    nrows: usize,
+    west: f64,
+    north: f64,
+    dx: f64,
+    dy: f64,
+    crs: Option<u32>,
 }
 
 /// A tile whose header was read, not yet placed.
@@ -510,7 +539,8 @@ impl Plan {
         let (ncols, nrows) = (cols_f as usize, rows_f as usize);
         let mut tiles = Vec::with_capacity(aligned.len());
         let mut data_type = forced.unwrap_or(DataType::Int32);
-        let mut tile_nodata = None;
+        // The first placed tile that declares a nodata value: its header and name.
+        let mut tile_nodata: Option<(Header, String)> = None;
         let mut int_tiles = Vec::new();
         let mut crs_key = None;
         for c in aligned {
@@ -539,7 +569,7 @@ impl Plan {
                 data_type = data_type.max(c.data_type);
             }
             if tile_nodata.is_none() && c.header.nodata.is_some() {
-                tile_nodata = Some(tiles.len());
+                tile_nodata = Some((c.header.clone(), c.name.clone()));
             }
             crs_key = crs_key.or(c.crs);
             if c.data_type == DataType::Int32 {
@@ -551,12 +581,16 @@ impl Plan {
                 OwnedInput::Member(m) => OwnedInput::Member(m.without_head()),
                 other => other,
             };
+            let (nrows, ncols) = (c.header.nrows, c.header.ncols);
             tiles.push(Tile {
                 name: c.name,
                 input,
-                header: c.header,
-                row,
-                col,
+                place: Placement {
+                    row,
+                    col,
+                    nrows,
+                    ncols,
+                },
             });
         }
         if tiles.is_empty() {
@@ -579,22 +613,113 @@ impl Plan {
         // The first tile's nodata as the mosaic's type holds it, so that its own nodata
         // cells (read in that type) are the mosaic's nodata bit for bit.
         let first_nodata = tile_nodata
-            .and_then(|i| tiles.get(i))
-            .and_then(|t| Some((t.header.nodata_for(data_type)?, t)));
+            .as_ref()
+            .and_then(|(h, name)| Some((h.nodata_for(data_type)?, h, name)));
         let (nodata, nodata_origin) = match (nodata, first_nodata) {
             (Some(v), _) => (v, "given by the caller".to_owned()),
-            (None, Some((v, t))) if t.header.nodata.as_ref().is_some_and(|n| n.reserved) => (
+            (None, Some((v, h, name))) if h.nodata.as_ref().is_some_and(|n| n.reserved) => (
                 v,
                 format!(
-                    "that of the '*' null cells of {}, a GRASS grid without a 'null:' line",
-                    t.name
+                    "that of the '*' null cells of {name}, a GRASS grid without a 'null:' line"
                 ),
             ),
-            (None, Some((v, t))) => (v, format!("the NODATA_value of {}", t.name)),
+            (None, Some((v, _, name))) => (v, format!("the NODATA_value of {name}")),
             (None, None) => (-9999.0, "the default, as no tile declares one".to_owned()),
         };
-        // Gaps are filled with the nodata value: it must survive the mosaic's type, or the
-        // gaps would read as data.
+        Plan::assemble(Assembly {
+            tiles,
+            skipped,
+            data_type,
+            nodata,
+            nodata_origin,
+            ncols,
+            nrows,
+            west,
+            north,
+            dx,
+            dy,
+            crs: crs_key,
+        })
+    }
+
+    /// A plan of some tiles of a mosaic planned as a whole elsewhere (a chunk of a dask
+    /// mosaic, read on a worker), from where that plan put them: no tile is opened now.
+    /// Each input's [`Placement`] is in the whole mosaic, whose north-west corner is
+    /// `origin` and cell size `cell` (`dx`, `dy`); this plan covers their union, from their
+    /// least row and column. Its type, nodata value and the words naming where that value comes from are
+    /// the whole plan's. A tile that changed since (its size, origin or cell size) is refused
+    /// when read, as in any plan.
+    pub fn placed(
+        inputs: Vec<(OwnedInput, String, Placement)>,
+        origin: (f64, f64),
+        cell: (f64, f64),
+        data_type: DataType,
+        nodata: f64,
+        nodata_origin: String,
+    ) -> Result<Plan, Error> {
+        let invalid = |what: String| Error::Invalid(format!("a placed mosaic plan {what}"));
+        let row0 = inputs.iter().map(|t| t.2.row).min();
+        let col0 = inputs.iter().map(|t| t.2.col).min();
+        let (Some(row0), Some(col0)) = (row0, col0) else {
+            return Err(invalid("needs at least one tile".into()));
+        };
+        let (mut nrows, mut ncols) = (0usize, 0usize);
+        let mut tiles = Vec::with_capacity(inputs.len());
+        for (input, name, at) in inputs {
+            let end = |start: usize, len: usize| start.checked_add(len).filter(|_| len > 0);
+            let (Some(row_end), Some(col_end)) = (end(at.row, at.nrows), end(at.col, at.ncols))
+            else {
+                return Err(invalid(format!("cannot place {name} at {at:?}")));
+            };
+            nrows = nrows.max(row_end - row0);
+            ncols = ncols.max(col_end - col0);
+            let place = Placement {
+                row: at.row - row0,
+                col: at.col - col0,
+                ..at
+            };
+            tiles.push(Tile { name, input, place });
+        }
+        let limit = i32::MAX as usize;
+        if nrows > limit || ncols > limit {
+            return Err(invalid(format!(
+                "spans {ncols} × {nrows} cells, more than a grid holds"
+            )));
+        }
+        let (dx, dy) = cell;
+        Plan::assemble(Assembly {
+            tiles,
+            skipped: Vec::new(),
+            data_type,
+            nodata,
+            nodata_origin,
+            ncols,
+            nrows,
+            west: origin.0 + col0 as f64 * dx,
+            north: origin.1 - row0 as f64 * dy,
+            dx,
+            dy,
+            crs: None,
+        })
+    }
+
+    /// The plan of placed tiles: its header, row bands, and a check that the nodata value
+    /// survives the mosaic's type (or the gaps it fills would read as data).
+    fn assemble(a: Assembly) -> Result<Plan, Error> {
+        let Assembly {
+            tiles,
+            skipped,
+            data_type,
+            nodata,
+            nodata_origin,
+            ncols,
+            nrows,
+            west,
+            north,
+            dx,
+            dy,
+            crs,
+        } = a;
         let representable = match data_type {
             DataType::Int32 => {
                 nodata.fract() == 0.0
@@ -638,7 +763,7 @@ impl Plan {
             data_type,
             nodata,
             bands,
-            crs: crs_key,
+            crs,
             nodata_origin,
         })
     }
@@ -650,10 +775,12 @@ impl Plan {
         let Some(first) = self.tiles.first() else {
             return err;
         };
-        let far = self
-            .tiles
-            .iter()
-            .max_by_key(|t| t.row.abs_diff(first.row).max(t.col.abs_diff(first.col)));
+        let far = self.tiles.iter().max_by_key(|t| {
+            t.place
+                .row
+                .abs_diff(first.place.row)
+                .max(t.place.col.abs_diff(first.place.col))
+        });
         let Some(far) = far else {
             return err;
         };
@@ -763,7 +890,7 @@ impl Plan {
         let wanted = self
             .tiles
             .iter()
-            .filter(|t| t.row < end && t.row + t.header.nrows > start);
+            .filter(|t| t.place.row < end && t.place.row + t.place.nrows > start);
         control.fix_total(
             wanted
                 .map(|t| crate::input::size_hint(t.input.as_input()))
@@ -780,10 +907,10 @@ impl Plan {
             let members: Vec<usize> = (0..self.tiles.len())
                 .filter(|&i| {
                     let t = &self.tiles[i];
-                    t.row < end
-                        && t.row + t.header.nrows > start
-                        && t.row >= band_start
-                        && t.row < band_end
+                    t.place.row < end
+                        && t.place.row + t.place.nrows > start
+                        && t.place.row >= band_start
+                        && t.place.row < band_end
                 })
                 .collect();
             let (first, last) = (band_start.max(start), band_end.min(end));
@@ -795,7 +922,7 @@ impl Plan {
             // A few tiles per thread at a time: their values are copied in and dropped before
             // the next are parsed, so the memory beyond the strip is a few tiles, not a band.
             for batch in members.chunks(TILES_PER_THREAD * rayon::current_num_threads().max(1)) {
-                let parsed: Vec<Result<Vec<T>, Error>> = batch
+                let parsed: Vec<Result<TileCells<T>, Error>> = batch
                     .par_iter()
                     .map(|&i| {
                         if control.is_cancelled() {
@@ -808,16 +935,18 @@ impl Plan {
                             Some(T::DATA_TYPE),
                             control,
                         )?;
+                        // The tile's own nodata cells, as its header says now.
+                        let own = g.header.nodata_for(T::DATA_TYPE).map(T::from_f64);
                         let values = T::from_grid_data(g.data)
                             .ok_or_else(|| Error::Invalid("internal: wrong cell type".into()))?;
-                        self.check_tile(tile, &values, fill)?;
-                        Ok(values)
+                        self.check_tile(tile, &g.header, &values, own, fill)?;
+                        Ok((own, values))
                     })
                     .collect();
-                let mut read: Vec<(&Tile, Vec<T>)> = Vec::with_capacity(batch.len());
+                let mut read: Vec<(&Tile, Option<T>, Vec<T>)> = Vec::with_capacity(batch.len());
                 for (&i, result) in batch.iter().zip(parsed) {
                     match result {
-                        Ok(values) => read.push((&self.tiles[i], values)),
+                        Ok((own, values)) => read.push((&self.tiles[i], own, values)),
                         Err(Error::Cancelled) => return Err(Error::Cancelled),
                         Err(e) if skip_errors => failed.push((i, e)),
                         Err(e) => return Err(e),
@@ -835,30 +964,30 @@ impl Plan {
 }
 
 /// Into mosaic row `r`, the row's cells of each tile that covers it (a tile's own nodata
-/// cells leave what is there).
+/// cells, `own`, leave what is there).
 fn copy_tile_rows<T: GridCells>(
     row: &mut [T],
     r: usize,
-    tiles: &[(&Tile, Vec<T>)],
+    tiles: &[(&Tile, Option<T>, Vec<T>)],
 ) -> Result<(), Error> {
-    for (tile, values) in tiles {
-        if r < tile.row || r >= tile.row + tile.header.nrows {
+    for (tile, own, values) in tiles {
+        if r < tile.place.row || r >= tile.place.row + tile.place.nrows {
             continue;
         }
-        let w = tile.header.ncols;
-        let from = (r - tile.row) * w;
+        let w = tile.place.ncols;
+        let from = (r - tile.place.row) * w;
         // The plan placed the tile inside the mosaic and check_tile saw its size: these
         // ranges exist, but a slip must be an error, not a panic.
         let (Some(src), Some(dst)) = (
             values.get(from..from + w),
-            row.get_mut(tile.col..tile.col + w),
+            row.get_mut(tile.place.col..tile.place.col + w),
         ) else {
             return Err(Error::Invalid(format!(
                 "internal: {} does not fit the mosaic's rows",
                 tile.name
             )));
         };
-        match tile.header.nodata_for(T::DATA_TYPE).map(T::from_f64) {
+        match *own {
             None => dst.copy_from_slice(src),
             Some(own) => {
                 for (d, &s) in dst.iter_mut().zip(src) {
@@ -874,31 +1003,59 @@ fn copy_tile_rows<T: GridCells>(
 
 impl Plan {
     /// Refuse a tile's cells that the mosaic cannot hold as they are: a tile that changed
-    /// since planning (its size differs), or one holding the mosaic's nodata value as data
-    /// (it would silently become nodata). Tiles sharing the mosaic's nodata (the usual
-    /// case) cannot collide and are not looked at.
-    fn check_tile<T: GridCells>(&self, tile: &Tile, values: &[T], fill: T) -> Result<(), Error> {
-        let h = &tile.header;
-        if values.len() as u64 != h.cells() {
+    /// since planning (its header, as read now, puts it elsewhere or makes it another size),
+    /// or one holding the mosaic's nodata value as data (it would silently become nodata).
+    /// Tiles sharing the mosaic's nodata (the usual case) cannot collide and are not looked
+    /// at. `own` is the tile's nodata value in the mosaic's type.
+    fn check_tile<T: GridCells>(
+        &self,
+        tile: &Tile,
+        now: &Header,
+        values: &[T],
+        own: Option<T>,
+        fill: T,
+    ) -> Result<(), Error> {
+        let m = &self.header;
+        let gt = now.geotransform();
+        let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+        // Where its header puts it now, in this plan's cells (NaN if nowhere sensible).
+        let col = ((gt[0] - m.x_origin) / m.dx).round();
+        let row = ((m.y_origin - gt[3]) / m.dy).round();
+        let moved = col != tile.place.col as f64
+            || row != tile.place.row as f64
+            || !same(now.dx, m.dx)
+            || !same(now.dy, m.dy);
+        let resized = (now.nrows, now.ncols) != (tile.place.nrows, tile.place.ncols)
+            || values.len() as u64 != now.cells();
+        if moved || resized {
+            let planned_x = m.x_origin + tile.place.col as f64 * m.dx;
+            let planned_y = m.y_origin - tile.place.row as f64 * m.dy;
             return Err(Error::Mosaic {
                 path: tile.name.clone(),
                 message: format!(
-                    "it changed since the mosaic was planned ({} values now, {} × {} when \
-                     planned); plan the mosaic again",
-                    values.len(),
-                    h.ncols,
-                    h.nrows
+                    "it changed since the mosaic was planned: {} × {} cells of {} × {} from \
+                     ({}, {}) now, {} × {} cells of {} × {} from ({planned_x}, {planned_y}) \
+                     then; plan the mosaic again",
+                    now.ncols,
+                    now.nrows,
+                    now.dx,
+                    now.dy,
+                    gt[0],
+                    gt[3],
+                    tile.place.ncols,
+                    tile.place.nrows,
+                    m.dx,
+                    m.dy,
                 ),
             });
         }
-        let own = h.nodata_for(T::DATA_TYPE).map(T::from_f64);
         if own == Some(fill) || fill.is_nan() {
             return Ok(());
         }
         let Some(at) = values.iter().position(|&v| v == fill) else {
             return Ok(());
         };
-        let (row, col) = (at / h.ncols.max(1) + 1, at % h.ncols.max(1) + 1);
+        let (row, col) = (at / now.ncols.max(1) + 1, at % now.ncols.max(1) + 1);
         Err(Error::Mosaic {
             path: tile.name.clone(),
             message: format!(
@@ -916,7 +1073,7 @@ impl Plan {
 fn bands_of(tiles: &[Tile], nrows: usize, ncols: usize) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = tiles
         .iter()
-        .map(|t| (t.row, t.row + t.header.nrows))
+        .map(|t| (t.place.row, t.place.row + t.place.nrows))
         .collect();
     spans.sort_unstable();
     // Merge overlapping spans, and fill gaps, into a cover of 0..nrows.
@@ -977,6 +1134,69 @@ mod tests {
             OwnedInput::Bytes(text.into_bytes().into()),
             format!("t{x}_{y}.asc"),
         )
+    }
+
+    #[test]
+    fn a_placed_plan_reads_what_the_whole_plan_reads() {
+        let inputs = vec![
+            tile(0.0, 0.0, "1 2 3 4"),
+            tile(2.0, 0.0, "5 -1 7 8"),
+            tile(4.0, 2.0, "9 10 11 12"),
+        ];
+        let whole = Plan::new(inputs.clone(), None, None, false, &[], &Control::new()).unwrap();
+        let (all, _) = whole.read_rows(0, 4, false, &Control::new()).unwrap();
+        let GridData::Int32(all) = all else {
+            panic!("not int32")
+        };
+        // The two tiles of the bottom rows, placed as the whole plan placed them.
+        let part: Vec<_> = inputs[..2]
+            .iter()
+            .cloned()
+            .zip(&whole.tiles)
+            .map(|((input, name), t)| (input, name, t.place))
+            .collect();
+        let gt = whole.header.geotransform();
+        let placed = Plan::placed(
+            part,
+            (gt[0], gt[3]),
+            (gt[1], -gt[5]),
+            whole.data_type,
+            whole.nodata,
+            whole.nodata_origin.clone(),
+        )
+        .unwrap();
+        assert_eq!((placed.header.nrows, placed.header.ncols), (2, 4));
+        assert_eq!(
+            placed.header.geotransform(),
+            [0.0, 1.0, 0.0, 2.0, 0.0, -1.0]
+        );
+        let (got, _) = placed.read_rows(0, 2, false, &Control::new()).unwrap();
+        let want: Vec<i32> = (2..4)
+            .flat_map(|r| all[r * 6..r * 6 + 4].to_vec())
+            .collect();
+        assert_eq!(got, GridData::Int32(want));
+    }
+
+    #[test]
+    fn a_tile_moved_or_resized_since_planning_is_refused_by_name() {
+        let inputs = vec![tile(0.0, 0.0, "1 2 3 4"), tile(2.0, 0.0, "5 6 7 8")];
+        for changed in [tile(3.0, 0.0, "5 6 7 8").0, {
+            let text = "ncols 1\nnrows 2\nxllcorner 2\nyllcorner 0\ncellsize 1\n5\n6\n";
+            OwnedInput::Bytes(text.as_bytes().into())
+        }] {
+            let mut plan =
+                Plan::new(inputs.clone(), None, None, false, &[], &Control::new()).unwrap();
+            plan.tiles[1].input = changed;
+            let Err(Error::Mosaic { path, message }) = plan.read_rows(0, 2, false, &Control::new())
+            else {
+                panic!("a changed tile was read");
+            };
+            assert_eq!(path, "t2_0.asc");
+            assert!(
+                message.contains("changed since the mosaic was planned"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -40,12 +40,12 @@ fuzz_target!(|data: &[u8]| {
     let h = &plan.header;
     for t in &plan.tiles {
         assert!(
-            t.col + t.header.ncols <= h.ncols,
+            t.place.col + t.place.ncols <= h.ncols,
             "{} past the east edge",
             t.name
         );
         assert!(
-            t.row + t.header.nrows <= h.nrows,
+            t.place.row + t.place.nrows <= h.nrows,
             "{} past the south edge",
             t.name
         );
