@@ -65,6 +65,8 @@ def _distributed(direct: bool) -> Callable[[str, list[str]], Callable[[], Any]]:
         import importlib
 
         import asciigrid
+        import asciigrid.dask_mosaic  # noqa: F401
+        import asciigrid.xarray_backend  # noqa: F401  (GDAL's osr, for the CRS)
         import dask.array  # noqa: F401
         import distributed
         import xarray  # noqa: F401
@@ -75,7 +77,7 @@ def _distributed(direct: bool) -> Callable[[str, list[str]], Callable[[], Any]]:
         client = distributed.Client(cluster, direct_to_workers=direct)
         # Imports before the clock, on the workers as here: the one-process case imports
         # asciigrid before its clock too, and an import is not the scheduler's overhead.
-        client.run(importlib.import_module, "asciigrid")
+        client.run(importlib.import_module, "asciigrid.dask_mosaic")
         return lambda: asciigrid.open_mosaic(tiles).compute().values
 
     return setup

@@ -256,6 +256,26 @@ def test_open_mosaic_reads_nothing_until_computed(tmp_path: Path) -> None:
         lazy[-4:, -5:].compute()
 
 
+def test_open_mosaic_refuses_a_tile_changed_since_it_was_planned(tmp_path: Path) -> None:
+    """A chunk reads its tiles where the plan put them: a tile moved since, or one that now
+    holds the mosaic's nodata as data, is a MosaicError naming it, with the plan's words."""
+    pytest.importorskip("dask")
+    tiles = write_tiles(tmp_path / "tiles", gaps=False)
+    lazy = asciigrid.open_mosaic(tiles, chunks=(4, 5))
+    first = asciigrid.read(tiles[0])
+    assert first.nodata == -1.0  # the mosaic's nodata: the first tile's
+    moved, clashing = asciigrid.read(tiles[-1]), asciigrid.read(tiles[1])
+    x0, dx, _, y0, _, ndy = moved.geotransform
+    asciigrid.write(tiles[-1], moved.data, geotransform=(x0 + dx, dx, 0, y0, 0, ndy), nodata=-1.0)
+    data = clashing.data.copy()
+    data[0, 0] = -1.0  # data now, but the mosaic's nodata
+    asciigrid.write(tiles[1], data, geotransform=clashing.geotransform, nodata=clashing.nodata)
+    with pytest.raises(asciigrid.MosaicError, match="t_2_3.asc.*changed since the mosaic"):
+        lazy[-4:, -5:].compute()
+    with pytest.raises(asciigrid.MosaicError, match="t_0_1.asc.*NODATA_value of .*t_0_0.asc"):
+        lazy[:4, 5:10].compute()
+
+
 WRITE_LAZY_MOSAIC = """
 import sys
 import asciigrid

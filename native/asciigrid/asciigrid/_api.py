@@ -384,6 +384,9 @@ class MosaicLayout:
     _native_plan: Any = field(default=None, repr=False, compare=False)
     """The engine's plan, so :func:`iter_mosaic_strips` can reuse it instead of planning
     again."""
+    _nodata_origin: str = field(default="", repr=False, compare=False)
+    """Where the nodata value comes from, in words, for the messages of a part of this
+    mosaic read elsewhere (see :func:`_mosaic_part`)."""
 
     @functools.cached_property
     def crs_wkt(self) -> str | None:
@@ -797,11 +800,33 @@ def _read_plan(plan: _Plan, progress: Progress | None = None) -> Grid:
     return Grid(data=data, header=plan.layout.header, prj=plan.layout.prj)
 
 
-def _mosaic_part(names: Sequence[str], dtype: str, nodata: float | int) -> Grid:
-    """:func:`mosaic` of some tiles of a mosaic already planned whole (a chunk of
-    :func:`asciigrid.open_mosaic`, on a dask worker): that plan checked their CRS, so their
-    ``.prj`` files are not read again, and the part has no ``prj``."""
-    return _read_plan(_plan(list(names), dtype, nodata, False, check_crs=False))
+def _mosaic_part(
+    tiles: Sequence[tuple[str, int, int, int, int]],
+    geotransform: tuple[float, float, float, float, float, float],
+    dtype: str,
+    nodata: float | int,
+    nodata_origin: str,
+) -> npt.NDArray[Any]:
+    """The cells of the union of some tiles of a mosaic planned whole (a chunk of
+    :func:`asciigrid.open_mosaic`, on a dask worker): ``tiles`` are their
+    :attr:`MosaicLayout.tiles` entries, and the other arguments the whole mosaic's (its
+    ``nodata_origin`` words the nodata value's origin in messages). Each tile is read where
+    that plan put it, so none is opened twice and no ``.prj`` again; a tile that changed
+    since is a :class:`MosaicError` naming it."""
+    found = _native_sources([t[0] for t in tiles])
+    native = _native.MosaicPlan.placed(
+        found.raw,
+        found.names,
+        [t[1:] for t in tiles],
+        geotransform,
+        dtype,
+        nodata,
+        nodata_origin,
+    )
+    nrows = max(t[1] + t[3] for t in tiles) - min(t[1] for t in tiles)
+    _native.release_free_memory()  # see iter_mosaic_strips
+    data: npt.NDArray[Any] = native.read_rows(0, nrows)[0]
+    return data
 
 
 def iter_mosaic_strips(
@@ -966,6 +991,7 @@ def _plan(
         bands=[tuple(b) for b in raw["bands"]],  # type: ignore[misc]
         prj=prj,
         _native_plan=native,
+        _nodata_origin=raw["nodata_origin"],
     )
     return _Plan(native, layout)
 

@@ -2,15 +2,16 @@
 
 :func:`open_mosaic` plans the mosaic once, on the caller's side, from the tiles' headers
 (:func:`asciigrid.mosaic_layout`). Each chunk of the result is then one task that hands only
-the tiles it overlaps to :func:`asciigrid.mosaic`, with the whole mosaic's data type and
-nodata forced, and cuts its rows and columns out: the engine does all reading, so a chunk
-computed on any worker of a ``dask.distributed`` cluster equals the same cells of the
-single-process mosaic. Tasks carry file names, never open files or cells.
+the tiles it overlaps, with where that plan put them, to the engine, which reads them there
+without planning again (with the whole mosaic's data type and nodata), and cuts the chunk's
+rows and columns out: so a chunk computed on any worker of a ``dask.distributed`` cluster
+equals the same cells of the single-process mosaic. Tasks carry file names and places, never
+open files or cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Union
 
 import numpy as np
@@ -67,14 +68,14 @@ def open_mosaic(
     for (r0, r1), in_rows in zip(_pairs(row_edges), rows_of):
         row = []
         for (c0, c1), in_cols in zip(_pairs(col_edges), cols_of):
-            chosen = sorted(in_rows & in_cols)
-            names = [tiles[i][0] for i in chosen]
+            chosen = _ChunkTiles([tiles[i] for i in sorted(in_rows & in_cols)])
             task = dask.delayed(_read_block, pure=True)(
-                names,
+                chosen,
                 header.geotransform,
                 (r0, r1, c0, c1),
                 header.dtype.name,
                 header.nodata,
+                layout._nodata_origin,
             )
             row.append(da.from_delayed(task, shape=(r1 - r0, c1 - c0), dtype=header.dtype))
         blocks.append(row)
@@ -92,33 +93,48 @@ def open_mosaic(
     )
 
 
+class _ChunkTiles:
+    """The :attr:`~asciigrid.MosaicLayout.tiles` entries of one chunk, handed to its task as
+    one object: dask would otherwise walk and hash every entry of a plain list (0.02 s for
+    the 2858 tiles of one chunk, a fifth of planning them)."""
+
+    __slots__ = ("tiles", "_token")
+
+    def __init__(self, tiles: list[tuple[str, int, int, int, int]]) -> None:
+        self.tiles = tiles
+        self._token = hash(tuple(tiles))
+
+    def __dask_tokenize__(self) -> object:
+        return (type(self).__name__, self._token)
+
+
 def _read_block(
-    names: Sequence[str],
-    geotransform: tuple[float, ...],
+    chunk: _ChunkTiles,
+    geotransform: tuple[float, float, float, float, float, float],
     window: tuple[int, int, int, int],
     dtype: str,
     nodata: float | int,
+    nodata_origin: str,
 ) -> np.ndarray:
-    """The cells ``window = (row0, row1, col0, col1)`` of the mosaic whose origin and cell size
-    ``geotransform`` gives, from the tiles ``names`` (in the mosaic's order)."""
+    """The cells ``window = (row0, row1, col0, col1)`` of the mosaic, from the tiles
+    overlapping it, ``chunk`` (in the mosaic's order); the other arguments are the
+    mosaic's."""
     r0, r1, c0, c1 = window
     shape = (r1 - r0, c1 - c0)
-    if not names:
+    tiles = chunk.tiles
+    if not tiles:
         return np.full(shape, nodata, dtype=dtype)
-    part = _api._mosaic_part(names, dtype, nodata)
-    x0, dx, _, y0, _, ndy = geotransform
-    px0, _, _, py0, _, _ = part.geotransform
-    # The part is aligned with the whole (the plan checked that): its offset is whole cells.
-    pr = int(round((py0 - y0) / ndy))
-    pc = int(round((px0 - x0) / dx))
-    if (pr, pc, part.data.shape) == (r0, c0, shape):
-        return part.data  # the tiles fill the window exactly: no second chunk-sized array
+    part = _api._mosaic_part(tiles, geotransform, dtype, nodata, nodata_origin)
+    # Where the part (the tiles' union) lies in the mosaic.
+    pr, pc = min(t[1] for t in tiles), min(t[2] for t in tiles)
+    if (pr, pc, part.shape) == (r0, c0, shape):
+        return part  # the tiles fill the window exactly: no second chunk-sized array
     out = np.full(shape, nodata, dtype=dtype)
-    pr1, pc1 = pr + part.data.shape[0], pc + part.data.shape[1]
+    pr1, pc1 = pr + part.shape[0], pc + part.shape[1]
     lo_r, hi_r = max(r0, pr), min(r1, pr1)
     lo_c, hi_c = max(c0, pc), min(c1, pc1)
     if lo_r < hi_r and lo_c < hi_c:
-        out[lo_r - r0 : hi_r - r0, lo_c - c0 : hi_c - c0] = part.data[
+        out[lo_r - r0 : hi_r - r0, lo_c - c0 : hi_c - c0] = part[
             lo_r - pr : hi_r - pr, lo_c - pc : hi_c - pc
         ]
     return out
