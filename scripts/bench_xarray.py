@@ -77,7 +77,8 @@ def _distributed(direct: bool) -> Callable[[str, list[str]], Callable[[], Any]]:
         client = distributed.Client(cluster, direct_to_workers=direct)
         # Imports before the clock, on the workers as here: the one-process case imports
         # asciigrid before its clock too, and an import is not the scheduler's overhead.
-        client.run(importlib.import_module, "asciigrid.dask_mosaic")
+        for module in ("asciigrid.dask_mosaic", "dask.array"):  # what the tasks need
+            client.run(importlib.import_module, module)
         return lambda: asciigrid.open_mosaic(tiles).compute().values
 
     return setup
