@@ -706,21 +706,8 @@ impl Plan {
     /// The plan of placed tiles: its header, row bands, and a check that the nodata value
     /// survives the mosaic's type (or the gaps it fills would read as data).
     fn assemble(a: Assembly) -> Result<Plan, Error> {
-        let Assembly {
-            tiles,
-            skipped,
-            data_type,
-            nodata,
-            nodata_origin,
-            ncols,
-            nrows,
-            west,
-            north,
-            dx,
-            dy,
-            crs,
-        } = a;
-        let representable = match data_type {
+        let nodata = a.nodata;
+        let representable = match a.data_type {
             DataType::Int32 => {
                 nodata.fract() == 0.0
                     && nodata >= f64::from(i32::MIN)
@@ -733,17 +720,17 @@ impl Plan {
             return Err(Error::Invalid(format!(
                 "nodata {nodata} cannot be stored in a {} mosaic; choose another nodata value \
                  or data type",
-                data_type.name()
+                a.data_type.name()
             )));
         }
         let header = Header {
-            ncols,
-            nrows,
-            dx,
-            dy,
+            ncols: a.ncols,
+            nrows: a.nrows,
+            dx: a.dx,
+            dy: a.dy,
             origin: Origin::NorthWest,
-            x_origin: west,
-            y_origin: north,
+            x_origin: a.west,
+            y_origin: a.north,
             nodata: Some(crate::header::Nodata {
                 value: nodata,
                 is_null: false,
@@ -755,16 +742,16 @@ impl Plan {
             declared_type: None,
             star_nulls: false,
         };
-        let bands = bands_of(&tiles, nrows, ncols);
+        let bands = bands_of(&a.tiles, a.nrows, a.ncols);
         Ok(Plan {
-            tiles,
-            skipped,
+            tiles: a.tiles,
+            skipped: a.skipped,
             header,
-            data_type,
+            data_type: a.data_type,
             nodata,
             bands,
-            crs,
-            nodata_origin,
+            crs: a.crs,
+            nodata_origin: a.nodata_origin,
         })
     }
 
