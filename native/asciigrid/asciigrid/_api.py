@@ -427,11 +427,22 @@ def _is_zip_name(path: str) -> bool:
 def _archive_member(path: str) -> tuple[Any, str | None] | None:
     """The zip member ``path`` names and its ``.prj`` text, or ``None`` when ``path`` is an
     ordinary file (or names no archive at all: then opening it reports what is wrong)."""
-    if path.startswith("/vsizip/"):
-        return _native.archive_member(path)
-    if ".zip" not in path.lower() or os.path.exists(path):
-        return None
-    return _native.archive_member(path)
+    return _archive_members([path], prj=True)[0]
+
+
+def _archive_members(paths: list[str], prj: bool) -> list[tuple[Any, str | None] | None]:
+    """:func:`_archive_member` of each of ``paths`` (``.prj`` texts only with ``prj``), each
+    zip they start in opened once."""
+    named = [
+        i
+        for i, path in enumerate(paths)
+        if path.startswith("/vsizip/") or (".zip" in path.lower() and not os.path.exists(path))
+    ]
+    found: list[tuple[Any, str | None] | None] = [None] * len(paths)
+    if named:
+        for i, member in zip(named, _native.archive_members([paths[i] for i in named], prj)):
+            found[i] = member
+    return found
 
 
 def archive_tiles(
@@ -499,16 +510,19 @@ def _native_sources(
     :data:`Source`), and (with ``prj``) each tile's ``.prj`` text."""
     patterns = _patterns(pattern)
     tiles = _Tiles([], [], [])
-    for source in _as_list(sources):
+    listed = _as_list(sources)
+    paths = [os.fsdecode(s) if isinstance(s, (str, os.PathLike)) else "" for s in listed]
+    # Zip files are expanded below; other paths may name members, looked up all at once.
+    zips = [bool(p) and _is_zip_name(p) and os.path.isfile(p) for p in paths]
+    members = _archive_members([p if not z else "" for p, z in zip(paths, zips)], prj)
+    for source, path, is_zip, found in zip(listed, paths, zips, members):
         if isinstance(source, (str, os.PathLike)):
-            path = os.fsdecode(source)
-            if _is_zip_name(path) and os.path.isfile(path):
+            if is_zip:
                 for tile in archive_tiles(path, pattern=patterns):
                     tiles.raw.append(tile.member)
                     tiles.names.append(tile.name)
                     tiles.prjs.append(tile.prj)
                 continue
-            found = _archive_member(path)
             if found is not None:
                 tiles.raw.append(found[0])
                 tiles.names.append(found[0].label)

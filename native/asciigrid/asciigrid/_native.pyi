@@ -33,9 +33,12 @@ def archive_tiles(
     """The members of the zip ``path`` matching ``patterns`` (nested zips included), each
     with its ``.prj`` sibling's text."""
 
-def archive_member(path: str) -> tuple[ArchiveMember, str | None] | None:
-    """The member ``path`` names (``a.zip/inner.zip/T.asc``, ``/vsizip/`` forms), or ``None``
-    when no component of it is a zip file."""
+def archive_members(
+    paths: Sequence[str], prj: bool
+) -> list[tuple[ArchiveMember, str | None] | None]:
+    """The member each path names (``a.zip/inner.zip/T.asc``, ``/vsizip/`` forms) with, if
+    ``prj``, its ``.prj`` sibling's text; ``None`` where no component of a path is a zip
+    file. Each zip file the paths start in is opened once."""
 
 def read(
     source: str | bytes | ArchiveMember,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use asciigrid_core::{find_tiles, member_prj, resolve_member, MemberSource};
+use asciigrid_core::{find_tiles, member_prj, resolve_members, MemberSource};
 use pyo3::prelude::*;
 
 use crate::{run, to_py_err};
@@ -59,22 +59,29 @@ pub fn archive_tiles(
         .collect())
 }
 
-/// The member a path names (`a.zip/inner.zip/T.asc`, or GDAL's `/vsizip/` forms) and its
-/// `.prj` text, or `None` when no component of the path is a zip file.
+/// A member named by path, and its `.prj` text if asked for.
+type NamedMember = (ArchiveMember, Option<String>);
+
+/// The member each path names (`a.zip/inner.zip/T.asc`, or GDAL's `/vsizip/` forms) and,
+/// with `prj`, its `.prj` text; `None` where no component of a path is a zip file. Each zip
+/// file the paths start in is opened once; the first path that names nothing readable is
+/// the error.
 #[pyfunction]
-pub fn archive_member(
+pub fn archive_members(
     py: Python<'_>,
-    path: String,
-) -> PyResult<Option<(ArchiveMember, Option<String>)>> {
-    let found = py
-        .detach(|| {
-            resolve_member(&path).map(|m| {
-                m.map(|member| {
-                    let prj = member_prj(&member);
-                    (member, prj)
-                })
+    paths: Vec<String>,
+    prj: bool,
+) -> PyResult<Vec<Option<NamedMember>>> {
+    let found = py.detach(|| {
+        resolve_members(&paths)
+            .into_iter()
+            .map(|m| {
+                Ok(m?.map(|member| {
+                    let text = if prj { member_prj(&member) } else { None };
+                    (ArchiveMember { member }, text)
+                }))
             })
-        })
-        .map_err(|e| to_py_err(py, e))?;
-    Ok(found.map(|(member, prj)| (ArchiveMember { member }, prj)))
+            .collect::<Result<Vec<_>, asciigrid_core::Error>>()
+    });
+    found.map_err(|e| to_py_err(py, e))
 }

@@ -481,6 +481,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<archive::ArchiveMember>()?;
     m.add_function(wrap_pyfunction!(release_free_memory, m)?)?;
     m.add_function(wrap_pyfunction!(archive::archive_tiles, m)?)?;
-    m.add_function(wrap_pyfunction!(archive::archive_member, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_members, m)?)?;
     Ok(())
 }

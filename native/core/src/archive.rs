@@ -35,7 +35,7 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use flate2::read::DeflateDecoder;
@@ -858,7 +858,34 @@ fn walk(
 ///
 /// The member's label is the path without `/vsizip/` or braces.
 pub fn resolve_member(path: &str) -> Result<Option<MemberSource>, Error> {
-    let Some((archive, rest)) = split_archive(path)? else {
+    resolve_in(path, &mut Roots::default())
+}
+
+/// [`resolve_member`] of each of `paths`, in order; each zip file they start in is opened
+/// (its central directory read) once, not once per path: naming the tiles of one delivery
+/// one by one (a dask chunk's) costs one directory read, not thousands.
+pub fn resolve_members(paths: &[String]) -> Vec<Result<Option<MemberSource>, Error>> {
+    let mut roots = Roots::default();
+    paths.iter().map(|p| resolve_in(p, &mut roots)).collect()
+}
+
+/// The zip files opened while naming members, by path.
+#[derive(Default)]
+struct Roots(std::collections::HashMap<String, Arc<Archive>>);
+
+impl Roots {
+    fn open(&mut self, path: &str) -> Result<Arc<Archive>, Error> {
+        if let Some(a) = self.0.get(path) {
+            return Ok(Arc::clone(a));
+        }
+        let archive = Arc::new(Archive::open(Path::new(path), path)?);
+        self.0.insert(path.to_owned(), Arc::clone(&archive));
+        Ok(archive)
+    }
+}
+
+fn resolve_in(path: &str, roots: &mut Roots) -> Result<Option<MemberSource>, Error> {
+    let Some((archive, rest)) = split_archive(path, roots)? else {
         return Ok(None);
     };
     if rest.is_empty() {
@@ -868,7 +895,7 @@ pub fn resolve_member(path: &str) -> Result<Option<MemberSource>, Error> {
         )));
     }
     let (root, prefix) = match archive {
-        Resolved::Root(a) => (Arc::new(a), Vec::new()),
+        Resolved::Root(a) => (a, Vec::new()),
         Resolved::Member(m) => (Arc::clone(&m.root), m.path.clone()),
     };
     // Walk down the nested zips the rest passes through.
@@ -952,7 +979,7 @@ fn find_entry(archive: &Archive, name: &str) -> Option<usize> {
 }
 
 enum Resolved {
-    Root(Archive),
+    Root(Arc<Archive>),
     Member(MemberSource),
 }
 
@@ -965,8 +992,9 @@ impl Resolved {
     }
 }
 
-/// The archive a path starts with, and the rest of the path.
-fn split_archive(path: &str) -> Result<Option<(Resolved, String)>, Error> {
+/// The archive a path starts with (from `roots` if it was opened before), and the rest of
+/// the path.
+fn split_archive(path: &str, roots: &mut Roots) -> Result<Option<(Resolved, String)>, Error> {
     let plain = path.strip_prefix("/vsizip/");
     if let Some(inner) = plain.and_then(|p| p.strip_prefix('{')) {
         let close = inner.rfind('}').ok_or_else(|| {
@@ -974,12 +1002,10 @@ fn split_archive(path: &str) -> Result<Option<(Resolved, String)>, Error> {
         })?;
         let (spec, rest) = (&inner[..close], &inner[close + 1..]);
         let rest = rest.trim_start_matches('/').to_owned();
-        if let Some(m) = resolve_member(spec)? {
+        if let Some(m) = resolve_in(spec, roots)? {
             return Ok(Some((Resolved::Member(m), rest)));
         }
-        let file = PathBuf::from(spec);
-        let archive = Archive::open(&file, spec)?;
-        return Ok(Some((Resolved::Root(archive), rest)));
+        return Ok(Some((Resolved::Root(roots.open(spec)?), rest)));
     }
     let text = plain.unwrap_or(path);
     let mut end = 0;
@@ -987,7 +1013,7 @@ fn split_archive(path: &str) -> Result<Option<(Resolved, String)>, Error> {
         end += part.len();
         let candidate = text[..end].trim_end_matches('/');
         if is_zip_name(candidate) && Path::new(candidate).is_file() {
-            let archive = Archive::open(Path::new(candidate), candidate)?;
+            let archive = roots.open(candidate)?;
             return Ok(Some((Resolved::Root(archive), text[end..].to_owned())));
         }
     }

@@ -50,7 +50,9 @@ mod value;
 mod window;
 mod writer;
 
-pub use archive::{find_tiles, member_prj, resolve_member, FoundTile, Member, MemberSource};
+pub use archive::{
+    find_tiles, member_prj, resolve_member, resolve_members, FoundTile, Member, MemberSource,
+};
 pub use control::{Control, TrailingKind, Warning};
 pub use error::{os_message, Error, ErrorKind, ParseError};
 pub use grid::{parse_grid, read, read_header, read_member, CellsMut, Grid, GridData};

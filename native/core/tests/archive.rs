@@ -6,8 +6,8 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use asciigrid_core::{
-    find_tiles, read, read_header, resolve_member, Control, DataType, Error, ErrorKind, FoundTile,
-    GridData, Input, OwnedInput, Plan,
+    find_tiles, read, read_header, resolve_member, resolve_members, Control, DataType, Error,
+    ErrorKind, FoundTile, GridData, Input, OwnedInput, Plan,
 };
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -147,6 +147,42 @@ fn member_read_by_path_equals_its_text_parsed(method: CompressionMethod) {
         );
         let header = read_header(Input::Member(&member), member.label()).unwrap();
         assert_eq!(header.x_origin, 2.0);
+    }
+}
+
+#[test]
+fn members_named_together_are_each_what_they_name_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = [tile(0, "1 2 3 4").into(), tile(2, "5 6 7 8").into()];
+    let path = delivery_with(dir.path(), &texts, CompressionMethod::Deflated);
+    let at = |rest: &str| format!("{}/{rest}", path.display());
+    let paths = [
+        at("data/T1.zip/T1.asc"),
+        "/no/such/folder/t.asc".to_owned(),
+        format!("/vsizip/{}", at("data/T0.zip/T0.asc")),
+        at("data/T0.zip/T0.asc"),
+        at("data/T9.zip/T9.asc"),
+    ];
+    let together = resolve_members(&paths);
+    assert_eq!(together.len(), paths.len());
+    for (p, got) in paths.iter().zip(together) {
+        match (got, resolve_member(p)) {
+            (Ok(Some(a)), Ok(Some(b))) => {
+                assert_eq!(a.label(), b.label());
+                let cells = |m: &asciigrid_core::MemberSource| {
+                    read(Input::Member(m), m.label(), None, &Control::new())
+                        .unwrap()
+                        .data
+                };
+                assert_eq!(cells(&a), cells(&b), "{p}");
+            }
+            (Ok(None), Ok(None)) => assert_eq!(p, "/no/such/folder/t.asc"),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                assert!(a.to_string().contains("T9.zip"), "{a}");
+            }
+            (a, b) => panic!("{p}: together {a:?}, alone {b:?}"),
+        }
     }
 }
 
