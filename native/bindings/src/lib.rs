@@ -222,8 +222,9 @@ pub(crate) fn emit_warnings(py: Python<'_>, control: &Control) -> PyResult<()> {
     Ok(())
 }
 
-/// [`run`] for work too small to be worth a thread of its own (a tile: well under a
-/// millisecond, so a Ctrl-C is seen as soon as it returns): inline, GIL released.
+/// [`run`] for work too small to be worth polling for (a tile: well under a millisecond, so
+/// a Ctrl-C is seen as soon as it returns): the calling thread waits for it in the pool,
+/// GIL released.
 pub(crate) fn run_inline<R: Send>(
     py: Python<'_>,
     strict: bool,
