@@ -456,8 +456,7 @@ impl Plan {
         let (dx, dy, first_name) = (first.header.dx, first.header.dy, first.name.clone());
         let mut placed: Vec<Candidate> = Vec::new();
         for c in same_crs {
-            let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
-            if same(c.header.dx, dx) && same(c.header.dy, dy) {
+            if same_cell_size(c.header.dx, dx) && same_cell_size(c.header.dy, dy) {
                 placed.push(c);
                 continue;
             }
@@ -548,8 +547,8 @@ impl Plan {
             // Both are finite and within 0..=ncols (nrows): the cast cannot wrap. Rounding
             // far from 0 could still push a tile past the edge; that tile is refused, never
             // cut or written out of bounds.
-            let col = ((w - west) / dx).round().max(0.0) as usize;
-            let row = ((north - n) / dy).round().max(0.0) as usize;
+            let col = cells_between(west, w, dx).max(0.0) as usize;
+            let row = cells_between(n, north, dy).max(0.0) as usize;
             let inside = |at: usize, len: usize, limit: usize| {
                 at.checked_add(len).is_some_and(|end| end <= limit)
             };
@@ -1004,14 +1003,13 @@ impl Plan {
     ) -> Result<(), Error> {
         let m = &self.header;
         let gt = now.geotransform();
-        let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
-        // Where its header puts it now, in this plan's cells (NaN if nowhere sensible).
-        let col = ((gt[0] - m.x_origin) / m.dx).round();
-        let row = ((m.y_origin - gt[3]) / m.dy).round();
+        // Where its header puts it now, by the rule that placed it (NaN if nowhere sensible).
+        let col = cells_between(m.x_origin, gt[0], m.dx);
+        let row = cells_between(gt[3], m.y_origin, m.dy);
         let moved = col != tile.place.col as f64
             || row != tile.place.row as f64
-            || !same(now.dx, m.dx)
-            || !same(now.dy, m.dy);
+            || !same_cell_size(now.dx, m.dx)
+            || !same_cell_size(now.dy, m.dy);
         let resized = (now.nrows, now.ncols) != (tile.place.nrows, tile.place.ncols)
             || values.len() as u64 != now.cells();
         if moved || resized {
@@ -1053,6 +1051,18 @@ impl Plan {
             ),
         })
     }
+}
+
+/// Whether cell size `a` is the mosaic's `b`: equal to within 1e-9 of it, as text of
+/// different precision writes one size.
+fn same_cell_size(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs()
+}
+
+/// Whole cells of size `cell` from coordinate `from` to `to`, rounded: where a tile's edge
+/// falls in the mosaic.
+fn cells_between(from: f64, to: f64, cell: f64) -> f64 {
+    ((to - from) / cell).round()
 }
 
 /// Row bands that cover `0..nrows`, never cut a tile, and merge small neighbours up to
