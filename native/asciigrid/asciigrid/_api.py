@@ -838,7 +838,6 @@ def _mosaic_part(
         nodata_origin,
     )
     nrows = max(t[1] + t[3] for t in tiles) - min(t[1] for t in tiles)
-    _native.release_free_memory()  # see iter_mosaic_strips
     data: npt.NDArray[Any] = native.read_rows(0, nrows)[0]
     return data
 
