@@ -60,6 +60,16 @@ pub fn count_tokens(chunk: &[u8], after_token: bool) -> ChunkCount {
     }
 }
 
+/// Whether `text` holds one of GDAL's float markers (`.`, `,`, `e`, `E`), stopping at the
+/// first: the data type of a grid whose header leaves it open.
+pub(crate) fn has_float_marker_in(text: &[u8]) -> bool {
+    let mut blocks = text.chunks_exact(64);
+    let found = blocks
+        .by_ref()
+        .any(|block| <&[u8; 64]>::try_from(block).is_ok_and(has_float_marker));
+    found || blocks.remainder().iter().any(|&b| is_float_marker(b))
+}
+
 /// Whether `block` holds one of GDAL's float markers `.`, `,`, `e`, `E`.
 #[inline(always)]
 fn has_float_marker(block: &[u8; 64]) -> bool {
@@ -260,6 +270,7 @@ mod tests {
         fn counts_equal_naive_wherever_cut(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), cut in 0usize..300) {
             let want = naive(&bytes);
             proptest::prop_assert_eq!(count_tokens(&bytes, false), want);
+            proptest::prop_assert_eq!(has_float_marker_in(&bytes), want.float_marker);
             // The same split anywhere, the second half told what precedes it.
             let cut = cut.min(bytes.len());
             let (a, b) = bytes.split_at(cut);

@@ -14,8 +14,9 @@ use crate::error::Error;
 use crate::grid::{resolve_data_type, stop_error, Grid, GridData};
 use crate::header::Header;
 use crate::input::Input;
-use crate::scan::count_tokens;
-use crate::stream::BlockStream;
+use crate::scan::has_float_marker_in;
+use crate::source::HEADER_STEP;
+use crate::stream::{BlockStream, BLOCK};
 use crate::trailing;
 use crate::value::{DataType, Value};
 use crate::window::{ChunkText, InMemory, Opened, WindowedFile};
@@ -291,10 +292,15 @@ pub(crate) fn data_type_of(
         return Ok(t);
     }
     let mut stream = BlockStream::open(input, name)?;
-    while stream.next_block()?.is_some() {
-        if count_tokens(stream.block(), false).float_marker {
+    // The first float marker is almost always near the start: read a little first, then
+    // whole blocks (reading and scanning a whole 8 MiB block cost a 110 MB grid's xarray
+    // open 5.5 ms, half its time).
+    let mut limit = HEADER_STEP;
+    while stream.next_block_within(limit)?.is_some() {
+        if has_float_marker_in(stream.block()) {
             return Ok(DataType::Float32);
         }
+        limit = BLOCK;
     }
     Ok(resolve_data_type(None, header, false))
 }

@@ -98,11 +98,17 @@ impl<'a> BlockStream<'a> {
     /// Move to the next block (ending at whitespace or the end of the text); returns its
     /// absolute offset, or `None` at the end. [`BlockStream::block`] gives its bytes.
     pub(crate) fn next_block(&mut self) -> Result<Option<u64>, Error> {
+        self.next_block_within(BLOCK)
+    }
+
+    /// [`BlockStream::next_block`], reading until the buffer holds `limit` bytes (fewer than
+    /// [`BLOCK`]: for work that usually stops early, as a look for the first float marker).
+    pub(crate) fn next_block_within(&mut self, limit: usize) -> Result<Option<u64>, Error> {
         let done = self.block_len;
         self.consume(done);
         self.block_len = 0;
-        while !self.ended && self.buf.len() < BLOCK {
-            let want = BLOCK - self.buf.len();
+        while !self.ended && self.buf.len() < limit {
+            let want = limit - self.buf.len();
             let before = self.buf.len();
             self.ended = match source::fill_fallible(&mut self.reader, &mut self.buf, want) {
                 Ok(ended) => ended,
