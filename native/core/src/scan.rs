@@ -45,7 +45,10 @@ pub fn count_tokens(chunk: &[u8], after_token: bool) -> ChunkCount {
         let inside = !space_mask(block);
         tokens += u64::from((inside & !((inside << 1) | carry)).count_ones());
         carry = inside >> 63;
-        float_marker |= has_float_marker(block);
+        // Once one is found the rest cannot matter (a float grid's first block has one).
+        if !float_marker {
+            float_marker = has_float_marker(block);
+        }
     }
     let mut prev_inside = carry != 0;
     for &b in blocks.remainder() {
