@@ -334,9 +334,10 @@ fn nothing_usable(total: usize, skipped: &[(String, Error)]) -> Error {
 /// only when an integer tile meets a float tile; a tile that cannot be read says nothing
 /// here (reading its cells reports the problem).
 fn has_wide_ints(input: &OwnedInput, name: &str, control: &Control) -> bool {
-    let Ok(mut stream) = crate::stream::BlockStream::open(input.as_input(), name) else {
+    let Ok(stream) = crate::stream::BlockStream::open(input.as_input(), name) else {
         return false;
     };
+    let mut stream = stream.unlocated();
     let mut scan = WideInts::default();
     while let Ok(Some(_)) = stream.next_block() {
         if control.is_cancelled() || scan.feed(stream.block()) {

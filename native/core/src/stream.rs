@@ -30,6 +30,9 @@ pub(crate) struct BlockStream<'a> {
     lines_before: u64,
     /// Absolute offset where the line containing `buf[0]` starts.
     line_start: u64,
+    /// Whether lines are counted (for [`BlockStream::locate`]); a scan that reports no
+    /// position skips counting them (see [`BlockStream::unlocated`]).
+    count_lines: bool,
     /// The header (and the text it was read from, kept for locating header errors).
     pub(crate) header: Header,
 }
@@ -65,6 +68,7 @@ impl<'a> BlockStream<'a> {
             budget,
             lines_before: 0,
             line_start: 0,
+            count_lines: true,
             header,
         };
         if stop {
@@ -84,12 +88,22 @@ impl<'a> BlockStream<'a> {
         self.ended = true;
     }
 
+    /// The stream for a scan that locates nothing (its errors are ignored or carry no
+    /// position): the blocks' lines are not counted, which was a fifth of such a scan.
+    /// [`BlockStream::locate`] then gives wrong lines and columns.
+    pub(crate) fn unlocated(mut self) -> Self {
+        self.count_lines = false;
+        self
+    }
+
     /// Drop the first `n` bytes of the buffer, keeping line counts right.
     fn consume(&mut self, n: usize) {
-        let (lines, last) = line_ends(&self.buf[..n], self.buf.get(n).copied());
-        self.lines_before += lines;
-        if let Some(p) = last {
-            self.line_start = self.buf_start + p as u64;
+        if self.count_lines {
+            let (lines, last) = line_ends(&self.buf[..n], self.buf.get(n).copied());
+            self.lines_before += lines;
+            if let Some(p) = last {
+                self.line_start = self.buf_start + p as u64;
+            }
         }
         self.buf.drain(..n);
         self.buf_start += n as u64;
