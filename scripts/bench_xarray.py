@@ -15,7 +15,9 @@ Uses the same cached data as scripts/bench.py (``bench-data/``: a 4000 x 4000 fl
   the scheduler) and with ``Client(direct_to_workers=True)``;
   ``asciigrid.mosaic(tiles)`` in one process, ``rioxarray.merge.merge_arrays`` and
   ``rasterio.merge.merge``. The direct cluster and the one-process mosaic are timed a
-  second time in the same process too ("second call").
+  second time in the same process too ("second call"). ``persist`` times the same mosaic
+  computed and left on the workers (``distributed.wait(arr.persist())``): the scheduler's
+  and the workers' part, without moving the result to the client.
 """
 
 from __future__ import annotations
@@ -55,11 +57,14 @@ def _big_rasterio(big: str, tiles: list[str]) -> Callable[[], Any]:
     return lambda: xr.open_dataset(big, engine="rasterio")["band_data"].values
 
 
-def _distributed(direct: bool) -> Callable[[str, list[str]], Callable[[], Any]]:
+def _distributed(
+    direct: bool, persist: bool = False
+) -> Callable[[str, list[str]], Callable[[], Any]]:
     """``open_mosaic(tiles).compute()`` on a fresh ``LocalCluster`` of 2 worker processes;
     ``direct``: the client fetches results from the workers itself
     (``Client(direct_to_workers=True)``, as docs/DASK.md advises) instead of through the
-    scheduler, dask's default."""
+    scheduler, dask's default; ``persist``: the mosaic is computed and kept on the workers
+    instead (``persist()``, waited for), as a pipeline that goes on there would."""
 
     def setup(big: str, tiles: list[str]) -> Callable[[], Any]:
         import importlib
@@ -79,6 +84,8 @@ def _distributed(direct: bool) -> Callable[[str, list[str]], Callable[[], Any]]:
         # asciigrid before its clock too, and an import is not the scheduler's overhead.
         for module in ("asciigrid.dask_mosaic", "dask.array"):  # what the tasks need
             client.run(importlib.import_module, module)
+        if persist:
+            return lambda: distributed.wait(asciigrid.open_mosaic(tiles).persist().data)
         return lambda: asciigrid.open_mosaic(tiles).compute().values
 
     return setup
@@ -103,11 +110,13 @@ def _mosaic_rasterio(big: str, tiles: list[str]) -> Callable[[], Any]:
     return lambda: rasterio.merge.merge(tiles)[0]
 
 
+PERSIST = "asciigrid.open_mosaic, 2 dask workers, persist (the result stays on the workers)"
 CASES: dict[str, tuple[str, Callable[[str, list[str]], Callable[[], Any]]]] = {
     "xr.open_dataset engine=asciigrid": ("big", _big_asciigrid),
     "xr.open_dataset engine=rasterio": ("big", _big_rasterio),
     "asciigrid.open_mosaic, 2 dask workers": ("tiles", _distributed(direct=False)),
     "asciigrid.open_mosaic, 2 dask workers, direct_to_workers": ("tiles", _distributed(True)),
+    PERSIST: ("tiles", _distributed(True, persist=True)),
     "asciigrid.mosaic, one process": ("tiles", _mosaic_single),
     "rioxarray.merge.merge_arrays": ("tiles", _mosaic_rioxarray),
     "rasterio.merge.merge": ("tiles", _mosaic_rasterio),
@@ -117,6 +126,7 @@ CASES: dict[str, tuple[str, Callable[[str, list[str]], Callable[[], Any]]]] = {
 SECOND = "second call"
 AGAIN = (
     "asciigrid.open_mosaic, 2 dask workers, direct_to_workers",
+    PERSIST,
     "asciigrid.mosaic, one process",
 )
 
@@ -193,6 +203,8 @@ def main() -> int:
         "rioxarray.merge.merge_arrays": direct,
         "rasterio.merge.merge": direct,
         "asciigrid.mosaic, one process": direct,
+        PERSIST: "asciigrid.mosaic, one process",
+        f"{PERSIST}, {SECOND}": f"asciigrid.mosaic, one process, {SECOND}",
         f"asciigrid.mosaic, one process, {SECOND}": f"{direct}, {SECOND}",
     }
     for name in [n for case in CASES for n in (case, f"{case}, {SECOND}")]:
