@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -315,6 +316,31 @@ def test_no_prj_means_no_crs(aaigrid_data: Path) -> None:
 def test_bytes_have_no_crs(aaigrid_data: Path) -> None:
     grid = asciigrid.read((aaigrid_data / "pixel_per_line.asc").read_bytes())
     assert grid.prj is None and grid.crs_wkt is None
+
+
+def test_named_bytes_and_archive_tiles_carry_their_prj(tmp_path: Path, aaigrid_data: Path) -> None:
+    """A source that brings its own .prj text (NamedBytes.prj, an ArchiveTile's sibling) has
+    that CRS when read alone, as it has in a mosaic and as its path into the zip has."""
+    text = (aaigrid_data / "pixel_per_line.asc").read_bytes()
+    prj = (aaigrid_data / "pixel_per_line.prj").read_text()
+    expected = gdal_read(aaigrid_data / "pixel_per_line.asc").wkt
+    archive = tmp_path / "tiles.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("dem.asc", text)
+        z.writestr("dem.prj", prj)
+    (tile,) = asciigrid.archive_tiles(archive)
+    sources = {
+        "NamedBytes": asciigrid.NamedBytes("dem.asc", text, prj=prj),
+        "ArchiveTile": tile,
+        "path into the zip": f"{archive}/dem.asc",
+    }
+    for kind, source in sources.items():
+        for opened in (asciigrid.read(source), asciigrid.open_strips(source)):
+            assert opened.prj == prj, kind
+            assert same_crs(opened.crs_wkt, expected), kind
+        assert same_crs(asciigrid.mosaic([source]).crs_wkt, expected), kind
+    assert asciigrid.read(tile).path == tile.name == f"{archive}/dem.asc"
+    assert asciigrid.read(sources["NamedBytes"]).path is None
 
 
 # --- progress and cancel -------------------------------------------------------------------

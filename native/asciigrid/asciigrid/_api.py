@@ -577,17 +577,23 @@ def read(
 
 def _one_grid(source: Source) -> tuple[Any, str, Callable[[], tuple[str | None, str | None]]]:
     """What the engine reads for one grid, its name for messages, and a function giving its
-    ``.prj`` text and path once it has been read (a zip member's ``.prj`` is its sibling in
-    the same zip folder)."""
-    is_path = isinstance(source, (str, os.PathLike))
-    found = _archive_member(os.fsdecode(source)) if is_path else None
-    if found is not None:
-        member, member_prj = found
-        return member, member.label, lambda: (member_prj, member.label)
+    ``.prj`` text and path once it has been read: a file's sidecar, a zip member's sibling in
+    the same zip folder, :attr:`ArchiveTile.prj` or :attr:`NamedBytes.prj`, as a mosaic of
+    the same source takes its CRS from."""
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fsdecode(source)
+        found = _archive_member(path)
+        if found is not None:
+            member, member_prj = found
+            return member, member.label, lambda: (member_prj, member.label)
+        name = _display_name(path)
+        _refuse_archive(path, name)
+        return path, name, lambda: (read_prj(path), path)
     raw_source, name = _native_source(source)
-    _refuse_archive(raw_source, name)
-    if isinstance(raw_source, str):
-        return raw_source, name, lambda: (read_prj(raw_source), raw_source)
+    if isinstance(source, ArchiveTile):
+        return raw_source, name, lambda: (source.prj, source.name)
+    if isinstance(source, NamedBytes):
+        return raw_source, name, lambda: (source.prj, None)
     return raw_source, name, lambda: (None, None)
 
 
