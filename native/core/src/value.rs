@@ -232,16 +232,18 @@ pub struct WideShape {
     small: bool,
     /// Bytes in the token after its sign.
     len: usize,
-    /// Whether only tokens of this layout are read (see [`WideShape::lock`]).
+    /// Whether short tokens are left to the short path (see [`WideShape::lock`]).
     locked: bool,
 }
 
 impl WideShape {
-    /// Read only tokens of the last layout (`true`), as a run of them does: one of another
-    /// layout (a short `0.00` among `-99999.00`) is then left to the short path, which
-    /// reads it for less than taking it apart as a wide token costs. Leaving a long one of
-    /// another layout too (`0.1435584399` after `0.09811755776`) measured cheaper than
-    /// telling the two apart on grids that mix short and wide tokens (bio1.asc).
+    /// Leave short tokens to the short path (`true`), as a run of wide tokens does: one (a
+    /// short `0.00` among `-99999.00`) then ends the run, and the short path reads it for
+    /// less than taking it apart as a wide token costs. A wide token of another layout
+    /// (`0.1435584399` after `0.09811755776`, as Circuitscape's outputs vary in length) goes
+    /// on with the run in its layout: leaving the run for it too made such grids 15-20%
+    /// slower; telling it from a short one is done apart ([`relayout`]), out of the path of
+    /// tokens laid out alike.
     pub fn lock(&mut self, locked: bool) {
         self.locked = locked;
     }
@@ -381,10 +383,7 @@ fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<WideDec
         && window & wide.marks == wide.mark_bytes
         && wide.care != 0;
     if !same {
-        if wide.locked {
-            return None;
-        }
-        *wide = wide_layout(window, not_digit)?;
+        relayout(window, not_digit, negative, wide)?;
     }
     // As in `short_decimal`, then eight digits at a time: the first eight (zero for a token
     // of up to eight digits) × 10^8 plus the last eight.
@@ -439,6 +438,35 @@ impl Window {
             not_digit,
         })
     }
+}
+
+/// A token laid out otherwise than `wide`: its layout becomes `wide`'s, unless `wide` is
+/// locked to a run and the token is short (then `None`: the short path reads it). Apart and
+/// never inlined: in the run's loop the same check made numpy-form grids 3% slower.
+#[inline(never)]
+fn relayout(window: u128, not_digit: u128, negative: bool, wide: &mut WideShape) -> Option<()> {
+    if wide.locked && token_len(window, not_digit) + usize::from(negative) < 8 {
+        return None;
+    }
+    *wide = WideShape {
+        locked: wide.locked,
+        ..wide_layout(window, not_digit)?
+    };
+    Some(())
+}
+
+/// Where the plain token in `window` (its sign shifted out) ends: its separator's byte,
+/// after one `.` at most; 16 (past the window) when there is none.
+#[inline(always)]
+fn token_len(window: u128, not_digit: u128) -> usize {
+    let first = not_digit.trailing_zeros() / 8;
+    let byte_at = |k: u32| (window >> (8 * (k & 15))) as u8;
+    let end = if byte_at(first) == b'.' {
+        (not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8
+    } else {
+        first
+    };
+    end as usize
 }
 
 /// Whether the token at `text[pos]` is one [`wide_decimal`] reads: the checks of
