@@ -32,6 +32,64 @@ pub struct ChunkCount {
 /// `after_token` says whether the byte just before the chunk belongs to a token (then a
 /// token at the chunk's first byte started earlier and is not counted).
 pub fn count_tokens(chunk: &[u8], after_token: bool) -> ChunkCount {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: this CPU has AVX2, checked just above: all `count_tokens_avx2` needs.
+        return unsafe { count_tokens_avx2(chunk, after_token) };
+    }
+    count_blocks::<Sse2>(chunk, after_token)
+}
+
+/// [`count_tokens`] with 32-byte vectors: the survey of a small file is a tenth of its read.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn count_tokens_avx2(chunk: &[u8], after_token: bool) -> ChunkCount {
+    count_blocks::<Avx2>(chunk, after_token)
+}
+
+/// The two questions [`count_tokens`] asks of each 64-byte block.
+trait BlockMasks {
+    /// [`space_mask`].
+    fn spaces(block: &[u8; 64]) -> u64;
+    /// [`has_float_marker`].
+    fn marker(block: &[u8; 64]) -> bool;
+}
+
+/// The masks on every x86-64 CPU (and the portable ones elsewhere).
+struct Sse2;
+
+impl BlockMasks for Sse2 {
+    #[inline(always)]
+    fn spaces(block: &[u8; 64]) -> u64 {
+        space_mask(block)
+    }
+    #[inline(always)]
+    fn marker(block: &[u8; 64]) -> bool {
+        has_float_marker(block)
+    }
+}
+
+/// The masks with AVX2: only ever used inside [`count_tokens_avx2`], which runs only where
+/// AVX2 was detected.
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl BlockMasks for Avx2 {
+    #[inline(always)]
+    fn spaces(block: &[u8; 64]) -> u64 {
+        // SAFETY: `Avx2` is used only by `count_tokens_avx2`, called after AVX2 was detected.
+        unsafe { avx2::space_mask(block) }
+    }
+    #[inline(always)]
+    fn marker(block: &[u8; 64]) -> bool {
+        // SAFETY: as in `spaces`.
+        unsafe { avx2::has_float_marker(block) }
+    }
+}
+
+#[inline(always)]
+fn count_blocks<M: BlockMasks>(chunk: &[u8], after_token: bool) -> ChunkCount {
     let mut tokens = 0u64;
     let mut float_marker = false;
     // Whether the byte before the current block belongs to a token.
@@ -42,12 +100,12 @@ pub fn count_tokens(chunk: &[u8], after_token: bool) -> ChunkCount {
             continue;
         };
         // A token starts at each byte inside one whose left neighbour is not.
-        let inside = !space_mask(block);
+        let inside = !M::spaces(block);
         tokens += u64::from((inside & !((inside << 1) | carry)).count_ones());
         carry = inside >> 63;
         // Once one is found the rest cannot matter (a float grid's first block has one).
         if !float_marker {
-            float_marker = has_float_marker(block);
+            float_marker = M::marker(block);
         }
     }
     let mut prev_inside = carry != 0;
@@ -60,6 +118,57 @@ pub fn count_tokens(chunk: &[u8], after_token: bool) -> ChunkCount {
     ChunkCount {
         tokens,
         float_marker,
+    }
+}
+
+/// [`space_mask`] and [`has_float_marker`] on two 32-byte halves.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+
+    /// `space_mask` of `block`.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn space_mask(block: &[u8; 64]) -> u64 {
+        let space = _mm256_set1_epi8(b' ' as i8);
+        let tab = _mm256_set1_epi8(b'\t' as i8);
+        let four = _mm256_set1_epi8(4);
+        let mut mask = 0u64;
+        for half in 0..2 {
+            // SAFETY: reads bytes 32 × half .. 32 × half + 32 of the 64-byte block.
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(half * 32).cast::<__m256i>()) };
+            // b - '\t' <= 4 (unsigned): one of \t \n \v \f \r.
+            let t = _mm256_sub_epi8(v, tab);
+            let control = _mm256_cmpeq_epi8(_mm256_min_epu8(t, four), t);
+            let sep = _mm256_or_si256(control, _mm256_cmpeq_epi8(v, space));
+            mask |= u64::from(_mm256_movemask_epi8(sep) as u32) << (half * 32);
+        }
+        mask
+    }
+
+    /// `has_float_marker` of `block`.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn has_float_marker(block: &[u8; 64]) -> bool {
+        // As the SSE2 form: `.`/`,` differ in bit 1, `e`/`E` in bit 5.
+        let bit1 = _mm256_set1_epi8(0x02);
+        let bit5 = _mm256_set1_epi8(0x20);
+        let dot = _mm256_set1_epi8(b'.' as i8);
+        let e = _mm256_set1_epi8(b'e' as i8);
+        let mut found = _mm256_set1_epi8(0);
+        for half in 0..2 {
+            // SAFETY: reads bytes 32 × half .. 32 × half + 32 of the 64-byte block.
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(half * 32).cast::<__m256i>()) };
+            found = _mm256_or_si256(
+                found,
+                _mm256_or_si256(
+                    _mm256_cmpeq_epi8(_mm256_or_si256(v, bit1), dot),
+                    _mm256_cmpeq_epi8(_mm256_or_si256(v, bit5), e),
+                ),
+            );
+        }
+        _mm256_movemask_epi8(found) != 0
     }
 }
 
@@ -257,6 +366,9 @@ mod tests {
             let marker = block.iter().any(|&b| is_float_marker(b));
             assert_eq!(has_float_marker(&block), marker);
             assert_eq!(has_float_marker_portable(&block), marker);
+            if let Some((spaces, markers)) = avx2_masks(&block) {
+                assert_eq!((spaces, markers), (want, marker));
+            }
         }
         // One marker alone, at every place, of each kind.
         for at in 0..64 {
@@ -264,8 +376,20 @@ mod tests {
                 let mut block = [b'1'; 64];
                 block[at] = m;
                 assert!(has_float_marker(&block) && has_float_marker_portable(&block));
+                assert!(avx2_masks(&block).is_none_or(|(_, marker)| marker));
             }
         }
+    }
+
+    /// The AVX2 masks of `block`, where this CPU has AVX2.
+    fn avx2_masks(block: &[u8; 64]) -> Option<(u64, bool)> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: this CPU has AVX2, checked just above.
+            return Some(unsafe { (avx2::space_mask(block), avx2::has_float_marker(block)) });
+        }
+        let _ = block;
+        None
     }
 
     proptest::proptest! {
