@@ -47,8 +47,9 @@ impl Source {
         }
     }
 
-    /// Whether reading it is quick enough to run inline (see [`run_inline`]): a plain tile
-    /// in memory, or a regular file the size of a tile.
+    /// Whether reading it is quick enough to run on the calling thread (see
+    /// [`run_on_calling_thread`]): a plain tile in memory, or a regular file the size of a
+    /// tile.
     fn is_small(&self) -> bool {
         const SMALL: u64 = 256 << 10;
         match self {
@@ -192,8 +193,7 @@ pub(crate) fn run<R: Send>(
     if let Some(e) = interruption {
         return Err(e);
     }
-    emit_warnings(py, &control)?;
-    result.map_err(|e| to_py_err(py, e))
+    settle(py, &control, result)
 }
 
 fn new_control(strict: bool) -> Control {
@@ -232,7 +232,26 @@ pub(crate) fn run_inline<R: Send>(
 ) -> PyResult<R> {
     let control = new_control(strict);
     let result = py.detach(|| engine_pool()?.install(|| work(&control)));
-    emit_warnings(py, &control)?;
+    settle(py, &control, result)
+}
+
+/// [`run_inline`] for a read of a small source: on the calling thread itself, GIL released,
+/// with a control that keeps every step there (`Control::on_calling_thread`), so no pool is
+/// woken: handing a tile to the pool and waiting for it cost more than reading it (2858
+/// tiles read in a loop: 0.37-0.42 s through the pool, 0.22 s here).
+fn run_on_calling_thread<R: Send>(
+    py: Python<'_>,
+    strict: bool,
+    work: impl FnOnce(&Control) -> Result<R, Error> + Send,
+) -> PyResult<R> {
+    let control = new_control(strict).on_calling_thread();
+    let result = py.detach(|| work(&control));
+    settle(py, &control, result)
+}
+
+/// The end of a call: its warnings to Python, its error as Python's exception.
+fn settle<R>(py: Python<'_>, control: &Control, result: Result<R, Error>) -> PyResult<R> {
+    emit_warnings(py, control)?;
     result.map_err(|e| to_py_err(py, e))
 }
 
@@ -376,7 +395,7 @@ fn read<'py>(
     let dtype = parse_dtype(dtype)?;
     let work = |control: &Control| core::read(source.input(), &name, dtype, control);
     let grid = if progress.is_none() && source.is_small() {
-        run_inline(py, strict, work)?
+        run_on_calling_thread(py, strict, work)?
     } else {
         run(py, progress, strict, work)?
     };

@@ -399,7 +399,7 @@ fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
 
 /// First pass: cut `range` of `text` into chunks and count each chunk's values.
 pub(crate) fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Result<Survey, Stop> {
-    let chunks = fixed_chunks(range.clone(), chunk_size(range.len()));
+    let chunks = fixed_chunks(range.clone(), chunk_size(range.len(), control));
     let count = |r: &Range<usize>| {
         if control.is_cancelled() {
             return Err(Stop::Cancelled);
@@ -410,7 +410,7 @@ pub(crate) fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Res
     };
     // A small text (a tile) is counted right here: handing it to the thread pool costs more
     // than the work.
-    let counts = if !worth_parallel(&chunks) {
+    let counts = if !worth_parallel(&chunks, control) {
         chunks.iter().map(count).collect::<Result<Vec<_>, _>>()?
     } else {
         chunks
@@ -447,7 +447,7 @@ pub fn fill<T: Value>(
         control.advance(parse_share(range.len()));
         Ok(written)
     };
-    let results: Vec<Result<usize, Stop>> = if !worth_parallel(&survey.chunks) {
+    let results: Vec<Result<usize, Stop>> = if !worth_parallel(&survey.chunks, control) {
         survey.chunks.iter().zip(slices).map(parse).collect()
     } else {
         survey
@@ -503,7 +503,7 @@ pub fn fill_part<T: Value>(
         }
         Ok(())
     };
-    let results: Vec<Result<(), Stop>> = if work.len() < 2 {
+    let results: Vec<Result<(), Stop>> = if work.len() < 2 || control.is_on_calling_thread() {
         work.into_iter().map(parse).collect()
     } else {
         work.into_par_iter().map(parse).collect()

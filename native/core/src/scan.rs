@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use crate::control::Control;
+
 /// C's `isspace` in the "C" locale, which is what separates values for GDAL.
 #[inline(always)]
 pub fn is_space(b: u8) -> bool {
@@ -285,17 +287,24 @@ pub fn after_token(text: &[u8], at: usize) -> bool {
 }
 
 /// Whether `chunks` are worth handing to the thread pool: below 256 KiB of text in all
-/// (a tile) waking the other threads costs more than they save.
-pub(crate) fn worth_parallel(chunks: &[Range<usize>]) -> bool {
+/// (a tile) waking the other threads costs more than they save; never when `control` keeps
+/// the work on the calling thread ([`Control::on_calling_thread`]).
+pub(crate) fn worth_parallel(chunks: &[Range<usize>], control: &Control) -> bool {
     const PARALLEL_MIN: usize = 256 * 1024;
     let bytes: usize = chunks.iter().map(|r| r.len()).sum();
-    chunks.len() > 1 && bytes >= PARALLEL_MIN
+    chunks.len() > 1 && bytes >= PARALLEL_MIN && !control.is_on_calling_thread()
 }
 
 /// Chunk size for parallel work: small enough to balance load and to notice a cancel
-/// within milliseconds, large enough that per-chunk overhead does not show.
-pub(crate) fn chunk_size(len: usize) -> usize {
-    let threads = rayon::current_num_threads().max(1);
+/// within milliseconds, large enough that per-chunk overhead does not show. On the calling
+/// thread alone, the pool is not asked how many threads it has (that would start rayon's
+/// global pool).
+pub(crate) fn chunk_size(len: usize, control: &Control) -> usize {
+    let threads = if control.is_on_calling_thread() {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    };
     (len / (threads * 8)).clamp(64 * 1024, 4 * 1024 * 1024)
 }
 

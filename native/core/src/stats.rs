@@ -475,7 +475,7 @@ fn summarize_chunks<T: Value, C: ChunkText>(
     };
     // A small text (a tile) runs right here, as in `body::survey`.
     let chunks = &job.survey.chunks;
-    let results: Vec<Result<Summary, Stop>> = if !crate::scan::worth_parallel(chunks) {
+    let results: Vec<Result<Summary, Stop>> = if !crate::scan::worth_parallel(chunks, control) {
         chunks.iter().zip(&budgets).map(summarize).collect()
     } else {
         chunks

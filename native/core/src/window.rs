@@ -302,21 +302,26 @@ impl WindowedFile {
         let mut round = FIRST_ROUND;
         while counts.len() < chunks.len() {
             let batch = &chunks[counts.len()..chunks.len().min(counts.len() + round)];
-            let found = batch
-                .par_iter()
-                .map(|range| {
-                    if control.is_cancelled() {
-                        return Err(Stop::Cancelled);
-                    }
-                    // The chunk and the byte before it: whether a token runs into the chunk.
-                    let found = self.read_window(range.start - 1..range.end, |text| {
-                        let count = count_tokens(&text[1..], !is_space(text[0]));
-                        (count, certainly_bad(&text[1..], &count))
-                    })?;
-                    control.advance(chunk::survey_share(range.len()));
-                    Ok(found)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let count = |range: &Range<usize>| {
+                if control.is_cancelled() {
+                    return Err(Stop::Cancelled);
+                }
+                // The chunk and the byte before it: whether a token runs into the chunk.
+                let found = self.read_window(range.start - 1..range.end, |text| {
+                    let count = count_tokens(&text[1..], !is_space(text[0]));
+                    (count, certainly_bad(&text[1..], &count))
+                })?;
+                control.advance(chunk::survey_share(range.len()));
+                Ok(found)
+            };
+            let found = if control.is_on_calling_thread() {
+                batch.iter().map(count).collect::<Result<Vec<_>, Stop>>()?
+            } else {
+                batch
+                    .par_iter()
+                    .map(count)
+                    .collect::<Result<Vec<_>, Stop>>()?
+            };
             let mut bad = false;
             for (count, chunk_bad) in found {
                 counts.push(count);
