@@ -97,6 +97,27 @@ def test_opening_reads_no_cells(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ds["band_data"].values, [[7, 8, 9], [1, 2, -1]])
 
 
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        ("ncols 2\nnrows 3\n", r"\(3, 2\) cells now, \(2, 3\) when it was opened"),
+        ("ncols 3\nnrows 2\n", r"NODATA_value is -2.0 now, -1.0 when it was opened"),
+    ],
+)
+def test_a_grid_changed_since_it_was_opened_is_refused(
+    tmp_path: Path, header: str, why: str
+) -> None:
+    """Cells read after the file was rewritten with another shape, or another nodata (whose
+    cells would not be NaN although ``_FillValue`` says they are), are refused by name."""
+    rest = "xllcorner 0\nyllcorner 0\ncellsize 1\n"
+    path = tmp_path / "changed.asc"
+    path.write_text("ncols 3\nnrows 2\n" + rest + "NODATA_value -1\n1.5 2 3\n4 5 -1\n")
+    ds = xr.open_dataset(path, engine="asciigrid")
+    path.write_text(header + rest + "NODATA_value -2\n1.5 2 3\n4 5 -2\n")
+    with pytest.raises(OSError, match=why):
+        ds["band_data"].load()
+
+
 def test_preferred_chunks_cover_the_grid(aaigrid_data: Path) -> None:
     ds = xr.open_dataset(aaigrid_data / "float64.asc", engine="asciigrid")
     band = ds["band_data"]

@@ -569,8 +569,23 @@ def read(
     after a complete grid (lines starting with a word, or values left over after ``nrows``
     complete rows of ``ncols`` values; see docs/FORMAT.md).
     """
+    return _read(source, dtype, progress, strict)
+
+
+def _read(
+    source: Source,
+    dtype: DTypeLike,
+    progress: Progress | None = None,
+    strict: bool = False,
+    nodata_as_nan: bool = False,
+) -> Grid:
+    """:func:`read`; with ``nodata_as_nan``, float cells equal to the nodata come out as NaN
+    (the xarray backend's masking, done by the engine as it parses each chunk; int32 cells
+    and ``header.nodata`` are as without it)."""
     raw_source, name, sidecar = _one_grid(source)
-    data, raw_header = _native.read(raw_source, name, _dtype_name(dtype), progress, strict)
+    data, raw_header = _native.read(
+        raw_source, name, _dtype_name(dtype), progress, strict, nodata_as_nan
+    )
     prj, path = sidecar()
     return Grid(data=data, header=Header._from_native(raw_header), prj=prj, path=path)
 

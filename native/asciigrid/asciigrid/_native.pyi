@@ -46,9 +46,11 @@ def read(
     dtype: str | None = None,
     progress: _Progress = None,
     strict: bool = False,
+    nodata_as_nan: bool = False,
 ) -> tuple[npt.NDArray[Any], dict[str, Any]]:
     """Parse a whole grid; returns (array, header dict). Trailing content read around is an
-    ``asciigrid.AsciiGridWarning`` (``path:line:column: ...``), refused with ``strict``."""
+    ``asciigrid.AsciiGridWarning`` (``path:line:column: ...``), refused with ``strict``. With
+    ``nodata_as_nan``, float cells equal to the nodata are NaN (the header's is unchanged)."""
 
 def read_header(source: str | bytes | ArchiveMember, name: str) -> dict[str, Any]:
     """Parse only the header."""
@@ -121,10 +123,6 @@ def cells_from_sums(
     """An overview level's cells from the weighted sums and weights of its valid source
     cells, converted as :func:`average_2x2` converts its means; ``nodata`` (else NaN for
     floats, 0 for integers) where the weight is 0."""
-
-def nodata_to_nan(cells: npt.NDArray[np.float32] | npt.NDArray[np.float64], nodata: float) -> int:
-    """Replace, in place and in parallel, every cell equal to ``nodata`` (compared in the
-    cells' type) with NaN; returns how many were replaced."""
 
 @overload
 def write(

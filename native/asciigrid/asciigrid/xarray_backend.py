@@ -22,7 +22,7 @@ from xarray import Dataset, Variable, conventions
 from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
-from asciigrid import _api, _native
+from asciigrid import _api
 
 try:
     # A .prj becomes the CRS's WKT through GDAL's osr (asciigrid.crs.esri_to_wkt). Loaded
@@ -94,7 +94,7 @@ class AsciiGridArray(BackendArray):
         self.shape = shape
         self.dtype = dtype
         self.nan_for = nan_for
-        """A float grid's nodata, turned into NaN in place as the cells are read (what
+        """A float grid's nodata, whose cells the engine makes NaN as it parses them (what
         xarray's masking would do with a second array as large as the grid)."""
         self._cells: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -122,14 +122,19 @@ class AsciiGridArray(BackendArray):
     def _read(self) -> np.ndarray:
         with self._lock:
             if self._cells is None:
-                grid = _api.read(self.source, dtype=self.dtype)
+                masked = self.nan_for is not None
+                grid = _api._read(self.source, self.dtype, nodata_as_nan=masked)
                 if grid.data.shape != self.shape:
                     raise OSError(
                         f"{self.source}: the grid is {grid.data.shape} cells now, {self.shape} "
                         "when it was opened; open it again"
                     )
-                if self.nan_for is not None:
-                    _native.nodata_to_nan(grid.data, self.nan_for)
+                if masked and grid.header.nodata != self.nan_for:
+                    # Its cells of the old nodata would not be NaN, though _FillValue says so.
+                    raise OSError(
+                        f"{self.source}: the grid's NODATA_value is {grid.header.nodata} now, "
+                        f"{self.nan_for} when it was opened; open it again"
+                    )
                 self._cells = grid.data
             return self._cells
 

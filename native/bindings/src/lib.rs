@@ -25,7 +25,6 @@ use pyo3::types::{PyDict, PyTuple};
 mod archive;
 mod file_object;
 mod geotiff;
-mod mask;
 mod mosaic;
 mod rows;
 mod stats;
@@ -131,7 +130,16 @@ pub(crate) fn run<R: Send>(
     strict: bool,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    let control = new_control(strict);
+    run_with(py, progress, new_control(strict), work)
+}
+
+/// [`run`] with a control the caller made (a read's options beyond strictness).
+fn run_with<R: Send>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    control: Control,
+    work: impl FnOnce(&Control) -> Result<R, Error> + Send,
+) -> PyResult<R> {
     let (result, interruption) = py.detach(|| {
         let pool = match engine_pool() {
             Ok(pool) => pool,
@@ -241,10 +249,10 @@ pub(crate) fn run_inline<R: Send>(
 /// tiles read in a loop: 0.37-0.42 s through the pool, 0.22 s here).
 fn run_on_calling_thread<R: Send>(
     py: Python<'_>,
-    strict: bool,
+    control: Control,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    let control = new_control(strict).on_calling_thread();
+    let control = control.on_calling_thread();
     let result = py.detach(|| work(&control));
     settle(py, &control, result)
 }
@@ -381,9 +389,10 @@ pub(crate) fn with_cells_mut<R>(
     }
 }
 
-/// Parse a whole grid; returns `(array, header dict)`.
+/// Parse a whole grid; returns `(array, header dict)`. With `nodata_as_nan`, float cells
+/// equal to the nodata are NaN (`Control::nodata_as_nan`; the header's nodata is unchanged).
 #[pyfunction]
-#[pyo3(signature = (source, name, dtype=None, progress=None, strict=false))]
+#[pyo3(signature = (source, name, dtype=None, progress=None, strict=false, nodata_as_nan=false))]
 fn read<'py>(
     py: Python<'py>,
     source: Source,
@@ -391,13 +400,20 @@ fn read<'py>(
     dtype: Option<&str>,
     progress: Option<Py<PyAny>>,
     strict: bool,
+    nodata_as_nan: bool,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
     let dtype = parse_dtype(dtype)?;
     let work = |control: &Control| core::read(source.input(), &name, dtype, control);
-    let grid = if progress.is_none() && source.is_small() {
-        run_on_calling_thread(py, strict, work)?
+    let control = new_control(strict);
+    let control = if nodata_as_nan {
+        control.nodata_as_nan()
     } else {
-        run(py, progress, strict, work)?
+        control
+    };
+    let grid = if progress.is_none() && source.is_small() {
+        run_on_calling_thread(py, control, work)?
+    } else {
+        run_with(py, progress, control, work)?
     };
     let data_type = grid.data.data_type();
     let header = header_dict(py, &grid.header, Some(data_type), grid.nodata)?;
@@ -511,7 +527,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geotiff::average_2x2, m)?)?;
     m.add_function(wrap_pyfunction!(geotiff::blocks_with_data, m)?)?;
     m.add_function(wrap_pyfunction!(geotiff::cells_from_sums, m)?)?;
-    m.add_function(wrap_pyfunction!(mask::nodata_to_nan, m)?)?;
     m.add_function(wrap_pyfunction!(file_object::load_file, m)?)?;
     m.add_class::<mosaic::MosaicPlan>()?;
     m.add_class::<rows::GridRows>()?;

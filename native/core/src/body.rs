@@ -422,12 +422,15 @@ pub(crate) fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Res
 }
 
 /// Second pass: parse every chunk in parallel into its place in `out` (which holds exactly
-/// the grid's cells), `*` tokens as `nulls` says. Returns the number of values written; more
-/// values than `out` holds is [`Stop::Extra`], the earliest problem in the text wins.
+/// the grid's cells), `*` tokens as `nulls` says; with `nan_for`, float cells equal to it
+/// become NaN as each chunk is parsed (see [`Control::nodata_as_nan`]). Returns the number
+/// of values written; more values than `out` holds is [`Stop::Extra`], the earliest problem
+/// in the text wins.
 pub fn fill<T: Value>(
     text: &impl ChunkText,
     survey: &Survey,
     nulls: &Nulls,
+    nan_for: Option<f64>,
     out: &mut [T],
     control: &Control,
 ) -> Result<usize, Stop> {
@@ -444,6 +447,9 @@ pub fn fill<T: Value>(
     }
     let parse = |(range, slice): (&Range<usize>, &mut [T])| {
         let written = parse_into(text, range, nulls, slice, control)?;
+        if let Some(nodata) = nan_for.filter(|_| T::DATA_TYPE != DataType::Int32) {
+            crate::mask::replace_all(slice, T::from_f64(nodata), T::from_f64(f64::NAN));
+        }
         control.advance(parse_share(range.len()));
         Ok(written)
     };
@@ -558,6 +564,7 @@ mod tests {
             &InMemory::new(bytes),
             &survey,
             &Nulls::default(),
+            None,
             &mut out,
             &Control::new(),
         )?;

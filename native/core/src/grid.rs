@@ -345,13 +345,15 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         let data_type = checked_data_type(dtype, &header, markers, self.name)?;
         let cells = header.cells();
         let nulls = body::Nulls::of(&header, data_type);
+        let nodata = header.nodata_as_read(dtype, data_type);
+        let nan_for = nodata.filter(|_| control.is_nodata_as_nan());
         let data = match data_type {
-            DataType::Int32 => GridData::Int32(self.fill(cells, &nulls, control)?),
-            DataType::Float32 => GridData::Float32(self.fill(cells, &nulls, control)?),
-            DataType::Float64 => GridData::Float64(self.fill(cells, &nulls, control)?),
+            DataType::Int32 => GridData::Int32(self.fill(cells, &nulls, nan_for, control)?),
+            DataType::Float32 => GridData::Float32(self.fill(cells, &nulls, nan_for, control)?),
+            DataType::Float64 => GridData::Float64(self.fill(cells, &nulls, nan_for, control)?),
         };
         Ok(Grid {
-            nodata: header.nodata_as_read(dtype, data_type),
+            nodata,
             header,
             data,
         })
@@ -362,14 +364,15 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         &self,
         cells: u64,
         nulls: &body::Nulls,
+        nan_for: Option<f64>,
         control: &Control,
     ) -> Result<Vec<T>, Error> {
         let name = self.name;
         let len = usize::try_from(cells)
             .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
         let mut out = alloc_cells(len, T::default(), name)?;
-        let written =
-            body::fill(self.text, &self.survey, nulls, &mut out, control).map_err(&self.fail)?;
+        let written = body::fill(self.text, &self.survey, nulls, nan_for, &mut out, control)
+            .map_err(&self.fail)?;
         if (written as u64) < cells {
             let problem = chunk::too_few(written as u64, cells, self.end as u64);
             return Err((self.fail)(Stop::Short(problem)));

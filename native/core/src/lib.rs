@@ -58,7 +58,6 @@ pub use error::{os_message, Error, ErrorKind, ParseError};
 pub use grid::{parse_grid, read, read_header, read_member, CellsMut, Grid, GridData};
 pub use header::{Header, Nodata, NodataValue, Origin, GRASS_NULL};
 pub use input::{archive_members, Input, OwnedInput};
-pub use mask::{nodata_to_nan, Maskable};
 pub use memory::release_free_memory;
 pub use mosaic::{Placement, Plan, Tile};
 pub use overview::{average_2x2, cells_from_sums, Averaged};
