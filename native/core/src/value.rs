@@ -481,13 +481,8 @@ fn looks_wide(text: &[u8], pos: usize) -> bool {
         return false;
     };
     let first = not_digit.trailing_zeros() / 8;
-    let byte_at = |k: u32| (window >> (8 * (k & 15))) as u8;
-    let end = if byte_at(first) == b'.' {
-        (not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8
-    } else {
-        first
-    };
-    first > 0 && end < 16 && is_space(byte_at(end))
+    let end = token_len(window, not_digit);
+    first > 0 && end < 16 && is_space((window >> (8 * end)) as u8)
 }
 
 /// The layout of the plain token in the 16-byte `window` (its sign already shifted out), or
