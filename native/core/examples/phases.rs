@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let mut out = vec![0f32; file.header.ncols * file.header.nrows];
         let nulls = Nulls::of(&file.header, asciigrid_core::DataType::Float32);
-        let n = fill(&file, &survey, &nulls, &mut out, &c).map_err(|e| format!("{e:?}"))?;
+        let n = fill(&file, &survey, &nulls, None, &mut out, &c).map_err(|e| format!("{e:?}"))?;
         let t_fill = t.elapsed();
         println!(
             "survey {t_survey:?} fill {t_fill:?} ({n} values, {} chunks)",

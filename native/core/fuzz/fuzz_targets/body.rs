@@ -113,7 +113,10 @@ fn check<T: Value>(text: &[u8], chunk: usize) {
         .map(|r| count_tokens(&text[r.clone()], after_token(text, r.start)))
         .collect();
     let survey = Survey { chunks, counts };
-    let naive = text.split(|&b| is_space(b)).filter(|t| !t.is_empty()).count() as u64;
+    let naive = text
+        .split(|&b| is_space(b))
+        .filter(|t| !t.is_empty())
+        .count() as u64;
     assert_eq!(survey.tokens(), naive);
     let marker = text.iter().any(|b| matches!(b, b'.' | b',' | b'e' | b'E'));
     assert_eq!(survey.float_marker(), marker);
@@ -121,7 +124,14 @@ fn check<T: Value>(text: &[u8], chunk: usize) {
     let n = seq.0.len();
     let cells = if reference.is_ok() { n } else { n + 1 };
     let mut out = vec![T::default(); cells];
-    let got = fill(&InMemory::new(text), &survey, &Nulls::default(), &mut out, &Control::new());
+    let got = fill(
+        &InMemory::new(text),
+        &survey,
+        &Nulls::default(),
+        None,
+        &mut out,
+        &Control::new(),
+    );
     match &reference {
         Ok(()) => {
             assert_eq!(got, Ok(n));
@@ -131,7 +141,14 @@ fn check<T: Value>(text: &[u8], chunk: usize) {
     }
     if n > 0 {
         let mut short = vec![T::default(); n - 1];
-        let got = fill(&InMemory::new(text), &survey, &Nulls::default(), &mut short, &Control::new());
+        let got = fill(
+            &InMemory::new(text),
+            &survey,
+            &Nulls::default(),
+            None,
+            &mut short,
+            &Control::new(),
+        );
         let extra_at = tokens[n - 1].0 as u64;
         match got {
             Err(Stop::Extra(at)) => assert_eq!(at, extra_at),
