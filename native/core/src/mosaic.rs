@@ -55,6 +55,18 @@ pub struct Placement {
     pub ncols: usize,
 }
 
+impl Placement {
+    /// The mosaic rows it covers.
+    pub(crate) fn rows(&self) -> std::ops::Range<usize> {
+        self.row..self.row + self.nrows
+    }
+
+    /// Whether it covers any of mosaic rows `start..end`.
+    fn meets_rows(&self, start: usize, end: usize) -> bool {
+        self.row < end && self.row + self.nrows > start
+    }
+}
+
 /// Where every tile goes, decided from headers alone.
 #[derive(Debug)]
 pub struct Plan {
@@ -874,10 +886,7 @@ impl Plan {
     ) -> Result<Vec<(usize, Error)>, Error> {
         let ncols = self.header.ncols;
         let end = start + count;
-        let wanted = self
-            .tiles
-            .iter()
-            .filter(|t| t.place.row < end && t.place.row + t.place.nrows > start);
+        let wanted = self.tiles.iter().filter(|t| t.place.meets_rows(start, end));
         control.fix_total(
             wanted
                 .map(|t| crate::input::size_hint(t.input.as_input()))
@@ -894,10 +903,7 @@ impl Plan {
             let members: Vec<usize> = (0..self.tiles.len())
                 .filter(|&i| {
                     let t = &self.tiles[i];
-                    t.place.row < end
-                        && t.place.row + t.place.nrows > start
-                        && t.place.row >= band_start
-                        && t.place.row < band_end
+                    t.place.meets_rows(start, end) && (band_start..band_end).contains(&t.place.row)
                 })
                 .collect();
             let (first, last) = (band_start.max(start), band_end.min(end));
@@ -958,7 +964,7 @@ fn copy_tile_rows<T: GridCells>(
     tiles: &[(&Tile, Option<T>, Vec<T>)],
 ) -> Result<(), Error> {
     for (tile, own, values) in tiles {
-        if r < tile.place.row || r >= tile.place.row + tile.place.nrows {
+        if !tile.place.rows().contains(&r) {
             continue;
         }
         let w = tile.place.ncols;
@@ -1071,7 +1077,7 @@ fn cells_between(from: f64, to: f64, cell: f64) -> f64 {
 fn bands_of(tiles: &[Tile], nrows: usize, ncols: usize) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = tiles
         .iter()
-        .map(|t| (t.place.row, t.place.row + t.place.nrows))
+        .map(|t| (t.place.row, t.place.rows().end))
         .collect();
     spans.sort_unstable();
     // Merge overlapping spans, and fill gaps, into a cover of 0..nrows.

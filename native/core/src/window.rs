@@ -18,7 +18,7 @@ use crate::control::Control;
 use crate::error::{line_column_streamed, Error};
 use crate::header::{parse_header, Header, HeaderParse};
 use crate::limits::check_room;
-use crate::scan::{count_tokens, fixed_chunks, is_space, ChunkCount};
+use crate::scan::{count_tokens, fixed_chunks, is_space, worth_parallel, ChunkCount};
 use crate::source;
 
 /// Text that hands out its chunks: each call gets a text holding the chunk (and what is
@@ -314,7 +314,7 @@ impl WindowedFile {
                 control.advance(chunk::survey_share(range.len()));
                 Ok(found)
             };
-            let found = if control.is_on_calling_thread() {
+            let found = if !worth_parallel(batch, control) {
                 batch.iter().map(count).collect::<Result<Vec<_>, Stop>>()?
             } else {
                 batch
