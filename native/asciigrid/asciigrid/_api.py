@@ -841,13 +841,13 @@ def _mosaic_part(
     dtype: str,
     nodata: float | int,
     nodata_origin: str,
-) -> npt.NDArray[Any]:
+) -> tuple[npt.NDArray[Any], int, int]:
     """The cells of the union of some tiles of a mosaic planned whole (a chunk of
-    :func:`asciigrid.open_mosaic`, on a dask worker): ``tiles`` are their
-    :attr:`MosaicLayout.tiles` entries, and the other arguments the whole mosaic's (its
-    ``nodata_origin`` words the nodata value's origin in messages). Each tile is read where
-    that plan put it, so none is opened twice and no ``.prj`` again; a tile that changed
-    since is a :class:`MosaicError` naming it."""
+    :func:`asciigrid.open_mosaic`, on a dask worker), and the mosaic row and column they
+    start at: ``tiles`` are their :attr:`MosaicLayout.tiles` entries, and the other
+    arguments the whole mosaic's (its ``nodata_origin`` words the nodata value's origin in
+    messages). Each tile is read where that plan put it, so none is opened twice and no
+    ``.prj`` again; a tile that changed since is a :class:`MosaicError` naming it."""
     found = _native_sources([t[0] for t in tiles])
     native = _native.MosaicPlan.placed(
         found.raw,
@@ -858,9 +858,10 @@ def _mosaic_part(
         nodata,
         nodata_origin,
     )
-    nrows = max(t[1] + t[3] for t in tiles) - min(t[1] for t in tiles)
+    row0, col0 = min(t[1] for t in tiles), min(t[2] for t in tiles)
+    nrows = max(t[1] + t[3] for t in tiles) - row0
     data: npt.NDArray[Any] = native.read_rows(0, nrows)[0]
-    return data
+    return data, row0, col0
 
 
 def iter_mosaic_strips(

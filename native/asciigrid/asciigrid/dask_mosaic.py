@@ -124,9 +124,8 @@ def _read_block(
     tiles = chunk.tiles
     if not tiles:
         return np.full(shape, nodata, dtype=dtype)
-    part = _api._mosaic_part(tiles, geotransform, dtype, nodata, nodata_origin)
-    # Where the part (the tiles' union) lies in the mosaic.
-    pr, pc = min(t[1] for t in tiles), min(t[2] for t in tiles)
+    # The tiles' union, and where it lies in the mosaic.
+    part, pr, pc = _api._mosaic_part(tiles, geotransform, dtype, nodata, nodata_origin)
     if (pr, pc, part.shape) == (r0, c0, shape):
         return part  # the tiles fill the window exactly: no second chunk-sized array
     out = np.full(shape, nodata, dtype=dtype)
