@@ -12,8 +12,10 @@ use crate::control::Control;
 use crate::error::{ErrorKind, Located};
 use crate::header::Header;
 use crate::scan::{
-    after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, worth_parallel,
+    after_token, chunk_size, count_tokens, fixed_chunks, is_space, space_mask, token_masks,
+    worth_parallel, TokenMasks,
 };
+use crate::short_tokens;
 use crate::value::{DataType, Shape, Value, WideShape};
 use crate::window::ChunkText;
 
@@ -21,6 +23,14 @@ use crate::window::ChunkText;
 pub trait Sink<T> {
     /// Take one value; `false` if no more values are wanted (the grid is full).
     fn push(&mut self, value: T) -> bool;
+
+    /// Take `values` in order, as many as are wanted: how many were taken.
+    fn push_all(&mut self, values: &[T]) -> usize
+    where
+        T: Copy,
+    {
+        values.iter().take_while(|&&v| self.push(v)).count()
+    }
 }
 
 /// A sink writing into a slice, in order.
@@ -52,6 +62,19 @@ impl<T> Sink<T> for SliceSink<'_, T> {
             }
             None => false,
         }
+    }
+
+    #[inline(always)]
+    fn push_all(&mut self, values: &[T]) -> usize
+    where
+        T: Copy,
+    {
+        let next = self.next.min(self.out.len());
+        let free = &mut self.out[next..];
+        let n = values.len().min(free.len());
+        free[..n].copy_from_slice(&values[..n]);
+        self.next += n;
+        n
     }
 }
 
@@ -160,8 +183,9 @@ pub fn parse_chunk<T: Value, S: Sink<T>>(
 ///
 /// Values are found 64 bytes at a time from a mask of the separators, so where the next value
 /// starts never waits for the current one to be parsed: the processor parses several at once.
-/// A run of long tokens of one form (numpy's `%.18e`, wide decimals) is read apart, token
-/// after token ([`parse_run`]); the masks go on from where it ends.
+/// A block of short tokens may be read whole ([`short_tokens`]). A run of long tokens of one
+/// form (numpy's `%.18e`, wide decimals) is read apart, token after token ([`parse_run`]);
+/// the masks go on from where it ends.
 #[inline]
 fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
     text: &[u8],
@@ -186,6 +210,20 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
             .checked_shl(skip.saturating_sub(at) as u32)
             .unwrap_or(0)
     };
+    // Blocks of short tokens are read whole ([`short_tokens`]), others token by token. Whole
+    // blocks are faster where layouts vary (integers, `28.0625 28.16667`); where one layout
+    // goes on (`370.33 371.34`) the token path checks each token against it for less. So a
+    // float grid reads token by token, counting layout changes over windows of
+    // `WINDOW` blocks; from `CHANGES` on in a window, it reads the next `WHOLE` blocks whole,
+    // or until a block cannot be.
+    const WINDOW: u32 = 8;
+    const CHANGES: u32 = 4;
+    const WHOLE: u32 = 256;
+    let mut values = [T::default(); short_tokens::MOST];
+    // Each block's digits; zeros past them (see `short_tokens::read_block`).
+    let mut digits = [0u8; 72];
+    let mut whole = if RUNS { 0 } else { u32::MAX };
+    let (mut window, mut changes) = (0, 0);
     let mut one = |pos: usize, shape: &mut Shape, sink: &mut S| {
         parse_one::<T, S, RESERVED, RUNS>(
             text, pos, end, base, sink, shape, &mut wide, nulls, reserved,
@@ -197,7 +235,12 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
         };
         let mut block_bytes = [0u8; 64];
         block_bytes.copy_from_slice(block);
-        let inside = !space_mask(&block_bytes);
+        let mut masks = if whole > 0 {
+            token_masks(&block_bytes, &mut digits)
+        } else {
+            TokenMasks::spaces(space_mask(&block_bytes))
+        };
+        let inside = !masks.space;
         let mut starts = inside & !((inside << 1) | u64::from(inside_before));
         if end - at < 64 {
             starts &= (1u64 << (end - at)) - 1;
@@ -205,25 +248,51 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
         if RUNS {
             starts &= from(skip, at);
         }
-        // Every token starting in this block (but one at its last byte, which may go on) is a
-        // single byte: digits are their own values (masks, classes, flow directions, and
-        // the zeros of flood and avalanche outputs), read out of this loop; from the first
-        // that is not a digit on, the loop below reads them. Float grids only (`RUNS`): in
-        // the Int32 loop, whose tokens are all short, the same branch made Atlantic_U and
-        // flowdir 40-75% slower, and its general path costs little more.
-        let singles = starts & !(1 << 63);
-        if RUNS && singles != 0 && (singles << 1) & inside == 0 {
-            let reserved = if RESERVED { Some(reserved) } else { None };
-            let left = single_digits(&block_bytes, singles, at, base, reserved, sink)?;
-            starts = left | (starts & (1 << 63));
-        }
-        while starts != 0 {
-            let pos = at + starts.trailing_zeros() as usize;
-            starts &= starts - 1;
-            let resume = one(pos, &mut shape, sink)?;
-            if RUNS && resume != 0 {
-                skip = resume;
-                starts &= from(skip, at);
+        // Nothing starts here when a run read on past the block (`skip`).
+        if starts != 0 {
+            // A block of single-byte tokens (but one at its last byte, which may go on) is read
+            // whole in any case: digits are their own values (masks, classes, flow directions,
+            // the zeros of flood and avalanche outputs), cheaper than any layout check.
+            let singles = starts & !(1 << 63);
+            let single = whole == 0 && singles != 0 && (singles << 1) & inside == 0;
+            if single {
+                masks = token_masks(&block_bytes, &mut digits);
+            }
+            if whole > 0 || single {
+                match short_tokens::read_block(&digits, &masks, starts, inside, &mut values) {
+                    // A GRASS grid's reserved value (an error) is found token by token.
+                    Some((read, n)) if !(RESERVED && values[..n].contains(&reserved)) => {
+                        let taken = sink.push_all(&values[..n]);
+                        if taken < n {
+                            return Err(Stop::Extra(base + (at + nth_bit(read, taken)) as u64));
+                        }
+                        starts &= !read;
+                        if RUNS && !single {
+                            whole -= 1;
+                        }
+                    }
+                    _ if RUNS => whole = 0,
+                    _ => {}
+                }
+            }
+            if whole == 0 {
+                window += 1;
+                if window == WINDOW {
+                    if shape.changes().wrapping_sub(changes) >= CHANGES {
+                        whole = WHOLE;
+                    }
+                    window = 0;
+                    changes = shape.changes();
+                }
+            }
+            while starts != 0 {
+                let pos = at + starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let resume = one(pos, &mut shape, sink)?;
+                if RUNS && resume != 0 {
+                    skip = resume;
+                    starts &= from(skip, at);
+                }
             }
         }
         inside_before = inside >> 63 != 0;
@@ -244,31 +313,13 @@ fn parse_tokens<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
     Ok(())
 }
 
-/// The values of the single-byte tokens at the set bits of `bits` in the 64-byte block at
-/// `at`, in order, up to the first that is not a digit (or is the `reserved` value): its bit
-/// and those after it are returned, for the general path.
-#[inline(never)]
-fn single_digits<T: Value, S: Sink<T>>(
-    block: &[u8; 64],
-    mut bits: u64,
-    at: usize,
-    base: u64,
-    reserved: Option<T>,
-    sink: &mut S,
-) -> Result<u64, Stop> {
-    while bits != 0 {
-        let k = bits.trailing_zeros() as usize;
-        let digit = block[k & 63].wrapping_sub(b'0');
-        let value = T::from_f64(f64::from(digit));
-        if digit >= 10 || reserved == Some(value) {
-            return Ok(bits);
-        }
-        if !sink.push(value) {
-            return Err(Stop::Extra(base + (at + k) as u64));
-        }
-        bits &= bits - 1;
+/// The position of the set bit of `bits` that has `n` set bits below it.
+#[cold]
+fn nth_bit(mut bits: u64, n: usize) -> usize {
+    for _ in 0..n {
+        bits &= bits.wrapping_sub(1);
     }
-    Ok(0)
+    bits.trailing_zeros() as usize
 }
 
 /// A value [`Value::parse_short`] does not take, a `*` null cell, or a bad token, kept out of
@@ -730,6 +781,118 @@ mod tests {
             let got64 = parse_all::<f64>(&text, want.len(), chunk);
             proptest::prop_assert_eq!(got64.map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()),
                 Ok(want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()));
+        }
+    }
+
+    /// `tokens` with their separators as one text, and where each token starts.
+    fn joined(tokens: &[(String, String)]) -> (String, Vec<usize>) {
+        let mut text = String::new();
+        let mut starts = Vec::new();
+        for (token, sep) in tokens {
+            starts.push(text.len());
+            text += token;
+            text += sep;
+        }
+        (text, starts)
+    }
+
+    /// What a grid of `cells` cells whose tokens start at `starts` in `text` reads as, token
+    /// by token with [`Value::parse_at`]: its values (each as the bits of its f64, so that a
+    /// sign of zero counts), or where it stops (its first bad token, or the first value past
+    /// its cells).
+    fn token_by_token<T: Value>(
+        text: &str,
+        starts: &[usize],
+        cells: usize,
+    ) -> Result<Vec<u64>, Stop> {
+        let mut values = Vec::new();
+        for (i, &at) in starts.iter().enumerate() {
+            match T::parse_at(text.as_bytes(), at) {
+                Err(e) => return Err(Stop::Bad(Located::new(e.at as u64, e.kind, e.message))),
+                Ok(_) if i >= cells => return Err(Stop::Extra(at as u64)),
+                Ok((v, _)) => values.push(v.to_f64().to_bits()),
+            }
+        }
+        Ok(values)
+    }
+
+    /// [`parse_all`], each value as the bits of its f64.
+    fn parse_all_bits<T: Value>(text: &str, cells: usize, chunk: usize) -> Result<Vec<u64>, Stop> {
+        parse_all::<T>(text, cells, chunk).map(|v| v.iter().map(|x| x.to_f64().to_bits()).collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// Int32 grids of short integers (read a block at a time, `short_tokens`) mixed with
+        /// long ones and tokens that are no integer, any separators, cut into chunks of any
+        /// size, with up to two cells fewer than tokens: the values, and where the grid stops
+        /// (its first bad token, or the first value past its cells), are the general parser's.
+        #[test]
+        fn integer_blocks_read_like_the_general_parser(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        6 => "-?[0-9]{1,4}",
+                        2 => "-?[0-9]{1,7}",
+                        1 => proptest::strategy::Just("-9999".to_owned()),
+                        1 => "-?[0-9]{8,10}",
+                        1 => "[-+]{1,2}[0-9]{0,2}|[0-9]{1,2}[-x.][0-9]?",
+                    ],
+                    "[ \t\r\n]{1,2}",
+                ),
+                1..150,
+            ),
+            chunk in 1usize..300,
+            short_by in 0usize..3,
+        ) {
+            let (text, starts) = joined(&tokens);
+            let cells = tokens.len().saturating_sub(short_by);
+            proptest::prop_assert_eq!(
+                parse_all_bits::<i32>(&text, cells, chunk),
+                token_by_token::<i32>(&text, &starts, cells)
+            );
+        }
+
+        /// Float grids of short decimals of varying layouts (read a block at a time once the
+        /// layouts vary: 600 bytes of them come first), with the forms a dot allows (`.5`,
+        /// `5.`, `-.5`, `-0.0`), too many digits, two dots, a lone dot or sign, exponents, in
+        /// whole grids and in chunks of any size, with up to two cells fewer than tokens: as
+        /// the general parser reads them, in f32 and f64, a zero's sign included.
+        #[test]
+        fn decimal_blocks_read_like_the_general_parser(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        8 => "-?[0-9]{1,3}[.][0-9]{1,5}",
+                        2 => "-?[0-9]{0,4}[.]?[0-9]{0,4}",
+                        1 => "-?[0-9]{1,7}",
+                        1 => "-?[0-9]{4,8}[.][0-9]{1,4}",
+                        1 => "-?[.]|[0-9][.][0-9][.][0-9]|-?0[.]0|[0-9][.][0-9]e-?[0-9]",
+                    ],
+                    "[ \t\r\n]{1,2}",
+                ),
+                1..150,
+            ),
+            chunk in proptest::prop_oneof![1usize..300, proptest::strategy::Just(1usize << 20)],
+            short_by in 0usize..3,
+        ) {
+            let varied = ["1.5", "22.25", "3", "-4.125", "0.5", "10.75"];
+            let lead: Vec<(String, String)> = (0..100)
+                .map(|k| (varied[k % varied.len()].to_owned(), " ".to_owned()))
+                .collect();
+            let all: Vec<(String, String)> = lead.into_iter().chain(tokens.iter().cloned()).collect();
+            // An empty token would join its neighbours: not a case of its own.
+            proptest::prop_assume!(all.iter().all(|(t, _)| !t.is_empty()));
+            let (text, starts) = joined(&all);
+            let cells = all.len().saturating_sub(short_by);
+            proptest::prop_assert_eq!(
+                parse_all_bits::<f32>(&text, cells, chunk),
+                token_by_token::<f32>(&text, &starts, cells)
+            );
+            proptest::prop_assert_eq!(
+                parse_all_bits::<f64>(&text, cells, chunk),
+                token_by_token::<f64>(&text, &starts, cells)
+            );
         }
     }
 

@@ -42,6 +42,7 @@ mod overview;
 mod pipe;
 mod rows;
 mod scan;
+mod short_tokens;
 mod source;
 mod stats;
 mod stream;

@@ -262,6 +262,106 @@ pub(crate) fn space_mask(block: &[u8; 64]) -> u64 {
     }
 }
 
+/// What the reader of short tokens (`crate::short_tokens`) asks of each byte of a 64-byte
+/// block, one bit per byte (bit `k` for `block[k]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenMasks {
+    /// [`space_mask`].
+    pub space: u64,
+    /// `0` to `9`.
+    pub digit: u64,
+    /// `-`.
+    pub minus: u64,
+    /// `.`.
+    pub dot: u64,
+}
+
+impl TokenMasks {
+    /// Only the separators known: every other byte reads as none of the others.
+    #[inline(always)]
+    pub(crate) fn spaces(space: u64) -> TokenMasks {
+        TokenMasks {
+            space,
+            digit: 0,
+            minus: 0,
+            dot: 0,
+        }
+    }
+}
+
+/// [`TokenMasks`] of `block`, from one load of each 16 bytes; the value of each digit goes to
+/// the same place in the first 64 bytes of `digits`, 0 for each byte that is not a digit.
+#[inline(always)]
+pub(crate) fn token_masks(block: &[u8; 64], digits: &mut [u8; 72]) -> TokenMasks {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
+            _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_storeu_si128, _mm_sub_epi8,
+        };
+        let mut masks = TokenMasks {
+            space: 0,
+            digit: 0,
+            minus: 0,
+            dot: 0,
+        };
+        // SAFETY: SSE2 is part of the x86-64 baseline; each load reads, and each store
+        // writes, 16 of the 64 bytes of `block` and of `digits` (72 long).
+        unsafe {
+            let space = _mm_set1_epi8(b' ' as i8);
+            let tab = _mm_set1_epi8(b'\t' as i8);
+            let zero = _mm_set1_epi8(b'0' as i8);
+            let minus = _mm_set1_epi8(b'-' as i8);
+            let dot = _mm_set1_epi8(b'.' as i8);
+            let four = _mm_set1_epi8(4);
+            let nine = _mm_set1_epi8(9);
+            for lane in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
+                // As in `space_mask`; a digit is b - '0' <= 9 (unsigned).
+                let t = _mm_sub_epi8(v, tab);
+                let control = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
+                let sep = _mm_or_si128(control, _mm_cmpeq_epi8(v, space));
+                let d = _mm_sub_epi8(v, zero);
+                let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+                _mm_storeu_si128(
+                    digits.as_mut_ptr().add(lane * 16).cast::<__m128i>(),
+                    _mm_and_si128(d, digit),
+                );
+                let bits = |m| u64::from(_mm_movemask_epi8(m) as u16) << (lane * 16);
+                masks.space |= bits(sep);
+                masks.digit |= bits(digit);
+                masks.minus |= bits(_mm_cmpeq_epi8(v, minus));
+                masks.dot |= bits(_mm_cmpeq_epi8(v, dot));
+            }
+        }
+        masks
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        token_masks_portable(block, digits)
+    }
+}
+
+/// [`token_masks`] on any CPU (compiled everywhere, so x86 tests check it too).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn token_masks_portable(block: &[u8; 64], digits: &mut [u8; 72]) -> TokenMasks {
+    for (d, &b) in digits.iter_mut().zip(block) {
+        *d = if b.is_ascii_digit() { b - b'0' } else { 0 };
+    }
+    let bits = |class: fn(u8) -> bool| {
+        block
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (k, &b)| m | (u64::from(class(b)) << k))
+    };
+    TokenMasks {
+        space: bits(is_space),
+        digit: bits(|b| b.is_ascii_digit()),
+        minus: bits(|b| b == b'-'),
+        dot: bits(|b| b == b'.'),
+    }
+}
+
 /// [`space_mask`] on any CPU (compiled everywhere, so x86 tests check it too).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn space_mask_portable(block: &[u8; 64]) -> u64 {
@@ -372,6 +472,10 @@ mod tests {
                 .fold(0u64, |m, (k, &b)| m | (u64::from(is_space(b)) << k));
             assert_eq!(space_mask(&block), want);
             assert_eq!(space_mask_portable(&block), want);
+            let (mut digits, mut portable_digits) = ([0u8; 72], [0u8; 72]);
+            let ints = token_masks(&block, &mut digits);
+            assert_eq!(ints, token_masks_portable(&block, &mut portable_digits));
+            assert_eq!((ints.space, digits), (want, portable_digits));
             let marker = block.iter().any(|&b| is_float_marker(b));
             assert_eq!(has_float_marker(&block), marker);
             assert_eq!(has_float_marker_portable(&block), marker);

@@ -95,6 +95,14 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     /// Convert a nodata value (already in this type's range) to this type.
     fn from_f64(v: f64) -> Self;
 
+    /// A value of at most seven digits, exact in every type.
+    fn from_short(v: i32) -> Self;
+
+    /// `digits / 10^decimals`, negated if asked, with at most seven digits, as GDAL reads
+    /// such a decimal (the correctly rounded double, then this type). Int32 cells have no
+    /// decimals: for `i32` only called without.
+    fn from_short_decimal(negative: bool, digits: u64, decimals: usize) -> Self;
+
     /// Whether this is a NaN.
     fn is_nan(self) -> bool;
 }
@@ -132,7 +140,7 @@ fn token_prefix(text: &[u8], pos: usize) -> &[u8] {
     &text[pos..token_end(&text[..cap], pos)]
 }
 
-const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+pub(crate) const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
@@ -157,7 +165,7 @@ fn first_not_digit(x: u64) -> u32 {
 /// and adding the lower. Every byte must be 0 to 9 (every caller checks the digits first):
 /// then no pair's sum (at most 99) carries, and the first step needs no mask.
 #[inline(always)]
-fn eight_digits(v: u64) -> u64 {
+pub(crate) fn eight_digits(v: u64) -> u64 {
     let v = v.wrapping_mul(2561) >> 8;
     let v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
     ((v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001)) >> 32
@@ -191,6 +199,9 @@ pub struct Shape {
     /// Whether the token this `long` layout was taken from is a plain decimal of up to
     /// fifteen digits (see [`wide_decimal`]).
     wide: bool,
+    /// How many tokens were taken apart, this one's layout differing from the one before
+    /// (wrapping).
+    changes: u32,
 }
 
 impl Shape {
@@ -207,6 +218,13 @@ impl Shape {
     #[inline(always)]
     pub fn wide(&self) -> bool {
         self.wide
+    }
+
+    /// How many times the layout changed (wrapping): often, in a grid of decimals of varying
+    /// length (`28.0625 28.16667`), which are then read faster a block at a time.
+    #[inline(always)]
+    pub fn changes(&self) -> u32 {
+        self.changes
     }
 }
 
@@ -270,7 +288,9 @@ fn short_decimal(text: &[u8], pos: usize, shape: &mut Shape) -> Option<(bool, u6
         && word & shape.marks == shape.mark_bytes
         && shape.care != 0;
     if !same {
+        let changes = shape.changes.wrapping_add(1);
         *shape = take_apart(word, not_digit, text, pos);
+        shape.changes = changes;
     }
     if shape.long {
         return None;
@@ -359,9 +379,7 @@ fn short_layout(word: u64, not_digit: u64) -> Option<Shape> {
         int_mask,
         shift: (64 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
-        long: false,
-        numpy: false,
-        wide: false,
+        ..Shape::default()
     })
 }
 
@@ -1003,6 +1021,16 @@ impl Value for f64 {
         v
     }
 
+    #[inline(always)]
+    fn from_short(v: i32) -> Self {
+        f64::from(v)
+    }
+
+    #[inline(always)]
+    fn from_short_decimal(negative: bool, digits: u64, decimals: usize) -> Self {
+        decimal_value(negative, digits, decimals)
+    }
+
     fn is_nan(self) -> bool {
         f64::is_nan(self)
     }
@@ -1026,21 +1054,8 @@ impl Value for f32 {
 
     #[inline(always)]
     fn parse_short(text: &[u8], pos: usize, shape: &mut Shape) -> Option<Self> {
-        // GDAL's value is the double quotient rounded to f32. With at most seven digits
-        // (below 2^24) and 10^decimals both exact in f32, and f64 having more than 2 × 24 + 2
-        // bits, that equals the exact quotient rounded once to f32 (Figueroa, "When is double
-        // rounding innocuous?", 1995). The exact quotient m / 10^k is never within 2^-48 (in
-        // relative terms) of a midpoint between two f32 values, as |m·2^e − M·10^k| ≥ 1 for
-        // the 25-bit midpoint M / 2^e; and `m × 10^-k` in f64 (two roundings) is within 2^-52
-        // of it: so this product rounds to that same f32, and a multiplication is cheaper
-        // than a division. `f32_product_equals_double_rounding` checks every case.
         short_decimal(text, pos, shape).map(|(negative, digits, decimals)| {
-            let magnitude = (digits as i64 as f64 * INV_POW10[decimals]) as f32;
-            if negative {
-                -magnitude
-            } else {
-                magnitude
-            }
+            Self::from_short_decimal(negative, digits, decimals)
         })
     }
 
@@ -1056,12 +1071,12 @@ impl Value for f32 {
         // `f32_product_equals_double_rounding` proves equal to GDAL's two roundings. More:
         // GDAL's own steps, the quotient (Clinger: exact digits, exact power) then f32.
         let d = wide_decimal(text, pos, wide)?;
-        let magnitude = if d.small {
-            (d.digits as i64 as f64 * INV_POW10[d.decimals & 7]) as f32
+        let value = if d.small {
+            Self::from_short_decimal(d.negative, d.digits, d.decimals)
         } else {
-            decimal_value(false, d.digits, d.decimals) as f32
+            decimal_value(d.negative, d.digits, d.decimals) as f32
         };
-        Some((if d.negative { -magnitude } else { magnitude }, d.end))
+        Some((value, d.end))
     }
 
     #[inline(always)]
@@ -1088,6 +1103,29 @@ impl Value for f32 {
 
     fn from_f64(v: f64) -> Self {
         f64_to_f32_clamped(v)
+    }
+
+    #[inline(always)]
+    fn from_short(v: i32) -> Self {
+        v as f32
+    }
+
+    #[inline(always)]
+    fn from_short_decimal(negative: bool, digits: u64, decimals: usize) -> Self {
+        // GDAL's value is the double quotient rounded to f32. With at most seven digits
+        // (below 2^24) and 10^decimals both exact in f32, and f64 having more than 2 × 24 + 2
+        // bits, that equals the exact quotient rounded once to f32 (Figueroa, "When is double
+        // rounding innocuous?", 1995). The exact quotient m / 10^k is never within 2^-48 (in
+        // relative terms) of a midpoint between two f32 values, as |m·2^e − M·10^k| ≥ 1 for
+        // the 25-bit midpoint M / 2^e; and `m × 10^-k` in f64 (two roundings) is within 2^-52
+        // of it: so this product rounds to that same f32, and a multiplication is cheaper
+        // than a division. `f32_product_equals_double_rounding` checks every case.
+        let magnitude = (digits as i64 as f64 * INV_POW10[decimals & 7]) as f32;
+        if negative {
+            -magnitude
+        } else {
+            magnitude
+        }
     }
 
     fn is_nan(self) -> bool {
@@ -1152,6 +1190,22 @@ impl Value for i32 {
 
     fn from_f64(v: f64) -> Self {
         v as i32
+    }
+
+    #[inline(always)]
+    fn from_short(v: i32) -> Self {
+        v
+    }
+
+    #[inline(always)]
+    fn from_short_decimal(negative: bool, digits: u64, _decimals: usize) -> Self {
+        // At most seven digits: the cast never wraps.
+        let magnitude = digits as i32;
+        if negative {
+            -magnitude
+        } else {
+            magnitude
+        }
     }
 
     fn is_nan(self) -> bool {
