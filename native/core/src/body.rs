@@ -16,7 +16,7 @@ use crate::scan::{
     worth_parallel, TokenMasks,
 };
 use crate::short_tokens;
-use crate::value::{DataType, Shape, Value, WideShape};
+use crate::value::{DataType, ExponentShape, LongForm, Shape, Value, WideShape};
 use crate::window::ChunkText;
 
 /// Where parsed values go.
@@ -350,9 +350,9 @@ fn parse_long<T: Value>(text: &[u8], pos: usize, base: u64, nulls: &Nulls) -> Re
     }
 }
 
-/// [`parse_long`] for a grid whose long tokens have a form of their own: numpy's `%.18e`
-/// (see [`Shape::numpy`]) or plain decimals of up to fifteen digits ([`Shape::wide`],
-/// `wide` their last layout), read by their layout first; anything else as `parse_long`
+/// [`parse_long`] for a grid whose long tokens have a form of their own ([`LongForm`]):
+/// numpy's `%.18e`, exponent form within sixteen bytes, or plain decimals of up to fifteen
+/// digits (`wide` their last layout), read by their layout first; anything else as `parse_long`
 /// reads it. A token of that form is pushed with the tokens that follow it while they have
 /// the form too and start before `end` (a run: such grids are mostly runs), each read right
 /// after the one before, without the separator masks, the short path's attempt or a call.
@@ -367,20 +367,22 @@ fn parse_run<T: Value, S: Sink<T>>(
     end: usize,
     base: u64,
     nulls: &Nulls,
-    numpy: bool,
+    form: LongForm,
     wide: &mut WideShape,
     sink: &mut S,
 ) -> Result<usize, Stop> {
     let reserved = nulls.reserved_as::<T>();
+    // A run in exponent form keeps its layout here: such grids are one long run.
+    let mut exponent = ExponentShape::default();
     // Runs stay short enough for the caller's masks (see `parse_tokens`).
     let end = end.min(pos.saturating_add(1 << 30));
     let mut at = pos;
     let mut last = 0;
     loop {
-        let found = if numpy {
-            T::parse_numpy(text, at)
-        } else {
-            T::parse_wide(text, at, wide)
+        let found = match form {
+            LongForm::Numpy => T::parse_numpy(text, at),
+            LongForm::Wide => T::parse_wide(text, at, wide),
+            LongForm::Exponent => T::parse_exponent(text, at, &mut exponent),
         };
         let Some((value, token_end)) = found else {
             break;
@@ -436,10 +438,10 @@ fn parse_one<T: Value, S: Sink<T>, const RESERVED: bool, const RUNS: bool>(
     let value = match T::parse_short(text, pos, shape) {
         Some(v) if RESERVED && v == reserved => return Err(reserved_error(text, pos, base)),
         Some(v) => v,
-        None if RUNS && (shape.numpy() || shape.wide()) => {
-            return parse_run(text, pos, end, base, nulls, shape.numpy(), wide, sink);
-        }
-        None => parse_long(text, pos, base, nulls)?,
+        None => match shape.long_form() {
+            Some(form) if RUNS => return parse_run(text, pos, end, base, nulls, form, wide, sink),
+            _ => parse_long(text, pos, base, nulls)?,
+        },
     };
     if sink.push(value) {
         Ok(0)
@@ -885,6 +887,42 @@ mod tests {
             proptest::prop_assume!(all.iter().all(|(t, _)| !t.is_empty()));
             let (text, starts) = joined(&all);
             let cells = all.len().saturating_sub(short_by);
+            proptest::prop_assert_eq!(
+                parse_all_bits::<f32>(&text, cells, chunk),
+                token_by_token::<f32>(&text, &starts, cells)
+            );
+            proptest::prop_assert_eq!(
+                parse_all_bits::<f64>(&text, cells, chunk),
+                token_by_token::<f64>(&text, &starts, cells)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// Grids in exponent form (`-1.35350000e-01`, read by their layout in runs) of
+        /// varying layouts and signs, with tokens of other forms, too long, out of range or
+        /// broken among them, in whole grids and in chunks of any size, with up to two cells
+        /// fewer than tokens: as the general parser reads them, in f32 and f64.
+        #[test]
+        fn exponent_runs_read_like_the_general_parser(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        8 => "-?[0-9][.][0-9]{0,10}[eE][-+][0-9]{1,3}",
+                        1 => "-?[0-9][.][0-9]{8}e-0[0-9]",
+                        1 => "-?[0-9]{1,4}([.][0-9]{1,3})?|-?[0-9][.][0-9]{11,14}e[-+][0-9]{2}",
+                        1 => "-?[0-9][.][0-9]{1,3}(e[0-9]{2}|e[-+][0-9]{4}|e[-+]|e-?[.]5)",
+                    ],
+                    "[ \t\r\n]{1,2}",
+                ),
+                1..120,
+            ),
+            chunk in proptest::prop_oneof![1usize..300, proptest::strategy::Just(1usize << 20)],
+            short_by in 0usize..3,
+        ) {
+            let (text, starts) = joined(&tokens);
+            let cells = tokens.len().saturating_sub(short_by);
             proptest::prop_assert_eq!(
                 parse_all_bits::<f32>(&text, cells, chunk),
                 token_by_token::<f32>(&text, &starts, cells)

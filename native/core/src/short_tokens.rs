@@ -7,7 +7,7 @@
 //! issue #12) read as fast as grids of one layout. Any other block goes token by token.
 
 use crate::scan::TokenMasks;
-use crate::value::{eight_digits, DataType, Value};
+use crate::value::{eight_digits, four_digits, DataType, Value};
 
 /// The most tokens a 64-byte block can start and end: each needs a separator after it.
 pub(crate) const MOST: usize = 32;
@@ -223,14 +223,6 @@ fn close_dots_portable(digits: &[u8; 72], moved: u64) -> [u8; 72] {
         out[k] = digits[k + usize::from((moved >> k) & 1 != 0)];
     }
     out
-}
-
-/// Four digits (bytes 0 to 9, the first in the lowest byte and the most significant) as one
-/// integer: [`eight_digits`]'s first two steps.
-#[inline(always)]
-fn four_digits(v: u32) -> u32 {
-    let v = v.wrapping_mul(2561) >> 8;
-    ((v & 0x00ff_00ff).wrapping_mul(6_553_601)) >> 16
 }
 
 #[cfg(test)]

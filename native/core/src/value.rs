@@ -89,6 +89,18 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
         None
     }
 
+    /// The value of a token in exponent form within sixteen bytes (`-1.35350000e-01`)
+    /// starting at `text[pos]` and the offset just past it, or `None`: then
+    /// [`Value::parse_at`] decides. Equal to `parse_at` wherever it answers; `exponent`
+    /// carries the layout of the previous such token. Integers never are.
+    fn parse_exponent(
+        _text: &[u8],
+        _pos: usize,
+        _exponent: &mut ExponentShape,
+    ) -> Option<(Self, usize)> {
+        None
+    }
+
     /// The value as f64 (exact for all three types).
     fn to_f64(self) -> f64;
 
@@ -199,25 +211,40 @@ pub struct Shape {
     /// Whether the token this `long` layout was taken from is a plain decimal of up to
     /// fifteen digits (see [`wide_decimal`]).
     wide: bool,
+    /// Whether the token this `long` layout was taken from is in exponent form within
+    /// sixteen bytes (see [`exponent_number`]).
+    exponent: bool,
     /// How many tokens were taken apart, this one's layout differing from the one before
     /// (wrapping).
     changes: u32,
 }
 
-impl Shape {
-    /// Whether the last token that was taken apart is in numpy's `%.18e`, and was not short:
-    /// the tokens that fail the short path are then worth [`Value::parse_numpy`].
-    #[inline(always)]
-    pub fn numpy(&self) -> bool {
-        self.numpy
-    }
+/// A form of long tokens that grids are written in, each read by a layout of its own, in runs
+/// (see `body::parse_run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongForm {
+    /// numpy's `%.18e` ([`Value::parse_numpy`]).
+    Numpy,
+    /// Plain decimals of eight to fifteen digits ([`Value::parse_wide`]).
+    Wide,
+    /// Exponent form within sixteen bytes, `-1.35350000e-01` ([`Value::parse_exponent`]).
+    Exponent,
+}
 
-    /// Whether the last token that was taken apart is a plain decimal too long for the short
-    /// path but within sixteen bytes: the tokens that fail the short path are then worth
-    /// [`Value::parse_wide`].
+impl Shape {
+    /// The form of the last token that was taken apart, if it was not short and is one of
+    /// the [`LongForm`]s: the tokens that fail the short path are then worth reading as that.
     #[inline(always)]
-    pub fn wide(&self) -> bool {
-        self.wide
+    pub fn long_form(&self) -> Option<LongForm> {
+        if self.numpy {
+            Some(LongForm::Numpy)
+        } else if self.wide {
+            Some(LongForm::Wide)
+        } else if self.exponent {
+            Some(LongForm::Exponent)
+        } else {
+            None
+        }
     }
 
     /// How many times the layout changed (wrapping): often, in a grid of decimals of varying
@@ -338,12 +365,14 @@ fn take_apart(word: u64, not_digit: u64, text: &[u8], pos: usize) -> Shape {
 #[inline(never)]
 fn long_layout(not_digit: u64, text: &[u8], pos: usize) -> Shape {
     let wide = looks_wide(text, pos);
+    let numpy = !wide && numpy_form(text, pos).is_some();
     Shape {
         care: u64::MAX,
         not_digit,
         long: true,
-        numpy: !wide && numpy_form(text, pos).is_some(),
+        numpy,
         wide,
+        exponent: !wide && !numpy && looks_exponent(text, pos),
         ..Shape::default()
     }
 }
@@ -538,6 +567,120 @@ fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
         len: end,
         locked: false,
     })
+}
+
+/// The layout of the last token in exponent form that [`exponent_number`] read: where its
+/// non-digits were in its sixteen bytes and what they were, and what that layout means.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExponentShape {
+    /// The bytes that decide: the token and the separator after it (0: no shape yet).
+    care: u128,
+    /// The high bit of each non-digit byte among them.
+    not_digit: u128,
+    /// 0xff at the `.`, at the `e` and at the separator (the exponent's sign is read from
+    /// each token: it changes from one to the next).
+    marks: u128,
+    /// The bytes found there.
+    mark_bytes: u128,
+    /// Where the exponent's sign is.
+    sign_at: u32,
+    /// 128 − 8 × the number of the mantissa's digits.
+    shift: u32,
+    /// The exponent's digits.
+    exponent_digits: u32,
+    /// Digits after the `.`.
+    decimals: i64,
+    /// Bytes in the token after its sign.
+    len: usize,
+}
+
+/// A token in exponent form, `[-]d.digits(e|E)(+|-)digits`: one digit before the dot, one to
+/// three in the exponent, the separator within its first sixteen bytes (fifteen after a
+/// `-`): `-1.35350000e-01`, as C's `%.8e` writes. Read from a 16-byte window against the
+/// previous such token's layout (`shape`), as [`wide_decimal`] reads; `None` for any other
+/// token. At most eleven significant digits: the number is exact, and Clinger's fast path
+/// takes nearly every one.
+#[inline(always)]
+fn exponent_number(text: &[u8], pos: usize, shape: &mut ExponentShape) -> Option<Number> {
+    let Window {
+        negative,
+        window,
+        x,
+        not_digit,
+    } = Window::at(text, pos)?;
+    let same = not_digit & shape.care == shape.not_digit
+        && window & shape.marks == shape.mark_bytes
+        && shape.care != 0;
+    if !same {
+        *shape = exponent_layout(window, not_digit)?;
+    }
+    let sign = (window >> (8 * shape.sign_at)) as u8;
+    if sign != b'-' && sign != b'+' {
+        return None;
+    }
+    // The digit before the dot, then the ones after it moved down one byte, at the top.
+    let digits = ((x & 0xff) | ((x >> 8) & !0xff)) << shape.shift;
+    let mantissa = eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64);
+    let exponent =
+        four_digits(((x >> (8 * (shape.sign_at + 1))) as u32) << (32 - 8 * shape.exponent_digits));
+    let exponent = if sign == b'-' {
+        -i64::from(exponent)
+    } else {
+        i64::from(exponent)
+    };
+    Some(Number {
+        negative,
+        digits: mantissa,
+        power: exponent - shape.decimals,
+        exact: true,
+        end: pos + usize::from(negative) + shape.len,
+    })
+}
+
+/// The layout of the token in exponent form in the 16-byte `window` (its sign already
+/// shifted out), or `None` if it is not one.
+#[inline(never)]
+fn exponent_layout(window: u128, not_digit: u128) -> Option<ExponentShape> {
+    let byte_at = |k: usize| (window >> (8 * (k & 15))) as u8;
+    if not_digit & 0x80 != 0 || byte_at(1) != b'.' {
+        return None;
+    }
+    let e_at = 2 + ((not_digit >> 16).trailing_zeros() / 8) as usize;
+    if e_at > 12 || byte_at(e_at) | 0x20 != b'e' || !matches!(byte_at(e_at + 1), b'+' | b'-') {
+        return None;
+    }
+    let sign_at = e_at + 1;
+    let exponent_digits = ((not_digit >> (8 * (sign_at + 1))).trailing_zeros() / 8) as usize;
+    let end = sign_at + 1 + exponent_digits;
+    if !(1..=3).contains(&exponent_digits) || end >= 16 || !is_space(byte_at(end)) {
+        return None;
+    }
+    let care = u128::MAX >> (120 - 8 * end);
+    let marks = (0xff << (8 * end)) | (0xff << (8 * e_at)) | (0xff << 8);
+    Some(ExponentShape {
+        care,
+        not_digit: not_digit & care,
+        marks,
+        mark_bytes: window & marks,
+        sign_at: sign_at as u32,
+        shift: (128 - 8 * (e_at - 1)) as u32,
+        exponent_digits: exponent_digits as u32,
+        decimals: (e_at - 2) as i64,
+        len: end,
+    })
+}
+
+/// Whether the token at `text[pos]` is one [`exponent_number`] reads.
+fn looks_exponent(text: &[u8], pos: usize) -> bool {
+    exponent_number(text, pos, &mut ExponentShape::default()).is_some()
+}
+
+/// Four digits (bytes 0 to 9, the first in the lowest byte and the most significant) as one
+/// integer: [`eight_digits`]'s first two steps.
+#[inline(always)]
+pub(crate) fn four_digits(v: u32) -> u32 {
+    let v = v.wrapping_mul(2561) >> 8;
+    ((v & 0x00ff_00ff).wrapping_mul(6_553_601)) >> 16
 }
 
 /// The form `[+-]digits[.digits]` followed by whitespace or the end, its digits below 2^53
@@ -1003,6 +1146,16 @@ impl Value for f64 {
     }
 
     #[inline(always)]
+    fn parse_exponent(
+        text: &[u8],
+        pos: usize,
+        exponent: &mut ExponentShape,
+    ) -> Option<(Self, usize)> {
+        let number = exponent_number(text, pos, exponent)?;
+        Some((number.to_f64(text, pos)?, number.end))
+    }
+
+    #[inline(always)]
     fn parse_at(text: &[u8], pos: usize) -> Result<(Self, usize), TokenError> {
         if let Some(number) = scan_number(text, pos) {
             if let Some(v) = number.to_f64(text, pos) {
@@ -1062,6 +1215,16 @@ impl Value for f32 {
     #[inline(always)]
     fn parse_numpy(text: &[u8], pos: usize) -> Option<(Self, usize)> {
         let number = numpy_form(text, pos)?;
+        Some((number.to_f32(text, pos)?, number.end))
+    }
+
+    #[inline(always)]
+    fn parse_exponent(
+        text: &[u8],
+        pos: usize,
+        exponent: &mut ExponentShape,
+    ) -> Option<(Self, usize)> {
+        let number = exponent_number(text, pos, exponent)?;
         Some((number.to_f32(text, pos)?, number.end))
     }
 
@@ -1513,7 +1676,7 @@ mod tests {
                         if token.len() > 8 - usize::from(token[0] == b'-') {
                             let mut shape = Shape::default();
                             proptest::prop_assert!(T::parse_short(text, pos, &mut shape).is_none());
-                            proptest::prop_assert!(shape.wide(), "{}", String::from_utf8_lossy(token));
+                            proptest::prop_assert!(shape.long_form() == Some(LongForm::Wide), "{}", String::from_utf8_lossy(token));
                         }
                     }
                     pos = end;
@@ -1683,7 +1846,7 @@ mod tests {
             // numpy writes three beyond ±99, which the general parsers read).
             let mut shape = Shape::default();
             proptest::prop_assert!(f64::parse_short(&text, 0, &mut shape).is_none());
-            proptest::prop_assert_eq!(shape.numpy(), e.abs() < 100, "{}", token);
+            proptest::prop_assert_eq!(shape.long_form() == Some(LongForm::Numpy), e.abs() < 100, "{}", token);
             for case in 0..2 {
                 if case == 1 {
                     let at = spoil.min(text.len() - 1);
