@@ -371,22 +371,55 @@ fn parse_run<T: Value, S: Sink<T>>(
     wide: &mut WideShape,
     sink: &mut S,
 ) -> Result<usize, Stop> {
+    // One loop per form, so that no token asks which form it is.
+    let last = match form {
+        LongForm::Numpy => run(text, pos, end, base, nulls, sink, T::parse_numpy),
+        LongForm::Wide => {
+            let last = run(text, pos, end, base, nulls, sink, |text, at| {
+                let found = T::parse_wide(text, at, wide);
+                // The run goes on with this layout only (see `WideShape::lock`).
+                wide.lock(true);
+                found
+            });
+            wide.lock(false);
+            last
+        }
+        LongForm::Exponent => {
+            // A run in exponent form keeps its layout here: such grids are one long run.
+            let mut exponent = ExponentShape::default();
+            run(text, pos, end, base, nulls, sink, |text, at| {
+                T::parse_exponent(text, at, &mut exponent)
+            })
+        }
+    }?;
+    if last == 0 {
+        // Not of the form: read as any long token.
+        let value = parse_long(text, pos, base, nulls)?;
+        if !sink.push(value) {
+            return Err(Stop::Extra(base + pos as u64));
+        }
+    }
+    Ok(last)
+}
+
+/// [`parse_run`]'s loop for one form, whose tokens `read` reads: the end of the run's last
+/// token, 0 if the first is not of the form.
+#[inline(always)]
+fn run<T: Value, S: Sink<T>>(
+    text: &[u8],
+    pos: usize,
+    end: usize,
+    base: u64,
+    nulls: &Nulls,
+    sink: &mut S,
+    mut read: impl FnMut(&[u8], usize) -> Option<(T, usize)>,
+) -> Result<usize, Stop> {
     let reserved = nulls.reserved_as::<T>();
-    // A run in exponent form keeps its layout here: such grids are one long run.
-    let mut exponent = ExponentShape::default();
     // Runs stay short enough for the caller's masks (see `parse_tokens`).
     let end = end.min(pos.saturating_add(1 << 30));
     let mut at = pos;
     let mut last = 0;
-    loop {
-        let found = match form {
-            LongForm::Numpy => T::parse_numpy(text, at),
-            LongForm::Wide => T::parse_wide(text, at, wide),
-            LongForm::Exponent => T::parse_exponent(text, at, &mut exponent),
-        };
-        let Some((value, token_end)) = found else {
-            break;
-        };
+    while let Some((value, token_end)) = read(text, at) {
         if reserved == Some(value) {
             return Err(reserved_error(text, at, base));
         }
@@ -394,23 +427,13 @@ fn parse_run<T: Value, S: Sink<T>>(
             return Err(Stop::Extra(base + at as u64));
         }
         last = token_end;
-        // The run goes on with this layout only (see `WideShape::lock`).
-        wide.lock(true);
-        // Both forms end at a separator; numpy writes one, other writers a few.
+        // Every form ends at a separator; numpy writes one, other writers a few.
         at = token_end + 1;
         while at < end && is_space(text[at]) {
             at += 1;
         }
         if at >= end {
             break;
-        }
-    }
-    wide.lock(false);
-    if last == 0 {
-        // Not of the form: read as any long token.
-        let value = parse_long(text, pos, base, nulls)?;
-        if !sink.push(value) {
-            return Err(Stop::Extra(base + pos as u64));
         }
     }
     Ok(last)
@@ -823,6 +846,25 @@ mod tests {
         parse_all::<T>(text, cells, chunk).map(|v| v.iter().map(|x| x.to_f64().to_bits()).collect())
     }
 
+    /// That the grid of `cells` cells in `text`, its tokens at `starts`, cut into chunks of
+    /// `chunk` bytes, reads as the general parser reads it, in f32 and in f64.
+    fn floats_read_alike(
+        text: &str,
+        starts: &[usize],
+        cells: usize,
+        chunk: usize,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        proptest::prop_assert_eq!(
+            parse_all_bits::<f32>(text, cells, chunk),
+            token_by_token::<f32>(text, starts, cells)
+        );
+        proptest::prop_assert_eq!(
+            parse_all_bits::<f64>(text, cells, chunk),
+            token_by_token::<f64>(text, starts, cells)
+        );
+        Ok(())
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
         /// Int32 grids of short integers (read a block at a time, `short_tokens`) mixed with
@@ -887,14 +929,7 @@ mod tests {
             proptest::prop_assume!(all.iter().all(|(t, _)| !t.is_empty()));
             let (text, starts) = joined(&all);
             let cells = all.len().saturating_sub(short_by);
-            proptest::prop_assert_eq!(
-                parse_all_bits::<f32>(&text, cells, chunk),
-                token_by_token::<f32>(&text, &starts, cells)
-            );
-            proptest::prop_assert_eq!(
-                parse_all_bits::<f64>(&text, cells, chunk),
-                token_by_token::<f64>(&text, &starts, cells)
-            );
+            floats_read_alike(&text, &starts, cells, chunk)?;
         }
     }
 
@@ -923,14 +958,7 @@ mod tests {
         ) {
             let (text, starts) = joined(&tokens);
             let cells = tokens.len().saturating_sub(short_by);
-            proptest::prop_assert_eq!(
-                parse_all_bits::<f32>(&text, cells, chunk),
-                token_by_token::<f32>(&text, &starts, cells)
-            );
-            proptest::prop_assert_eq!(
-                parse_all_bits::<f64>(&text, cells, chunk),
-                token_by_token::<f64>(&text, &starts, cells)
-            );
+            floats_read_alike(&text, &starts, cells, chunk)?;
         }
     }
 

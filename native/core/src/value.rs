@@ -259,14 +259,8 @@ impl Shape {
 /// were in its sixteen bytes and what they were, and what that layout means.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WideShape {
-    /// The bytes that decide: the token and the separator after it (0: no shape yet).
-    care: u128,
-    /// The high bit of each non-digit byte among them.
-    not_digit: u128,
-    /// 0xff at the `.` (if any) and at the separator.
-    marks: u128,
-    /// The bytes found there.
-    mark_bytes: u128,
+    /// Where the token's non-digits were; its marks: the `.` (if any) and the separator.
+    layout: WindowLayout,
     /// The bytes before the `.` (all when there is none).
     int_mask: u128,
     /// 128 − 8 × the number of digits.
@@ -426,10 +420,7 @@ fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<WideDec
         x,
         not_digit,
     } = Window::at(text, pos)?;
-    let same = not_digit & wide.care == wide.not_digit
-        && window & wide.marks == wide.mark_bytes
-        && wide.care != 0;
-    if !same {
+    if !wide.layout.fits(window, not_digit) {
         relayout(window, not_digit, negative, wide)?;
     }
     // As in `short_decimal`, then eight digits at a time: the first eight (zero for a token
@@ -484,6 +475,43 @@ impl Window {
             x,
             not_digit,
         })
+    }
+}
+
+/// Where a token's non-digits lay in its 16-byte [`Window`] and what its marks (dot,
+/// separator, ...) were: a token laid out the same way is known by two masked compares.
+#[derive(Debug, Clone, Copy, Default)]
+struct WindowLayout {
+    /// The bytes that decide: the token and the separator after it (0: no layout yet).
+    care: u128,
+    /// The high bit of each non-digit byte among them.
+    not_digit: u128,
+    /// 0xff at the marks.
+    marks: u128,
+    /// The bytes found there.
+    mark_bytes: u128,
+}
+
+impl WindowLayout {
+    /// The layout of the token in `window` (its non-digits `not_digit`) whose separator is
+    /// at byte `end`, with the separator and the bytes of `marks` as its marks.
+    fn of(window: u128, not_digit: u128, end: usize, marks: u128) -> WindowLayout {
+        let care = u128::MAX >> (120 - 8 * end);
+        let marks = marks | (0xff << (8 * end));
+        WindowLayout {
+            care,
+            not_digit: not_digit & care,
+            marks,
+            mark_bytes: window & marks,
+        }
+    }
+
+    /// Whether the token in `window` (its non-digits `not_digit`) is laid out this way.
+    #[inline(always)]
+    fn fits(&self, window: u128, not_digit: u128) -> bool {
+        not_digit & self.care == self.not_digit
+            && window & self.marks == self.mark_bytes
+            && self.care != 0
     }
 }
 
@@ -551,15 +579,10 @@ fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
     if end >= 16 || !is_space(byte_at(end)) {
         return None;
     }
-    let care = u128::MAX >> (120 - 8 * end);
     let dot_mark = if dot { 0xff << (8 * first) } else { 0 };
-    let marks = (0xff << (8 * end)) | dot_mark;
     let count = end - usize::from(dot);
     Some(WideShape {
-        care,
-        not_digit: not_digit & care,
-        marks,
-        mark_bytes: window & marks,
+        layout: WindowLayout::of(window, not_digit, end, dot_mark),
         int_mask,
         shift: (128 - 8 * count) as u32,
         decimals: if dot { end - first - 1 } else { 0 },
@@ -573,15 +596,9 @@ fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
 /// non-digits were in its sixteen bytes and what they were, and what that layout means.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExponentShape {
-    /// The bytes that decide: the token and the separator after it (0: no shape yet).
-    care: u128,
-    /// The high bit of each non-digit byte among them.
-    not_digit: u128,
-    /// 0xff at the `.`, at the `e` and at the separator (the exponent's sign is read from
-    /// each token: it changes from one to the next).
-    marks: u128,
-    /// The bytes found there.
-    mark_bytes: u128,
+    /// Where the token's non-digits were; its marks: the `.`, the `e` and the separator (the
+    /// exponent's sign is read from each token: it changes from one to the next).
+    layout: WindowLayout,
     /// Where the exponent's sign is.
     sign_at: u32,
     /// 128 − 8 × the number of the mantissa's digits.
@@ -608,10 +625,7 @@ fn exponent_number(text: &[u8], pos: usize, shape: &mut ExponentShape) -> Option
         x,
         not_digit,
     } = Window::at(text, pos)?;
-    let same = not_digit & shape.care == shape.not_digit
-        && window & shape.marks == shape.mark_bytes
-        && shape.care != 0;
-    if !same {
+    if !shape.layout.fits(window, not_digit) {
         *shape = exponent_layout(window, not_digit)?;
     }
     let sign = (window >> (8 * shape.sign_at)) as u8;
@@ -655,13 +669,8 @@ fn exponent_layout(window: u128, not_digit: u128) -> Option<ExponentShape> {
     if !(1..=3).contains(&exponent_digits) || end >= 16 || !is_space(byte_at(end)) {
         return None;
     }
-    let care = u128::MAX >> (120 - 8 * end);
-    let marks = (0xff << (8 * end)) | (0xff << (8 * e_at)) | (0xff << 8);
     Some(ExponentShape {
-        care,
-        not_digit: not_digit & care,
-        marks,
-        mark_bytes: window & marks,
+        layout: WindowLayout::of(window, not_digit, end, (0xff << (8 * e_at)) | (0xff << 8)),
         sign_at: sign_at as u32,
         shift: (128 - 8 * (e_at - 1)) as u32,
         exponent_digits: exponent_digits as u32,
