@@ -18,8 +18,8 @@ pub(crate) const MOST: usize = 32;
 /// digit value, 0 for any other byte (see [`crate::scan::token_masks`]), then 8 bytes of
 /// zeros: a token near the block's end is read with one 8-byte load. The values are written,
 /// in order, to `out`, as GDAL reads them into `T`; returns which of `starts` were read and
-/// how many (none if no token is complete). `None` when any is not such a token: the caller reads them all one by one, and
-/// finds the error if there is one.
+/// how many (none if no token is complete). `None` when any is not such a token: the caller
+/// reads them all one by one, and finds the error if there is one.
 ///
 /// A token reaching the block's last byte may go on in the next block: it is left to the
 /// caller, as is any token `starts` leaves out. `inside` is `!masks.space`.
@@ -111,9 +111,10 @@ fn integers<T: Value>(
         let end = ends.trailing_zeros() as usize;
         starts &= starts - 1;
         ends &= ends - 1;
-        // Below 10^7: the cast never wraps.
-        let v = magnitude(start & 63, end + 1 - start) as i32;
-        out[n & (MOST - 1)] = T::from_short(if (signs >> start) & 1 != 0 { -v } else { v });
+        // The sign applied to the value, not to the integer: `-0` is -0.0 in a float grid.
+        let negative = (signs >> start) & 1 != 0;
+        let v = u64::from(magnitude(start & 63, end + 1 - start));
+        out[n & (MOST - 1)] = T::from_short_decimal(negative, v, 0);
         n += 1;
     }
     n
@@ -252,6 +253,10 @@ mod tests {
             Some(vec![-9999, 0, -1, 1_234_567, 7, 0])
         );
         assert_eq!(read::<f32>(b"1 2 -3"), Some(vec![1.0, 2.0, -3.0]));
+        // `-0` is GDAL's -0.0 (strtod's), in a block of integers too.
+        let zeros = read::<f32>(b"-0 0 -000").unwrap_or_default();
+        let signs: Vec<bool> = zeros.iter().map(|z| z.is_sign_negative()).collect();
+        assert_eq!(signs, [true, false, true]);
     }
 
     #[test]

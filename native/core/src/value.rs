@@ -107,9 +107,6 @@ pub trait Value: Copy + Default + Send + Sync + PartialEq + PartialOrd + 'static
     /// Convert a nodata value (already in this type's range) to this type.
     fn from_f64(v: f64) -> Self;
 
-    /// A value of at most seven digits, exact in every type.
-    fn from_short(v: i32) -> Self;
-
     /// `digits / 10^decimals`, negated if asked, with at most seven digits, as GDAL reads
     /// such a decimal (the correctly rounded double, then this type). Int32 cells have no
     /// decimals: for `i32` only called without.
@@ -1184,11 +1181,6 @@ impl Value for f64 {
     }
 
     #[inline(always)]
-    fn from_short(v: i32) -> Self {
-        f64::from(v)
-    }
-
-    #[inline(always)]
     fn from_short_decimal(negative: bool, digits: u64, decimals: usize) -> Self {
         decimal_value(negative, digits, decimals)
     }
@@ -1278,11 +1270,6 @@ impl Value for f32 {
     }
 
     #[inline(always)]
-    fn from_short(v: i32) -> Self {
-        v as f32
-    }
-
-    #[inline(always)]
     fn from_short_decimal(negative: bool, digits: u64, decimals: usize) -> Self {
         // GDAL's value is the double quotient rounded to f32. With at most seven digits
         // (below 2^24) and 10^decimals both exact in f32, and f64 having more than 2 × 24 + 2
@@ -1362,11 +1349,6 @@ impl Value for i32 {
 
     fn from_f64(v: f64) -> Self {
         v as i32
-    }
-
-    #[inline(always)]
-    fn from_short(v: i32) -> Self {
-        v
     }
 
     #[inline(always)]
