@@ -104,6 +104,67 @@ pub(crate) fn load_opened(opened: crate::pipe::OpenedFile, name: &str) -> Result
 /// [`load_opened`]).
 const GZIP_PROBE: usize = 4 << 20;
 
+/// A buffer that file text is read into, placed so that each byte lands at the same offset
+/// within a 64-byte line as it had in the file.
+///
+/// Why: the kernel copies file data to user memory with `rep movsb`, which on AMD EPYC
+/// (Zen) runs about ten times slower when the destination lies 1 to 31 bytes past the
+/// source's offset within a page, and the allocator puts every large buffer 16 bytes into a
+/// page: reading a 1.4 MB grid from the page cache took 0.7-1.0 ms into such a buffer, 0.07-0.1
+/// ms into one placed this way (`os.preadv` into an `mmap` at offsets 0-4095, this machine).
+#[derive(Debug, Default)]
+pub(crate) struct ReadBuffer {
+    bytes: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl ReadBuffer {
+    /// The bytes a destination may be moved by, to match any source offset.
+    const LINE: usize = 64;
+
+    /// An empty buffer (no allocation until [`ReadBuffer::room`]).
+    pub(crate) const fn new() -> ReadBuffer {
+        ReadBuffer {
+            bytes: Vec::new(),
+            start: 0,
+            len: 0,
+        }
+    }
+
+    /// Room for `len` bytes to be read from offset `offset` of a file, placed as the type
+    /// says; what was there before is gone. The room becomes the text ([`ReadBuffer::text`]):
+    /// shorten it with [`ReadBuffer::truncate`] to what a read really got.
+    pub(crate) fn room(&mut self, len: usize, offset: u64) -> &mut [u8] {
+        let need = len.saturating_add(Self::LINE);
+        if self.bytes.len() < need {
+            // Zeroed by the system as the read first touches each page (buffers here hold
+            // at most a small file or a window: a few MB).
+            self.bytes = vec![0; need];
+        }
+        let address = self.bytes.as_ptr() as usize;
+        // (offset − address) mod LINE: then address + start ≡ offset (mod LINE).
+        self.start = (offset as usize).wrapping_sub(address) & (Self::LINE - 1);
+        self.len = len;
+        &mut self.bytes[self.start..self.start + len]
+    }
+
+    /// Keep the first `len` bytes of the text (no more than it has).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// The bytes that were read.
+    pub(crate) fn text(&self) -> &[u8] {
+        &self.bytes[self.start..self.start + self.len]
+    }
+
+    /// The bytes the buffer holds in all (text, room and placing).
+    pub(crate) fn capacity(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
 #[cfg(unix)]
 pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
@@ -524,6 +585,32 @@ pub(crate) fn header_too_long(name: &str, text: &[u8]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_buffer_places_text_as_the_file_had_it_within_a_line() {
+        let mut buffer = ReadBuffer::new();
+        for (len, offset) in [
+            (1, 0),
+            (100, 0),
+            (5000, 4096),
+            (300_000, 17),
+            (1 << 20, 8191),
+        ] {
+            let room = buffer.room(len, offset);
+            assert_eq!(room.len(), len);
+            assert_eq!(room.as_ptr() as usize % 64, offset as usize % 64);
+            room.fill(7);
+            buffer.truncate(len - 1);
+            assert_eq!(buffer.text().len(), len - 1);
+            assert!(buffer.text().iter().all(|&b| b == 7));
+            assert!(buffer.capacity() >= len);
+        }
+        // Shorter text later: the buffer is kept, the text is the new one.
+        let kept = buffer.capacity();
+        buffer.room(10, 3).copy_from_slice(b"0123456789");
+        assert_eq!(buffer.text(), b"0123456789");
+        assert_eq!(buffer.capacity(), kept);
+    }
 
     #[test]
     fn budget_counts_values_across_pieces() {

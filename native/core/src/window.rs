@@ -19,7 +19,7 @@ use crate::error::{line_column_streamed, Error};
 use crate::header::{parse_header, Header, HeaderParse};
 use crate::limits::check_room;
 use crate::scan::{count_tokens, fixed_chunks, is_space, worth_parallel, ChunkCount};
-use crate::source;
+use crate::source::{self, ReadBuffer};
 
 /// Text that hands out its chunks: each call gets a text holding the chunk (and what is
 /// needed around it), the chunk's range within that text, and that text's offset in the
@@ -86,12 +86,12 @@ const HEAD: usize = 1 << 20;
 
 thread_local! {
     /// Each thread's window, reused from chunk to chunk and from read to read.
-    static WINDOW_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static WINDOW_BUFFER: RefCell<ReadBuffer> = const { RefCell::new(ReadBuffer::new()) };
 }
 
 thread_local! {
     /// Each thread's spare buffer for a small file's whole text (see [`WholeText`]).
-    static SPARE_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SPARE_TEXT: RefCell<ReadBuffer> = const { RefCell::new(ReadBuffer::new()) };
 }
 
 /// A small file's whole text. Dropped, it becomes this thread's spare buffer for the next
@@ -99,15 +99,17 @@ thread_local! {
 /// asking the allocator for each, and so the system where the allocator hands memory back
 /// eagerly (dask's worker processes run with `MALLOC_TRIM_THRESHOLD_=65536`, under which
 /// every tile's text cost fresh, zeroed pages).
-pub struct WholeText(Vec<u8>);
+pub struct WholeText(ReadBuffer);
 
 impl WholeText {
-    /// An empty text with room for `capacity` bytes: this thread's spare buffer if any.
-    fn with_capacity(capacity: usize) -> WholeText {
-        let mut text = SPARE_TEXT.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
-        text.clear();
-        text.reserve_exact(capacity);
-        WholeText(text)
+    /// The text of `file`, `len` bytes long when it was opened, read into this thread's
+    /// spare buffer if any; a file grown since is read one byte longer (the caller's
+    /// [`FileIdentity`] check then refuses it).
+    fn read(file: &mut File, len: usize) -> io::Result<WholeText> {
+        let mut text = WholeText(SPARE_TEXT.with(|cell| std::mem::take(&mut *cell.borrow_mut())));
+        let got = source::read_full(file, text.0.room(len.saturating_add(1), 0))?;
+        text.0.truncate(got);
+        Ok(text)
     }
 }
 
@@ -115,13 +117,14 @@ impl std::ops::Deref for WholeText {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        &self.0
+        self.0.text()
     }
 }
 
 impl Drop for WholeText {
     fn drop(&mut self) {
-        if self.0.capacity() <= WINDOWED_MIN as usize + 1 {
+        // A small file's buffer: its text, one byte more and room to place it.
+        if self.0.capacity() <= WINDOWED_MIN as usize + 1024 {
             let text = std::mem::take(&mut self.0);
             SPARE_TEXT.with(|cell| *cell.borrow_mut() = text);
         }
@@ -219,23 +222,23 @@ impl WindowedFile {
             return Ok(Opened::Stream);
         };
         if size < WINDOWED_MIN {
-            let mut bytes = WholeText::with_capacity(len + 1);
-            io::Read::read_to_end(&mut file, &mut bytes.0).map_err(io_err)?;
+            let bytes = WholeText::read(&mut file, len).map_err(io_err)?;
             identity.check(&file, path, name)?;
             return Ok(Opened::Whole(bytes));
         }
-        let mut head = vec![0u8; HEAD];
-        source::read_exact_at(&file, &mut head, 0).map_err(io_err)?;
-        if source::is_gzip(&head) {
+        let mut buffer = ReadBuffer::new();
+        source::read_exact_at(&file, buffer.room(HEAD, 0), 0).map_err(io_err)?;
+        let head = buffer.text();
+        if source::is_gzip(head) {
             return Ok(Opened::Stream);
         }
-        let header = match parse_header(&head, false) {
+        let header = match parse_header(head, false) {
             Ok(HeaderParse::Complete(h)) => h,
             Ok(HeaderParse::NeedMore) => return Ok(Opened::Stream),
-            Err(e) => return Err(Error::Parse(e.locate(name, &head))),
+            Err(e) => return Err(Error::Parse(e.locate(name, head))),
         };
         let body_len = (len - header.body_offset) as u64;
-        check_room(&header, body_len, name, &head)?;
+        check_room(&header, body_len, name, head)?;
         control.add_total(body_len);
         Ok(Opened::Windowed(WindowedFile {
             file,
@@ -343,10 +346,7 @@ impl WindowedFile {
         let span = span.start..span.end.min(self.len);
         WINDOW_BUFFER.with(|cell| {
             let mut buf = cell.borrow_mut();
-            if buf.len() < span.len() {
-                buf.resize(span.len(), 0);
-            }
-            let text = &mut buf[..span.len()];
+            let text = buf.room(span.len(), span.start as u64);
             source::read_exact_at(&self.file, text, span.start as u64).map_err(|e| {
                 if e.kind() == io::ErrorKind::UnexpectedEof {
                     Stop::from(io::Error::new(
