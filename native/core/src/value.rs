@@ -841,11 +841,10 @@ const INV_POW5: [u64; 19] = {
 };
 
 /// numpy's `%.18e` (`np.savetxt`'s default): `[-]d.ddddddddddddddddddE±dd`, always 24 bytes
-/// after the sign, read by its fixed layout as three words. Its trailing zeros are dropped
-/// exactly (`2.000000000000000000e+00` is 2 × 10^0), so most such grids end in Clinger's
-/// fast path; `None` for any other token.
+/// after the sign, read by its fixed layout as three words: its nineteen digits as they are
+/// (see [`NumpyToken::number`] for them without trailing zeros); `None` for any other token.
 #[inline(always)]
-fn numpy_form(text: &[u8], pos: usize) -> Option<Number> {
+fn numpy_token(text: &[u8], pos: usize) -> Option<NumpyToken> {
     let negative = text.get(pos) == Some(&b'-');
     let start = pos + usize::from(negative);
     let t: &[u8; 25] = text.get(start..start + 25)?.try_into().ok()?;
@@ -872,24 +871,59 @@ fn numpy_form(text: &[u8], pos: usize) -> Option<Number> {
     let digits = head * 1_000_000_000_000 + eight_digits(x1) * 10_000 + eight_digits(x2 << 32);
     let exponent = i64::from(t[22] - b'0') * 10 + i64::from(t[23] - b'0');
     let exponent = if t[21] == b'-' { -exponent } else { exponent };
-    // The fraction's trailing zeros, last digit first: four in the last word, eight, six.
-    let tail = x2 << 32;
-    let zeros = if tail != 0 {
-        tail.leading_zeros() / 8
-    } else if x1 != 0 {
-        4 + x1.leading_zeros() / 8
-    } else {
-        12 + ((x0 & !0xffff).leading_zeros() / 8).min(6)
-    } as usize;
-    // `digits` is a multiple of 10^zeros: shift out the 2s, multiply out the 5s.
-    let digits = (digits >> zeros).wrapping_mul(INV_POW5[zeros]);
-    Some(Number {
+    Some(NumpyToken {
         negative,
         digits,
-        power: exponent - 18 + zeros as i64,
-        exact: true,
+        power: exponent - 18,
+        fraction: [x0 & !0xffff, x1, x2 << 32],
         end: start + 24,
     })
+}
+
+/// What [`numpy_token`] read.
+#[derive(Debug, Clone, Copy)]
+struct NumpyToken {
+    negative: bool,
+    /// All nineteen digits (below 10^19, so within a u64).
+    digits: u64,
+    power: i64,
+    /// The fraction's digit values in its three words (each digit a byte, the first digit
+    /// and the dot cleared), for counting its trailing zeros.
+    fraction: [u64; 3],
+    end: usize,
+}
+
+impl NumpyToken {
+    /// The token as a [`Number`], its fraction's trailing zeros dropped exactly
+    /// (`2.000000000000000000e+00` is 2 × 10^0), so most such grids end in Clinger's fast
+    /// path.
+    #[inline(always)]
+    fn number(self) -> Number {
+        let [x0, x1, tail] = self.fraction;
+        // Last digit first: four in the last word, eight, six.
+        let zeros = if tail != 0 {
+            tail.leading_zeros() / 8
+        } else if x1 != 0 {
+            4 + x1.leading_zeros() / 8
+        } else {
+            12 + (x0.leading_zeros() / 8).min(6)
+        } as usize;
+        // `digits` is a multiple of 10^zeros: shift out the 2s, multiply out the 5s.
+        let digits = (self.digits >> zeros).wrapping_mul(INV_POW5[zeros]);
+        Number {
+            negative: self.negative,
+            digits,
+            power: self.power + zeros as i64,
+            exact: true,
+            end: self.end,
+        }
+    }
+}
+
+/// [`numpy_token`] as a [`Number`].
+#[inline(always)]
+fn numpy_form(text: &[u8], pos: usize) -> Option<Number> {
+    numpy_token(text, pos).map(NumpyToken::number)
 }
 
 /// A well-formed number as `digits × 10^power`, read from `text[pos..end]`: what Clinger's
@@ -1215,7 +1249,13 @@ impl Value for f32 {
 
     #[inline(always)]
     fn parse_numpy(text: &[u8], pos: usize) -> Option<(Self, usize)> {
-        let number = numpy_form(text, pos)?;
+        // The nineteen digits as they are: one product decides nearly every value, without
+        // counting trailing zeros for Clinger's path (which the rest then take).
+        let token = numpy_token(text, pos)?;
+        if let Some(v) = f32_by_product(token.negative, token.digits, token.power) {
+            return Some((v, token.end));
+        }
+        let number = token.number();
         Some((number.to_f32(text, pos)?, number.end))
     }
 
