@@ -512,18 +512,31 @@ impl WindowLayout {
     }
 }
 
-/// A token laid out otherwise than `wide`: its layout becomes `wide`'s, unless `wide` is
-/// locked to a run and the token is short (then `None`: the short path reads it). Apart and
-/// never inlined: in the run's loop the same check made numpy-form grids 3% slower.
+/// A token laid out otherwise than `wide`: its layout becomes `wide`'s, unless it is not a
+/// plain token of up to fifteen digits, or `wide` is locked to a run and the token is short
+/// (then `None`, `wide` unchanged: the short path reads it). Apart and never inlined: in the
+/// run's loop the same check made numpy-form grids 3% slower. The layout is written in
+/// place (built apart and copied in, it cost a third more: grids of decimals varying in
+/// length, Circuitscape's, change layout at one token in four).
 #[inline(never)]
 fn relayout(window: u128, not_digit: u128, negative: bool, wide: &mut WideShape) -> Option<()> {
-    if wide.locked && token_len(window, not_digit) + usize::from(negative) < 8 {
+    let (first, end) = plain_token(window, not_digit)?;
+    if wide.locked && end + usize::from(negative) < 8 {
         return None;
     }
-    *wide = WideShape {
-        locked: wide.locked,
-        ..wide_layout(window, not_digit)?
+    let dot = end != first;
+    let (int_mask, dot_mark) = if dot {
+        (u128::MAX >> (128 - 8 * first), 0xff << (8 * first))
+    } else {
+        (u128::MAX, 0)
     };
+    let count = end - usize::from(dot);
+    wide.layout = WindowLayout::of(window, not_digit, end, dot_mark);
+    wide.int_mask = int_mask;
+    wide.shift = (128 - 8 * count) as u32;
+    wide.decimals = if dot { end - first - 1 } else { 0 };
+    wide.small = count <= 7;
+    wide.len = end;
     Some(())
 }
 
@@ -541,52 +554,22 @@ fn token_len(window: u128, not_digit: u128) -> usize {
     end as usize
 }
 
-/// Whether the token at `text[pos]` is one [`wide_decimal`] reads: the checks of
-/// [`wide_layout`] without the layout (building it costs grids of varying short layouts,
-/// which ask this at every layout change, a tenth of their parse time).
+/// The first non-digit and the end (see [`token_len`]) of the token in `window` (its
+/// non-digits `not_digit`), if it is one [`wide_decimal`] reads: digits first, at most one
+/// `.`, whitespace after it within the window.
 #[inline(always)]
-fn looks_wide(text: &[u8], pos: usize) -> bool {
-    let Some(Window {
-        window, not_digit, ..
-    }) = Window::at(text, pos)
-    else {
-        return false;
-    };
-    let first = not_digit.trailing_zeros() / 8;
+fn plain_token(window: u128, not_digit: u128) -> Option<(usize, usize)> {
+    let first = (not_digit.trailing_zeros() / 8) as usize;
     let end = token_len(window, not_digit);
-    first > 0 && end < 16 && is_space((window >> (8 * end)) as u8)
+    (first > 0 && end < 16 && is_space((window >> (8 * end)) as u8)).then_some((first, end))
 }
 
-/// The layout of the plain token in the 16-byte `window` (its sign already shifted out), or
-/// `None` if it is not one: [`short_layout`] on two words.
-#[inline(never)]
-fn wide_layout(window: u128, not_digit: u128) -> Option<WideShape> {
-    let first = (not_digit.trailing_zeros() / 8) as usize;
-    let second = ((not_digit & not_digit.wrapping_sub(1)).trailing_zeros() / 8) as usize;
-    if first == 0 || first >= 16 {
-        return None;
-    }
-    let byte_at = |k: usize| (window >> (8 * (k & 15))) as u8;
-    let dot = byte_at(first) == b'.';
-    let (end, int_mask) = if dot {
-        (second, u128::MAX >> (128 - 8 * first))
-    } else {
-        (first, u128::MAX)
-    };
-    if end >= 16 || !is_space(byte_at(end)) {
-        return None;
-    }
-    let dot_mark = if dot { 0xff << (8 * first) } else { 0 };
-    let count = end - usize::from(dot);
-    Some(WideShape {
-        layout: WindowLayout::of(window, not_digit, end, dot_mark),
-        int_mask,
-        shift: (128 - 8 * count) as u32,
-        decimals: if dot { end - first - 1 } else { 0 },
-        small: count <= 7,
-        len: end,
-        locked: false,
-    })
+/// Whether the token at `text[pos]` is one [`wide_decimal`] reads, without its layout
+/// (building it costs grids of varying short layouts, which ask this at every layout change,
+/// a tenth of their parse time).
+#[inline(always)]
+fn looks_wide(text: &[u8], pos: usize) -> bool {
+    Window::at(text, pos).is_some_and(|w| plain_token(w.window, w.not_digit).is_some())
 }
 
 /// The layout of the last token in exponent form that [`exponent_number`] read: where its
