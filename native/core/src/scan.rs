@@ -228,30 +228,36 @@ fn has_float_marker_portable(block: &[u8; 64]) -> bool {
     block.iter().any(|&b| is_float_marker(b))
 }
 
+/// 0xff at each byte of `v` that separates values ([`is_space`]), 0 elsewhere: a space, or
+/// b - '\t' <= 4 (unsigned), one of `\t \n \v \f \r`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn separators(v: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
+    unsafe {
+        let t = _mm_sub_epi8(v, _mm_set1_epi8(b'\t' as i8));
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t);
+        _mm_or_si128(control, _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8)))
+    }
+}
+
 /// Bit `k` set where `block[k]` separates values ([`is_space`]: space, `\t`, `\n`, `\v`,
 /// `\f`, `\r`; any other byte, even a control byte, belongs to a token and so is refused).
 #[inline(always)]
 pub(crate) fn space_mask(block: &[u8; 64]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
-        };
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8};
         let mut mask = 0u64;
         // SAFETY: SSE2 is part of the x86-64 baseline; each load reads 16 of the block's 64
         // bytes.
         unsafe {
-            let space = _mm_set1_epi8(b' ' as i8);
-            let tab = _mm_set1_epi8(b'\t' as i8);
-            let four = _mm_set1_epi8(4);
             for lane in 0..4 {
                 let v = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
-                // b - '\t' <= 4 (unsigned): one of \t \n \v \f \r.
-                let t = _mm_sub_epi8(v, tab);
-                let control = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
-                let sep = _mm_or_si128(control, _mm_cmpeq_epi8(v, space));
-                mask |= u64::from(_mm_movemask_epi8(sep) as u16) << (lane * 16);
+                mask |= u64::from(_mm_movemask_epi8(separators(v)) as u16) << (lane * 16);
             }
         }
         mask
@@ -297,30 +303,19 @@ pub(crate) fn token_masks(block: &[u8; 64], digits: &mut [u8; 72]) -> TokenMasks
     {
         use std::arch::x86_64::{
             __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
-            _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_storeu_si128, _mm_sub_epi8,
+            _mm_movemask_epi8, _mm_set1_epi8, _mm_storeu_si128, _mm_sub_epi8,
         };
-        let mut masks = TokenMasks {
-            space: 0,
-            digit: 0,
-            minus: 0,
-            dot: 0,
-        };
+        let mut masks = TokenMasks::spaces(0);
         // SAFETY: SSE2 is part of the x86-64 baseline; each load reads, and each store
         // writes, 16 of the 64 bytes of `block` and of `digits` (72 long).
         unsafe {
-            let space = _mm_set1_epi8(b' ' as i8);
-            let tab = _mm_set1_epi8(b'\t' as i8);
             let zero = _mm_set1_epi8(b'0' as i8);
             let minus = _mm_set1_epi8(b'-' as i8);
             let dot = _mm_set1_epi8(b'.' as i8);
-            let four = _mm_set1_epi8(4);
             let nine = _mm_set1_epi8(9);
             for lane in 0..4 {
                 let v = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
-                // As in `space_mask`; a digit is b - '0' <= 9 (unsigned).
-                let t = _mm_sub_epi8(v, tab);
-                let control = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
-                let sep = _mm_or_si128(control, _mm_cmpeq_epi8(v, space));
+                // A digit is b - '0' <= 9 (unsigned).
                 let d = _mm_sub_epi8(v, zero);
                 let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
                 _mm_storeu_si128(
@@ -328,7 +323,7 @@ pub(crate) fn token_masks(block: &[u8; 64], digits: &mut [u8; 72]) -> TokenMasks
                     _mm_and_si128(d, digit),
                 );
                 let bits = |m| u64::from(_mm_movemask_epi8(m) as u16) << (lane * 16);
-                masks.space |= bits(sep);
+                masks.space |= bits(separators(v));
                 masks.digit |= bits(digit);
                 masks.minus |= bits(_mm_cmpeq_epi8(v, minus));
                 masks.dot |= bits(_mm_cmpeq_epi8(v, dot));
