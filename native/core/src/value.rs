@@ -420,17 +420,24 @@ fn wide_decimal(text: &[u8], pos: usize, wide: &mut WideShape) -> Option<WideDec
     if !wide.layout.fits(window, not_digit) {
         relayout(window, not_digit, negative, wide)?;
     }
-    // As in `short_decimal`, then eight digits at a time: the first eight (zero for a token
-    // of up to eight digits) × 10^8 plus the last eight.
-    let digits = ((x & wide.int_mask) | ((x >> 8) & !wide.int_mask)) << wide.shift;
-    let mantissa = eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64);
     Some(WideDecimal {
         negative,
-        digits: mantissa,
+        digits: dotted_digits(x, wide.int_mask, wide.shift),
         decimals: wide.decimals,
         small: wide.small,
         end: pos + usize::from(negative) + wide.len,
     })
+}
+
+/// The digits of a token in its [`Window`] (`x`: their values) as one number, a `.` among
+/// them closed up: the bytes of `int_mask` (those before the `.`, all when there is none)
+/// and the bytes after the `.` moved down one, then `shift` (128 − 8 × the number of digits,
+/// at most sixteen) moving them to the top. As in `short_decimal`, then eight digits at a
+/// time: the first eight (zero for a token of up to eight digits) × 10^8 plus the last eight.
+#[inline(always)]
+fn dotted_digits(x: u128, int_mask: u128, shift: u32) -> u64 {
+    let digits = ((x & int_mask) | ((x >> 8) & !int_mask)) << shift;
+    eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64)
 }
 
 /// What [`wide_decimal`] reads.
@@ -612,9 +619,8 @@ fn exponent_number(text: &[u8], pos: usize, shape: &mut ExponentShape) -> Option
     if sign != b'-' && sign != b'+' {
         return None;
     }
-    // The digit before the dot, then the ones after it moved down one byte, at the top.
-    let digits = ((x & 0xff) | ((x >> 8) & !0xff)) << shape.shift;
-    let mantissa = eight_digits(digits as u64) * 100_000_000 + eight_digits((digits >> 64) as u64);
+    // The digit before the dot, then the ones after it.
+    let mantissa = dotted_digits(x, 0xff, shape.shift);
     let exponent =
         four_digits(((x >> (8 * (shape.sign_at + 1))) as u32) << (32 - 8 * shape.exponent_digits));
     let exponent = if sign == b'-' {
