@@ -228,6 +228,35 @@ fn has_float_marker_portable(block: &[u8; 64]) -> bool {
     block.iter().any(|&b| is_float_marker(b))
 }
 
+/// Bit `k` set where `a[k] == b[k]`.
+#[inline(always)]
+pub(crate) fn equal_bytes(a: &[u8; 16], b: &[u8; 16]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
+        // SAFETY: SSE2 is part of the x86-64 baseline; both loads read 16 bytes of a
+        // `[u8; 16]` (unaligned loads, so any address is fine).
+        unsafe {
+            let a = _mm_loadu_si128(a.as_ptr().cast::<__m128i>());
+            let b = _mm_loadu_si128(b.as_ptr().cast::<__m128i>());
+            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) as u16)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        equal_bytes_portable(a, b)
+    }
+}
+
+/// [`equal_bytes`] on any CPU (compiled everywhere, so x86 tests check it too).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn equal_bytes_portable(a: &[u8; 16], b: &[u8; 16]) -> u64 {
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .fold(0, |m, (k, (x, y))| m | (u64::from(x == y) << k))
+}
+
 /// 0xff at each byte of `v` that separates values ([`is_space`]), 0 elsewhere: a space, or
 /// b - '\t' <= 4 (unsigned), one of `\t \n \v \f \r`.
 #[cfg(target_arch = "x86_64")]
@@ -477,6 +506,21 @@ mod tests {
             if let Some((spaces, markers)) = avx2_masks(&block) {
                 assert_eq!((spaces, markers), (want, marker));
             }
+        }
+        // 16 bytes against themselves, and against a copy with one byte changed.
+        for shift in 0..16 {
+            let a: [u8; 16] = block[..16].try_into().unwrap();
+            let mut b = a;
+            b[shift] ^= 1;
+            let want = 0xffff & !(1 << shift);
+            assert_eq!(
+                (equal_bytes(&a, &b), equal_bytes_portable(&a, &b)),
+                (want, want)
+            );
+            assert_eq!(
+                (equal_bytes(&a, &a), equal_bytes_portable(&a, &a)),
+                (0xffff, 0xffff)
+            );
         }
         // One marker alone, at every place, of each kind.
         for at in 0..64 {

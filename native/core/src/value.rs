@@ -270,6 +270,28 @@ pub struct WideShape {
     len: usize,
     /// Whether short tokens are left to the short path (see [`WideShape::lock`]).
     locked: bool,
+    /// How often this chunk's wide tokens repeated the one before.
+    pub(crate) repeats: Repeats,
+}
+
+/// How often a chunk's wide tokens were spelled as the one before them (nodata cells,
+/// `-99999.00` after `-99999.00`, which are then not read again): worth looking for while
+/// they often are. Looking costs a grid without repeats 7 percent more instructions
+/// (Circuitscape's `curmap`, decimals of varying length), so a chunk looks over its first
+/// 512 wide tokens and goes on only where at least one in eight is a repeat.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Repeats {
+    /// Wide tokens read while looking.
+    pub(crate) seen: u32,
+    /// How many of them were repeats.
+    pub(crate) alike: u32,
+}
+
+impl Repeats {
+    /// Whether the next run of wide tokens looks for repeats.
+    pub(crate) fn worth_looking(&self) -> bool {
+        self.seen < 512 || self.alike >= self.seen / 8
+    }
 }
 
 impl WideShape {
