@@ -456,12 +456,13 @@ struct Seen<T> {
 }
 
 impl<T: Copy> SeenTokens<T> {
-    /// Tokens looked up before a run decides whether to go on looking.
-    const TRIAL: u32 = 512;
-    /// Tokens not looked up before a run tries again: looking all along cost a grid of many
-    /// values 22 percent more instructions (Long_TestBasin: 142 -> 173 million for 15
-    /// parses; 151 with these stretches), while pysheds' `dir.asc` took 42 percent fewer.
-    const PAUSE: u32 = 8192;
+    /// Bytes of a run (about 600 tokens) looked up before it decides whether to go on
+    /// looking.
+    const TRIAL: usize = 16 << 10;
+    /// Bytes of a run (about 10,000 tokens) not looked up before it tries again: looking all
+    /// along cost a grid of many values 22 percent more instructions (Long_TestBasin: 142 ->
+    /// 173 million for 15 parses), while pysheds' `dir.asc` took 42 percent fewer.
+    const PAUSE: usize = 256 << 10;
 
     /// Whether the next stretch of a run looks tokens up: while one in eight or more of
     /// those looked up since the last call had been seen.
@@ -512,9 +513,9 @@ impl<T: Copy> SeenTokens<T> {
     }
 }
 
-/// [`parse_run`] for numpy's `%.18e`: stretches of [`SeenTokens::TRIAL`] tokens looked up
-/// in [`SeenTokens`] while that pays, of [`SeenTokens::PAUSE`] tokens read as they come
-/// otherwise. The end of the last token read, 0 if the first is not of the form.
+/// [`parse_run`] for numpy's `%.18e`: stretches of [`SeenTokens::TRIAL`] bytes whose tokens
+/// are looked up in [`SeenTokens`] while that pays, of [`SeenTokens::PAUSE`] bytes read as
+/// they come otherwise. The end of the last token read, 0 if the first is not of the form.
 fn numpy_run<T: Value, S: Sink<T>>(
     text: &[u8],
     pos: usize,
@@ -528,33 +529,26 @@ fn numpy_run<T: Value, S: Sink<T>>(
     let mut seen = SeenTokens::default();
     let (mut at, mut last) = (pos, 0);
     loop {
-        // A stretch ends where `read` says `None`: at a token not of the form, or once its
-        // budget is spent.
+        // A stretch reads the tokens that start before its end (its length in bytes: a
+        // count of tokens would cost the loop a test per token).
         let looking = seen.worth_looking();
-        let mut budget = if looking {
+        let stretch = if looking {
             SeenTokens::<T>::TRIAL
         } else {
             SeenTokens::<T>::PAUSE
         };
-        let mut spend = || {
-            let left = budget > 0;
-            budget = budget.saturating_sub(1);
-            left
-        };
-        let stretch = if looking {
+        let stretch_end = end.min(at.saturating_add(stretch));
+        let read_to = if looking {
             run::<T, S, false>(
                 text,
                 at,
-                end,
+                stretch_end,
                 base,
                 nulls,
                 sink,
                 &mut Repeats::default(),
                 #[inline(always)]
                 |text, at| {
-                    if !spend() {
-                        return None;
-                    }
                     seen.read(
                         text,
                         at,
@@ -567,33 +561,26 @@ fn numpy_run<T: Value, S: Sink<T>>(
             run::<T, S, false>(
                 text,
                 at,
-                end,
+                stretch_end,
                 base,
                 nulls,
                 sink,
                 &mut Repeats::default(),
                 #[inline(always)]
-                |text, at| {
-                    if !spend() {
-                        return None;
-                    }
-                    T::parse_numpy(text, at)
-                },
+                |text, at| T::parse_numpy(text, at),
             )
         }?;
-        if stretch == 0 {
+        if read_to == 0 {
             return Ok(last);
         }
-        last = stretch;
-        if budget > 0 {
-            return Ok(last);
-        }
-        // The budget ran out: the run goes on from the next token, if any.
+        last = read_to;
+        // The next token: the run goes on with it if the stretch ended before it (rather
+        // than a token not of the form).
         at = last;
         while at < end && is_space(text[at]) {
             at += 1;
         }
-        if at >= end {
+        if at < stretch_end || at >= end {
             return Ok(last);
         }
     }
