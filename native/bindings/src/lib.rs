@@ -8,9 +8,8 @@
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use asciigrid_core::{
     self as core, Cells, CellsMut, Control, DataType, Error, ErrorKind, GridData, Header, Input,
@@ -150,8 +149,12 @@ fn run_with<R: Send>(
         let control = &control;
         let mut interruption: Option<PyErr> = None;
         let mut answer = None;
-        let finished = &AtomicBool::new(false);
         pool.in_place_scope(|scope| {
+            // The work's parallel phases wake the pool's other threads as they need them. Those
+            // threads must not spin in wait for it: on this project's 2-core machine, one that
+            // kept its core busy up to 20 ms (to join sooner after an idle spell) shared it with
+            // the work's own thread in one read of ten after a GDAL read, which then took 20 ms
+            // more (real-world grids in turns with GDAL: 5.2x GDAL on average against 11.4x).
             scope.spawn(move |_| {
                 // A panic must not cross into Python (nor into the scope, which would
                 // re-raise it here): it becomes an error.
@@ -159,12 +162,8 @@ fn run_with<R: Send>(
                     .unwrap_or_else(|_| {
                         Err(Error::Invalid("internal error: the engine panicked".into()))
                     });
-                finished.store(true, Ordering::Release);
                 let _ = tx.send(r);
             });
-            for _ in 1..pool.current_num_threads() {
-                scope.spawn(move |_| stand_by(finished));
-            }
             loop {
                 match rx.recv_timeout(POLL_INTERVAL) {
                     Ok(r) => {
@@ -208,24 +207,6 @@ fn run_with<R: Send>(
         return Err(e);
     }
     settle(py, &control, result)
-}
-
-/// How long a pool thread stands by for a job's parallel work (see [`stand_by`]).
-const STAND_BY: Duration = Duration::from_millis(20);
-
-/// Keep this pool thread busy taking the pool's work until `finished` or for [`STAND_BY`]:
-/// a job's parallel phases start a few hundred microseconds after the job (once its file is
-/// read), and a thread then woken from sleep joins late on a virtual machine whose idle core
-/// takes milliseconds to wake, so a read of a few milliseconds ran on one core. Standing by,
-/// it joins at once: over the 13 real-world grids of 1 MB and more, read in turns with GDAL
-/// (which leaves the second core idle), 6-12 percent less time in all, up to 30 percent on one.
-fn stand_by(finished: &AtomicBool) {
-    let start = Instant::now();
-    while !finished.load(Ordering::Acquire) && start.elapsed() < STAND_BY {
-        if rayon::yield_now() != Some(rayon::Yield::Executed) {
-            std::hint::spin_loop();
-        }
-    }
 }
 
 fn new_control(strict: bool) -> Control {
