@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -319,11 +320,17 @@ def realworld_worker(listing: str, runs: int) -> dict[str, Any]:
             ("gdal", lambda p: _read_gdal(gdal, p, 0)),
             ("asciigrid", lambda p: asciigrid.read(p).data),
         )
+        in_turns: dict[str, list[float]] = {name: [] for name, _ in readers}
         for _ in range(runs):
             for name, read in readers:
                 start = time.perf_counter()
                 read(path)
-                row[name] = min(row[name], time.perf_counter() - start)
+                in_turns[name].append(time.perf_counter() - start)
+        for name, times in in_turns.items():
+            # The best shows what the code can do, the median what a reader typically gets
+            # (a stall in one read of several shows only there).
+            row[name] = min(times)
+            row[f"{name}_median"] = statistics.median(times)
         for name, read in readers:
             best = float("inf")
             for _ in range(runs):
@@ -361,8 +368,14 @@ def realworld_table(folder: Path, runs: int, log: Callable[[str], None]) -> list
         "asciigrid (ms) | vs GDAL | = GDAL |",
         "|---|---:|---|---:|---:|---:|---:|---:|---|",
     ]
-    totals: dict[str, list[float]] = {"all": [0.0, 0.0], "1mb": [0.0, 0.0], "1mb_b2b": [0.0, 0.0]}
+    totals: dict[str, list[float]] = {
+        "all": [0.0, 0.0],
+        "1mb": [0.0, 0.0],
+        "1mb_b2b": [0.0, 0.0],
+        "1mb_median": [0.0, 0.0],
+    }
     big_b2b: list[float] = []
+    big_median: list[float] = []
     by_form: dict[str, list[float]] = {f: [0.0, 0.0] for f in FORMS}
     big_ratios: list[tuple[float, str]] = []
     refused: list[str] = []
@@ -389,6 +402,10 @@ def realworld_table(folder: Path, runs: int, log: Callable[[str], None]) -> list
             big_b2b.append(gb / ab)
             totals["1mb_b2b"][0] += gb
             totals["1mb_b2b"][1] += ab
+            gm, am = r["gdal_median"], r["asciigrid_median"]
+            big_median.append(gm / am)
+            totals["1mb_median"][0] += gm
+            totals["1mb_median"][1] += am
         rows.append(
             f"| {name} | {size:.2f} | {form} | {g * 1e3:.2f} | {a * 1e3:.2f} | {g / a:.1f}x "
             f"| {gb * 1e3:.2f}, {ab * 1e3:.2f} | {gb / ab:.1f}x | {r['equal']} |"
@@ -409,6 +426,12 @@ def realworld_table(folder: Path, runs: int, log: Callable[[str], None]) -> list
             f"- Files of 1 MB and more at 10x GDAL or more: "
             f"{sum(r >= 10 for r, _ in big_ratios)} of {len(big_ratios)}; the lowest "
             f"{slowest[0]:.1f}x ({slowest[1]})."
+        )
+        summary.append(
+            f"- The median of each reader's reads in turns instead of the best: "
+            f"**{ratio(totals['1mb_median'])}** over those {len(big_median)}, "
+            f"{sum(r >= 10 for r in big_median)} of them at 10x or more, the lowest "
+            f"{min(big_median):.1f}x."
         )
         summary.append(
             f"- Each reader's reads back to back instead of in turns: "
