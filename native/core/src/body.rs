@@ -461,7 +461,7 @@ impl<T: Copy> SeenTokens<T> {
     const TRIAL: usize = 16 << 10;
     /// Bytes of a run (about 10,000 tokens) not looked up before it tries again: looking all
     /// along cost a grid of many values 22 percent more instructions (Long_TestBasin: 142 ->
-    /// 173 million for 15 parses), while pysheds' `dir.asc` took 42 percent fewer.
+    /// 173 million for 15 parses), while pysheds' `dir.asc` took 44 percent fewer.
     const PAUSE: usize = 256 << 10;
 
     /// Whether the next stretch of a run looks tokens up: while one in eight or more of
@@ -538,38 +538,28 @@ fn numpy_run<T: Value, S: Sink<T>>(
             SeenTokens::<T>::PAUSE
         };
         let stretch_end = end.min(at.saturating_add(stretch));
-        let read_to = if looking {
-            run::<T, S, false>(
-                text,
-                at,
-                stretch_end,
-                base,
-                nulls,
-                sink,
-                &mut Repeats::default(),
-                #[inline(always)]
-                |text, at| {
+        let read_to = run::<T, S, false>(
+            text,
+            at,
+            stretch_end,
+            base,
+            nulls,
+            sink,
+            &mut Repeats::default(),
+            #[inline(always)]
+            |text, at| {
+                if looking {
                     seen.read(
                         text,
                         at,
                         #[inline(always)]
                         |text, at| T::parse_numpy(text, at),
                     )
-                },
-            )
-        } else {
-            run::<T, S, false>(
-                text,
-                at,
-                stretch_end,
-                base,
-                nulls,
-                sink,
-                &mut Repeats::default(),
-                #[inline(always)]
-                |text, at| T::parse_numpy(text, at),
-            )
-        }?;
+                } else {
+                    T::parse_numpy(text, at)
+                }
+            },
+        )?;
         if read_to == 0 {
             return Ok(last);
         }
