@@ -524,8 +524,7 @@ fn numpy_run<T: Value, S: Sink<T>>(
     nulls: &Nulls,
     sink: &mut S,
 ) -> Result<usize, Stop> {
-    // The whole run stays within the reach of the caller's masks (see `parse_tokens`).
-    let end = end.min(pos.saturating_add(1 << 30));
+    let end = run_end(pos, end);
     let mut seen = SeenTokens::default();
     let (mut at, mut last) = (pos, 0);
     loop {
@@ -576,6 +575,13 @@ fn numpy_run<T: Value, S: Sink<T>>(
     }
 }
 
+/// Where a run that starts at `pos` must stop at the latest (`end` if sooner): within 2^30
+/// bytes, so that the caller's masks reach past it (see `parse_tokens`).
+#[inline(always)]
+fn run_end(pos: usize, end: usize) -> usize {
+    end.min(pos.saturating_add(1 << 30))
+}
+
 /// `work`, out of line: a loop apart from [`parse_run`], where what it calls is inlined that
 /// LLVM leaves as calls in a cold function (numpy's read: 7 percent fewer instructions on
 /// such grids), while the other forms' loops stay as they were compiled (apart too, they took
@@ -601,8 +607,7 @@ fn run<T: Value, S: Sink<T>, const REPEATS: bool>(
     mut read: impl FnMut(&[u8], usize) -> Option<(T, usize)>,
 ) -> Result<usize, Stop> {
     let reserved = nulls.reserved_as::<T>();
-    // Runs stay short enough for the caller's masks (see `parse_tokens`).
-    let end = end.min(pos.saturating_add(1 << 30));
+    let end = run_end(pos, end);
     let mut at = pos;
     let mut last = 0;
     // The 16 bytes at the token before, its length and its value (a length of 16 matches
