@@ -37,6 +37,18 @@ pub(crate) enum Source {
     Member(Py<archive::ArchiveMember>),
 }
 
+/// Where [`read`] runs a source, by its size.
+enum ReadSize {
+    /// A tile: on the calling thread alone, done sooner than a pool thread could wake.
+    Tile,
+    /// Read whole in a few milliseconds: on the calling thread, the pool's threads helping
+    /// (`Control::with_helpers`); too short to need watching for Ctrl-C.
+    Whole,
+    /// Longer, or not a regular file: in the pool, the calling thread watching for Ctrl-C
+    /// and reporting progress ([`run_with`]).
+    Large,
+}
+
 impl Source {
     pub(crate) fn input(&self) -> Input<'_> {
         match self {
@@ -46,15 +58,27 @@ impl Source {
         }
     }
 
-    /// Whether reading it is quick enough to run on the calling thread (see
-    /// [`run_on_calling_thread`]): a plain tile in memory, or a regular file the size of a
-    /// tile.
-    fn is_small(&self) -> bool {
-        const SMALL: u64 = 256 << 10;
-        match self {
-            Source::Bytes(b) => (b.len() as u64) < SMALL && !core::is_gzip(b),
-            Source::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < SMALL),
-            Source::Member(m) => m.get().member.compressed_size() < SMALL / 8,
+    /// How long reading it takes, as far as its size tells (see [`ReadSize`]).
+    fn read_size(&self) -> ReadSize {
+        const TILE: u64 = 256 << 10;
+        // Text read whole (not window by window), a few milliseconds.
+        const WHOLE: u64 = core::WINDOWED_MIN;
+        // Compressed text: as much as eight times longer once inflated.
+        let text = match self {
+            Source::Bytes(b) if core::is_gzip(b) => (b.len() as u64).saturating_mul(8),
+            Source::Bytes(b) => b.len() as u64,
+            Source::Path(p) => match std::fs::metadata(p) {
+                Ok(m) if m.is_file() => m.len(),
+                _ => return ReadSize::Large,
+            },
+            Source::Member(m) => m.get().member.compressed_size().saturating_mul(8),
+        };
+        if text < TILE {
+            ReadSize::Tile
+        } else if text < WHOLE {
+            ReadSize::Whole
+        } else {
+            ReadSize::Large
         }
     }
 
@@ -248,16 +272,17 @@ pub(crate) fn run_inline<R: Send>(
     settle(py, &control, result)
 }
 
-/// [`run_inline`] for a read of a small source: on the calling thread itself, GIL released,
-/// with a control that keeps every step there (`Control::on_calling_thread`), so no pool is
-/// woken: handing a tile to the pool and waiting for it cost more than reading it (2858
-/// tiles read in a loop: 0.37-0.42 s through the pool, 0.22 s here).
+/// [`run_inline`] for a read of a source small enough not to need watching for Ctrl-C: on the
+/// calling thread itself, GIL released, so no pool thread must wake before it starts nor
+/// wake it when done. `control` says whether the pool's threads help
+/// (`Control::with_helpers`) or none is woken (`Control::on_calling_thread`: handing a tile to
+/// the pool and waiting for it cost more than reading it; 2858 tiles read in a loop:
+/// 0.37-0.42 s through the pool, 0.22 s here).
 fn run_on_calling_thread<R: Send>(
     py: Python<'_>,
     control: Control,
     work: impl FnOnce(&Control) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    let control = control.on_calling_thread();
     let result = py.detach(|| work(&control));
     settle(py, &control, result)
 }
@@ -415,10 +440,13 @@ fn read<'py>(
     } else {
         control
     };
-    let grid = if progress.is_none() && source.is_small() {
-        run_on_calling_thread(py, control, work)?
-    } else {
-        run_with(py, progress, control, work)?
+    let grid = match (progress, source.read_size()) {
+        (None, ReadSize::Tile) => run_on_calling_thread(py, control.on_calling_thread(), work)?,
+        (None, ReadSize::Whole) => {
+            let pool = engine_pool().map_err(|e| to_py_err(py, e))?;
+            run_on_calling_thread(py, control.with_helpers(pool), work)?
+        }
+        (progress, _) => run_with(py, progress, control, work)?,
     };
     let data_type = grid.data.data_type();
     let header = header_dict(py, &grid.header, Some(data_type), grid.nodata)?;

@@ -5,12 +5,11 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use crate::chunk::{earliest, parse_share, survey_share, Stop, Survey};
 use crate::control::Control;
 use crate::error::{ErrorKind, Located};
 use crate::header::Header;
+use crate::parallel::map_items;
 use crate::scan::{
     after_token, chunk_size, count_tokens, equal_bytes, fixed_chunks, is_space, space_mask,
     token_masks, worth_parallel, TokenMasks,
@@ -711,14 +710,14 @@ pub(crate) fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Res
     };
     // A small text (a tile) is counted right here: handing it to the thread pool costs more
     // than the work.
-    let counts = if !worth_parallel(&chunks, control) {
-        chunks.iter().map(count).collect::<Result<Vec<_>, _>>()?
-    } else {
-        chunks
-            .par_iter()
-            .map(count)
-            .collect::<Result<Vec<_>, _>>()?
-    };
+    let counts = map_items(
+        chunks.iter().collect(),
+        worth_parallel(&chunks, control),
+        control,
+        count,
+    )
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     Ok(Survey { chunks, counts })
 }
 
@@ -754,16 +753,13 @@ pub fn fill<T: Value>(
         control.advance(parse_share(range.len()));
         Ok(written)
     };
-    let results: Vec<Result<usize, Stop>> = if !worth_parallel(&survey.chunks, control) {
-        survey.chunks.iter().zip(slices).map(parse).collect()
-    } else {
-        survey
-            .chunks
-            .par_iter()
-            .zip(slices.into_par_iter())
-            .map(parse)
-            .collect()
-    };
+    let work = survey.chunks.iter().zip(slices).collect();
+    let results = map_items(
+        work,
+        worth_parallel(&survey.chunks, control),
+        control,
+        parse,
+    );
     earliest(results).map(|written| written.iter().sum())
 }
 
@@ -810,11 +806,8 @@ pub fn fill_part<T: Value>(
         }
         Ok(())
     };
-    let results: Vec<Result<(), Stop>> = if work.len() < 2 || control.is_on_calling_thread() {
-        work.into_iter().map(parse).collect()
-    } else {
-        work.into_par_iter().map(parse).collect()
-    };
+    let parallel = !control.is_on_calling_thread();
+    let results = map_items(work, parallel, control, parse);
     earliest(results).map(|_| ())
 }
 

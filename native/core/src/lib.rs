@@ -39,6 +39,7 @@ mod mask;
 mod memory;
 mod mosaic;
 mod overview;
+mod parallel;
 mod pipe;
 mod rows;
 mod scan;

@@ -420,16 +420,9 @@ pub(crate) fn worth_parallel(chunks: &[Range<usize>], control: &Control) -> bool
 }
 
 /// Chunk size for parallel work: small enough to balance load and to notice a cancel
-/// within milliseconds, large enough that per-chunk overhead does not show. On the calling
-/// thread alone, the pool is not asked how many threads it has (that would start rayon's
-/// global pool).
+/// within milliseconds, large enough that per-chunk overhead does not show.
 pub(crate) fn chunk_size(len: usize, control: &Control) -> usize {
-    let threads = if control.is_on_calling_thread() {
-        1
-    } else {
-        rayon::current_num_threads().max(1)
-    };
-    (len / (threads * 8)).clamp(64 * 1024, 4 * 1024 * 1024)
+    (len / (crate::parallel::threads(control) * 8)).clamp(64 * 1024, 4 * 1024 * 1024)
 }
 
 #[cfg(test)]

@@ -11,13 +11,12 @@ use std::io;
 use std::ops::Range;
 use std::path::Path;
 
-use rayon::prelude::*;
-
 use crate::chunk::{self, Stop, Survey};
 use crate::control::Control;
 use crate::error::{line_column_streamed, Error};
 use crate::header::{parse_header, Header, HeaderParse};
 use crate::limits::check_room;
+use crate::parallel::map_items;
 use crate::scan::{count_tokens, fixed_chunks, is_space, worth_parallel, ChunkCount};
 use crate::source::{self, ReadBuffer};
 
@@ -317,14 +316,14 @@ impl WindowedFile {
                 control.advance(chunk::survey_share(range.len()));
                 Ok(found)
             };
-            let found = if !worth_parallel(batch, control) {
-                batch.iter().map(count).collect::<Result<Vec<_>, Stop>>()?
-            } else {
-                batch
-                    .par_iter()
-                    .map(count)
-                    .collect::<Result<Vec<_>, Stop>>()?
-            };
+            let found = map_items(
+                batch.iter().collect(),
+                worth_parallel(batch, control),
+                control,
+                count,
+            )
+            .into_iter()
+            .collect::<Result<Vec<_>, Stop>>()?;
             let mut bad = false;
             for (count, chunk_bad) in found {
                 counts.push(count);
