@@ -3,6 +3,7 @@
 //! GDAL's float markers), then [`fill`] parses each chunk into its own slice of the output.
 //! The same chunk parser feeds any [`Sink`], so statistics and mosaics reuse it unchanged.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use crate::chunk::{earliest, parse_share, survey_share, Stop, Survey};
@@ -34,13 +35,26 @@ pub trait Sink<T> {
 
 /// A sink writing into a slice, in order.
 pub struct SliceSink<'a, T> {
-    out: &'a mut [T],
+    /// Cells, written from the start; only ever written with values (never uninitialized),
+    /// so cells that were initialized stay so, and the first `next` are.
+    out: &'a mut [MaybeUninit<T>],
     next: usize,
 }
 
 impl<'a, T> SliceSink<'a, T> {
-    /// Write from the start of `out`.
+    /// Write from the start of `out` (the fuzz targets' and tests' sink; the engine writes
+    /// fresh cells through [`SliceSink::new_uninit`]).
+    #[cfg(any(test, feature = "internals"))]
     pub fn new(out: &'a mut [T]) -> Self {
+        SliceSink {
+            out: values_only(out),
+            next: 0,
+        }
+    }
+
+    /// Write from the start of `out`, whose cells need not be initialized: the first
+    /// [`SliceSink::written`] are afterwards.
+    pub(crate) fn new_uninit(out: &'a mut [MaybeUninit<T>]) -> Self {
         SliceSink { out, next: 0 }
     }
 
@@ -55,7 +69,7 @@ impl<T> Sink<T> for SliceSink<'_, T> {
     fn push(&mut self, value: T) -> bool {
         match self.out.get_mut(self.next) {
             Some(slot) => {
-                *slot = value;
+                slot.write(value);
                 self.next += 1;
                 true
             }
@@ -71,10 +85,22 @@ impl<T> Sink<T> for SliceSink<'_, T> {
         let next = self.next.min(self.out.len());
         let free = &mut self.out[next..];
         let n = values.len().min(free.len());
-        free[..n].copy_from_slice(&values[..n]);
+        // SAFETY: `MaybeUninit<T>` has `T`'s layout and every `T` is a valid
+        // `MaybeUninit<T>`; the view is only read.
+        let values = unsafe { &*(&values[..n] as *const [T] as *const [MaybeUninit<T>]) };
+        free[..n].copy_from_slice(values);
         self.next += n;
         n
     }
+}
+
+/// `cells` seen as cells that need not be initialized, for this module's writers, which only
+/// ever write values of `T` through such a view ([`SliceSink`], [`fill_cells`],
+/// [`parse_into`]): the cells then hold valid `T`s whenever the borrow ends.
+fn values_only<T>(cells: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the view is written only with values of
+    // `T` (see above), never with an uninitialized one.
+    unsafe { &mut *(cells as *mut [T] as *mut [MaybeUninit<T>]) }
 }
 
 /// How a `*` token reads: GRASS's null marker (docs/FORMAT.md, "GRASS `*` null cells"). The
@@ -721,11 +747,8 @@ pub(crate) fn survey(text: &[u8], range: Range<usize>, control: &Control) -> Res
     Ok(Survey { chunks, counts })
 }
 
-/// Second pass: parse every chunk in parallel into its place in `out` (which holds exactly
-/// the grid's cells), `*` tokens as `nulls` says; with `nan_for`, float cells equal to it
-/// become NaN as each chunk is parsed (see [`Control::nodata_as_nan`]). Returns the number
-/// of values written; more values than `out` holds is [`Stop::Extra`], the earliest problem
-/// in the text wins.
+/// [`fill_cells`] into cells already initialized (the fuzz targets and tests).
+#[cfg(any(test, feature = "internals"))]
 pub fn fill<T: Value>(
     text: &impl ChunkText,
     survey: &Survey,
@@ -734,8 +757,50 @@ pub fn fill<T: Value>(
     out: &mut [T],
     control: &Control,
 ) -> Result<usize, Stop> {
+    fill_cells(text, survey, nulls, nan_for, values_only(out), control)
+}
+
+/// [`fill_cells`] into the room of `cells` (an empty vector, see
+/// [`crate::limits::room_for_cells`]) for `len` cells, none written twice: the memory is not
+/// zeroed first. `Ok` holds the vector and how many values the text held; the vector holds
+/// its `len` cells only when that is `len` (fewer is the caller's error to report).
+pub(crate) fn fill_fresh<T: Value>(
+    text: &impl ChunkText,
+    survey: &Survey,
+    nulls: &Nulls,
+    nan_for: Option<f64>,
+    mut cells: Vec<T>,
+    len: usize,
+    control: &Control,
+) -> Result<(Vec<T>, usize), Stop> {
+    let spare = cells.spare_capacity_mut();
+    let room = len.min(spare.len());
+    let room = &mut spare[..room];
+    let written = fill_cells(text, survey, nulls, nan_for, room, control)?;
+    if written == len {
+        // SAFETY: `fill_cells` returned `Ok(written)`, so the first `written` cells of the
+        // spare capacity are initialized, and `written` (= `len`) is within it.
+        unsafe { cells.set_len(written) };
+    }
+    Ok((cells, written))
+}
+
+/// Second pass: parse every chunk in parallel into its place in `out` (which holds exactly
+/// the grid's cells), `*` tokens as `nulls` says; with `nan_for`, float cells equal to it
+/// become NaN as each chunk is parsed (see [`Control::nodata_as_nan`]). Returns the number
+/// of values written; more values than `out` holds is [`Stop::Extra`], the earliest problem
+/// in the text wins. `out` need not be initialized: on `Ok(n)` its first `n` cells are (each
+/// chunk's slice is written whole, or its parse fails).
+fn fill_cells<T: Value>(
+    text: &impl ChunkText,
+    survey: &Survey,
+    nulls: &Nulls,
+    nan_for: Option<f64>,
+    out: &mut [MaybeUninit<T>],
+    control: &Control,
+) -> Result<usize, Stop> {
     // Hand each chunk the slice its counted values go to (clamped to the grid's size).
-    let mut slices: Vec<&mut [T]> = Vec::with_capacity(survey.chunks.len());
+    let mut slices: Vec<&mut [MaybeUninit<T>]> = Vec::with_capacity(survey.chunks.len());
     let mut rest = out;
     for count in &survey.counts {
         let take = usize::try_from(count.tokens)
@@ -745,13 +810,13 @@ pub fn fill<T: Value>(
         slices.push(head);
         rest = tail;
     }
-    let parse = |(range, slice): (&Range<usize>, &mut [T])| {
-        let written = parse_into(text, range, nulls, slice, control)?;
+    let parse = |(range, slice): (&Range<usize>, &mut [MaybeUninit<T>])| {
+        let slice = parse_into(text, range, nulls, slice, control)?;
         if let Some(nodata) = nan_for.filter(|_| T::DATA_TYPE != DataType::Int32) {
             crate::mask::replace_all(slice, T::from_f64(nodata), T::from_f64(f64::NAN));
         }
         control.advance(parse_share(range.len()));
-        Ok(written)
+        Ok(slice.len())
     };
     let work = survey.chunks.iter().zip(slices).collect();
     let results = map_items(
@@ -794,10 +859,10 @@ pub fn fill_part<T: Value>(
     }
     let parse = |(range, skip, count, dst): (&Range<usize>, usize, usize, &mut [T])| {
         if skip == 0 && dst.len() == count {
-            parse_into(text, range, nulls, dst, control)?;
+            parse_into(text, range, nulls, values_only(dst), control)?;
         } else {
             let mut scratch = vec![T::default(); count];
-            parse_into(text, range, nulls, &mut scratch, control)?;
+            parse_into(text, range, nulls, values_only(&mut scratch), control)?;
             let len = dst.len();
             dst.copy_from_slice(&scratch[skip..skip + len]);
         }
@@ -812,19 +877,20 @@ pub fn fill_part<T: Value>(
 }
 
 /// Parse chunk `range` of `text` into `slice`, which must take exactly its values (the
-/// survey counted them): fewer means the file changed between the passes.
-fn parse_into<T: Value>(
+/// survey counted them): fewer means the file changed between the passes. The slice, all of
+/// it written.
+fn parse_into<'a, T: Value>(
     text: &impl ChunkText,
     range: &Range<usize>,
     nulls: &Nulls,
-    slice: &mut [T],
+    slice: &'a mut [MaybeUninit<T>],
     control: &Control,
-) -> Result<usize, Stop> {
+) -> Result<&'a mut [T], Stop> {
     if control.is_cancelled() {
         return Err(Stop::Cancelled);
     }
     let want = slice.len();
-    let mut sink = SliceSink::new(slice);
+    let mut sink = SliceSink::new_uninit(&mut *slice);
     text.with_chunk(range, |text, range, base| {
         parse_chunk::<T, _>(text, range, base, nulls, &mut sink)
     })?;
@@ -832,7 +898,9 @@ fn parse_into<T: Value>(
         // The survey counted more: only a file that changed between the passes does that.
         return Err(Stop::from(std::io::Error::other(crate::window::CHANGED)));
     }
-    Ok(sink.written())
+    // SAFETY: the sink wrote all `want` cells of `slice` (it writes from the start, and
+    // never past the end), so every one is initialized; `MaybeUninit<T>` has `T`'s layout.
+    Ok(unsafe { &mut *(slice as *mut [MaybeUninit<T>] as *mut [T]) })
 }
 
 #[cfg(test)]

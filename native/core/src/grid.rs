@@ -8,7 +8,7 @@ use crate::control::Control;
 use crate::error::Error;
 use crate::header::{parse_whole_header, Header};
 use crate::input::{self, load_member, Input};
-use crate::limits::{alloc_cells, check_room};
+use crate::limits::{check_room, room_for_cells};
 use crate::source;
 use crate::trailing::{self, Trailing};
 use crate::value::{DataType, Value};
@@ -370,9 +370,10 @@ impl<C: ChunkText, F: Fn(Stop) -> Error> Body<'_, C, F> {
         let name = self.name;
         let len = usize::try_from(cells)
             .map_err(|_| Error::Invalid(format!("{name}: {cells} cells do not fit in memory")))?;
-        let mut out = alloc_cells(len, T::default(), name)?;
-        let written = body::fill(self.text, &self.survey, nulls, nan_for, &mut out, control)
-            .map_err(&self.fail)?;
+        let out = room_for_cells(len, name)?;
+        let (out, written) =
+            body::fill_fresh(self.text, &self.survey, nulls, nan_for, out, len, control)
+                .map_err(&self.fail)?;
         if (written as u64) < cells {
             let problem = chunk::too_few(written as u64, cells, self.end as u64);
             return Err((self.fail)(Stop::Short(problem)));
