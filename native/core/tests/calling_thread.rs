@@ -4,28 +4,8 @@
 
 use asciigrid_core::{parse_grid, read, Control, Input};
 
-/// The threads of this process (Linux: its `/proc/self/task` entries).
-#[cfg(target_os = "linux")]
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn threads() -> usize {
-    0
-}
-
-fn grid_text(ncols: usize, nrows: usize) -> Vec<u8> {
-    let mut text = format!("ncols {ncols}\nnrows {nrows}\nxllcorner 0\nyllcorner 0\ncellsize 1\n");
-    for r in 0..nrows {
-        let row: Vec<String> = (0..ncols)
-            .map(|c| format!("{}.{}", (r * 7 + c) % 1000, c % 10))
-            .collect();
-        text.push_str(&row.join(" "));
-        text.push('\n');
-    }
-    text.into_bytes()
-}
+mod common;
+use common::{grid_text, threads};
 
 #[test]
 fn a_read_on_the_calling_thread_starts_no_thread_and_reads_the_same() {
