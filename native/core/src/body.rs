@@ -1,7 +1,8 @@
 //! The body: whitespace-separated values, parsed in parallel chunks straight into their final
 //! place. Two passes over the text: [`survey`] counts the values of every chunk (and finds
-//! GDAL's float markers), then [`fill`] parses each chunk into its own slice of the output.
-//! The same chunk parser feeds any [`Sink`], so statistics and mosaics reuse it unchanged.
+//! GDAL's float markers), then [`fill_fresh`] parses each chunk into its own slice of the
+//! output. The same chunk parser feeds any [`Sink`], so statistics and mosaics reuse it
+//! unchanged.
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -779,8 +780,9 @@ pub(crate) fn fill_fresh<T: Value>(
     let written = fill_cells(text, survey, nulls, nan_for, room, control)?;
     if written == len {
         // SAFETY: `fill_cells` returned `Ok(written)`, so the first `written` cells of the
-        // spare capacity are initialized, and `written` (= `len`) is within it.
-        unsafe { cells.set_len(written) };
+        // spare capacity (which starts at the vector's length) are initialized, and
+        // `written` is within it.
+        unsafe { cells.set_len(cells.len() + written) };
     }
     Ok((cells, written))
 }
