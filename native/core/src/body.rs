@@ -11,7 +11,7 @@ use crate::chunk::{earliest, parse_share, survey_share, Stop, Survey};
 use crate::control::Control;
 use crate::error::{ErrorKind, Located};
 use crate::header::Header;
-use crate::parallel::map_items;
+use crate::parallel::{consecutive_mut, map_items};
 use crate::scan::{
     after_token, chunk_size, count_tokens, equal_bytes, fixed_chunks, is_space, space_mask,
     token_masks, worth_parallel, TokenMasks,
@@ -802,16 +802,11 @@ fn fill_cells<T: Value>(
     control: &Control,
 ) -> Result<usize, Stop> {
     // Hand each chunk the slice its counted values go to (clamped to the grid's size).
-    let mut slices: Vec<&mut [MaybeUninit<T>]> = Vec::with_capacity(survey.chunks.len());
-    let mut rest = out;
-    for count in &survey.counts {
-        let take = usize::try_from(count.tokens)
-            .unwrap_or(usize::MAX)
-            .min(rest.len());
-        let (head, tail) = std::mem::take(&mut rest).split_at_mut(take);
-        slices.push(head);
-        rest = tail;
-    }
+    let counts = survey.counts.iter();
+    let slices = consecutive_mut(
+        out,
+        counts.map(|c| usize::try_from(c.tokens).unwrap_or(usize::MAX)),
+    );
     let parse = |(range, slice): (&Range<usize>, &mut [MaybeUninit<T>])| {
         let slice = parse_into(text, range, nulls, slice, control)?;
         if let Some(nodata) = nan_for.filter(|_| T::DATA_TYPE != DataType::Int32) {

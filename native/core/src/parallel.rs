@@ -36,6 +36,24 @@ pub(crate) fn map_items<I: Send, R: Send>(
     }
 }
 
+/// `out` cut into consecutive slices of `lengths`, in order, each as long as what is left
+/// allows: the pieces a [`map_items`] hands one per item.
+pub(crate) fn consecutive_mut<T>(
+    out: &mut [T],
+    lengths: impl IntoIterator<Item = usize>,
+) -> Vec<&mut [T]> {
+    let lengths = lengths.into_iter();
+    let mut pieces = Vec::with_capacity(lengths.size_hint().0);
+    let mut rest = out;
+    for length in lengths {
+        let take = length.min(rest.len());
+        let (piece, tail) = std::mem::take(&mut rest).split_at_mut(take);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
 /// How many threads a parallel pass of `control`'s work has: 1 on the calling thread
 /// alone, the helpers and this thread with helpers, else the current pool's. Asks no pool
 /// it does not use (asking rayon from a thread of no pool would start its global pool).
@@ -276,6 +294,23 @@ mod tests {
         finished
             .recv_timeout(Duration::from_secs(10))
             .expect("the pool ran the late helper and the next job");
+    }
+
+    #[test]
+    fn consecutive_pieces_take_what_is_left() {
+        let mut out: Vec<u32> = (0..10).collect();
+        let pieces = consecutive_mut(&mut out, [3, 0, 4, 5, 2]);
+        let got: Vec<Vec<u32>> = pieces.iter().map(|p| p.to_vec()).collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![0, 1, 2],
+                vec![],
+                vec![3, 4, 5, 6],
+                vec![7, 8, 9],
+                vec![]
+            ]
+        );
     }
 
     #[test]

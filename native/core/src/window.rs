@@ -16,7 +16,7 @@ use crate::control::Control;
 use crate::error::{line_column_streamed, Error};
 use crate::header::{parse_header, Header, HeaderParse};
 use crate::limits::check_room;
-use crate::parallel::map_items;
+use crate::parallel::{consecutive_mut, map_items};
 use crate::scan::{chunk_size, count_tokens, fixed_chunks, is_space, worth_parallel, ChunkCount};
 use crate::source::{self, ReadBuffer};
 
@@ -111,7 +111,7 @@ impl WholeText {
         let buf = text.0.room(len.saturating_add(1), 0);
         let pieces = fixed_chunks(0..len, chunk_size(len, control));
         let parallel = worth_parallel(&pieces, control);
-        let got = if parallel && Self::read_pieces(file, buf, pieces, control) {
+        let got = if parallel && Self::read_pieces(file, buf, &pieces, control) {
             // Whether the file has grown since it was opened.
             file.seek(io::SeekFrom::Start(len as u64))?;
             len + source::read_full(file, &mut buf[len..])?
@@ -132,16 +132,13 @@ impl WholeText {
     fn read_pieces(
         file: &File,
         buf: &mut [u8],
-        pieces: Vec<Range<usize>>,
+        pieces: &[Range<usize>],
         control: &Control,
     ) -> bool {
-        let mut rest = buf;
-        let mut work = Vec::with_capacity(pieces.len());
-        for piece in pieces {
-            let (dst, tail) = std::mem::take(&mut rest).split_at_mut(piece.len());
-            work.push((piece.start as u64, dst));
-            rest = tail;
-        }
+        let starts = pieces.iter().map(|p| p.start as u64);
+        let work = starts
+            .zip(consecutive_mut(buf, pieces.iter().map(|p| p.len())))
+            .collect();
         let read = |(at, dst): (u64, &mut [u8])| source::read_exact_at(file, dst, at).is_ok();
         map_items(work, true, control, read)
             .into_iter()
